@@ -1,0 +1,64 @@
+"""Project tasks: ``nox -s tests``, ``nox -s lint``, ``nox -s typing``, ``nox -s generate``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typing", "generate"]
+nox.options.error_on_missing_interpreters = True
+
+TEST_DEPS = [
+    "pytest>=8",
+    "pytest-asyncio>=0.24",
+    "pytest-cov>=5",
+    "coverage[toml]>=7",
+    "ruff==0.17.6",  # the generated-code freshness test formats with the same ruff
+]
+AIORESPONSES = "aioresponses>=0.7.6"
+LINT_DEPS = ["ruff==0.17.6"]
+TYPING_DEPS = ["mypy>=1.11", "pytest>=8", "aioresponses>=0.7.6"]
+
+# aioresponses 0.7.9 breaks on aiohttp 3.14 (ClientResponse gained a required argument), so
+# the request-shape unit tests that use it run on aiohttp 3.13; everything else also runs on
+# the newest aiohttp we allow.
+AIOHTTP_VERSIONS = {
+    "3.13": "aiohttp>=3.13,<3.14",
+    "latest": "aiohttp>=3.9,<4",
+}
+
+
+@nox.session
+@nox.parametrize("aiohttp", list(AIOHTTP_VERSIONS))
+def tests(session: nox.Session, aiohttp: str) -> None:
+    """Run the test suite with coverage (aioresponses tests only on aiohttp 3.13)."""
+    session.install("-e", ".[cli]", *TEST_DEPS, AIOHTTP_VERSIONS[aiohttp])
+    args = ["-p", "no:cacheprovider", "--cov", "--cov-report=term"]
+    if aiohttp == "3.13":
+        session.install(AIORESPONSES)
+    else:
+        args += ["-m", "not aioresponses"]
+    session.run("pytest", *args, *session.posargs, env={"COVERAGE_FILE": f".coverage.{aiohttp}"})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.install(*LINT_DEPS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """Type-check the package with mypy --strict."""
+    session.install("-e", ".[cli]", *TYPING_DEPS)
+    session.run("mypy", "--strict", "runway_async")
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate the spec-derived code; with ``-- --check``, fail if anything is stale."""
+    session.install("-e", ".", *LINT_DEPS)
+    check = ["--check"] if "--check" in session.posargs else []
+    session.run("python", "scripts/build_spec.py", *check)
+    session.run("python", "scripts/gen_endpoints.py", *check)

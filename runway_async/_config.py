@@ -1,0 +1,229 @@
+"""Frozen configuration objects, environment resolution and the testing switch."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import urllib.parse
+from typing import Final
+
+import attrs
+
+from ._exceptions import InvalidRequestError
+
+__all__ = [
+    "API_KEY_ENV",
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_RUNWAY_VERSION",
+    "LOG_ENV",
+    "PollConfig",
+    "RetryConfig",
+    "Timeout",
+    "is_loopback_host",
+    "is_testing",
+    "resolve_api_key",
+    "resolve_base_url",
+    "set_testing",
+    "setup_logging_from_env",
+]
+
+API_KEY_ENV: Final = "RUNWAYML_API_SECRET"
+BASE_URL_ENV: Final = "RUNWAYML_BASE_URL"
+LOG_ENV: Final = "RUNWAYML_LOG"
+DEFAULT_BASE_URL: Final = "https://api.dev.runwayml.com"
+DEFAULT_RUNWAY_VERSION: Final = "2024-11-06"
+
+_testing = False
+
+
+def set_testing(on: bool) -> None:
+    """Make retry back-off and poll waits (nearly) instant, for tests.
+
+    Retries stay bounded by their attempt count and polls by the wait's deadline; only the
+    sleeping between them is skipped. Meant for test suites, ours and our users'.
+
+    Args:
+        on: ``True`` to switch testing mode on, ``False`` to switch it off.
+
+    """
+    global _testing
+    _testing = bool(on)
+
+
+def is_testing() -> bool:
+    """Return whether ``set_testing(True)`` is in force."""
+    return _testing
+
+
+def _positive(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if value <= 0:
+        raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
+
+
+def _non_negative(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
+def _optional_positive(
+    _inst: object, attribute: attrs.Attribute[float | None], value: float | None
+) -> None:
+    if value is not None and value <= 0:
+        raise ValueError(f"{attribute.name} must be > 0 or None, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Timeout:
+    """Per-request timeouts, in seconds.
+
+    Attributes:
+        total: Deadline for one HTTP request, from connecting to the last byte of the reply.
+        connect: Deadline for establishing the connection (TCP and TLS).
+
+    """
+
+    total: float = attrs.field(default=60.0, validator=_positive)
+    connect: float = attrs.field(default=10.0, validator=_positive)
+
+    @classmethod
+    def coerce(cls, value: float | Timeout) -> Timeout:
+        """Return ``value`` as a ``Timeout``; a number is the total deadline."""
+        if isinstance(value, Timeout):
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"timeout must be a number of seconds or a Timeout, got {value!r}")
+        total = float(value)
+        return cls(total=total, connect=min(10.0, total))
+
+
+@attrs.frozen(kw_only=True)
+class RetryConfig:
+    """How requests are retried.
+
+    Reads (GET, DELETE, PATCH) are retried on connection errors, timeouts, 408, 429 and 5xx.
+    Creates (POST) are retried only when the server certainly did not accept them: the
+    connection was never established, 429, 502 or 503.
+
+    Attributes:
+        max_retries: Retries after the first attempt (so ``max_retries + 1`` attempts at most).
+        initial_delay: Back-off before the first retry; doubles each retry.
+        max_delay: Cap on one back-off.
+        jitter: Random extra of up to this fraction of the back-off (Runway advises up to 50%).
+        max_retry_after: Cap on a server's ``Retry-After``.
+        max_total: Give up retrying once this many seconds have passed since the first attempt.
+
+    """
+
+    max_retries: int = attrs.field(
+        default=2,
+        validator=attrs.validators.and_(
+            attrs.validators.instance_of(int), attrs.validators.ge(0), attrs.validators.le(50)
+        ),
+    )
+    initial_delay: float = attrs.field(default=0.5, validator=_non_negative)
+    max_delay: float = attrs.field(default=8.0, validator=_non_negative)
+    jitter: float = attrs.field(default=0.5, validator=_non_negative)
+    max_retry_after: float = attrs.field(default=60.0, validator=_non_negative)
+    max_total: float = attrs.field(default=120.0, validator=_positive)
+
+    def backoff(self, retry_number: int, retry_after: float | None, rand: float) -> float:
+        """Return the seconds to wait before retry number ``retry_number`` (1-based).
+
+        Args:
+            retry_number: 1 for the first retry.
+            retry_after: The server's ``Retry-After`` in seconds, if it sent one.
+            rand: A random number in [0, 1) for the jitter.
+
+        """
+        if is_testing():
+            return 0.0
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        base = min(self.max_delay, self.initial_delay * 2.0 ** (retry_number - 1))
+        return base * (1.0 + self.jitter * rand)
+
+
+@attrs.frozen(kw_only=True)
+class PollConfig:
+    """How ``wait_for_task_output`` polls a task.
+
+    Attributes:
+        interval: Seconds between two GETs of the same task. Runway asks for at least 5 s on
+            the real API; lower it only against the local emulator.
+
+    """
+
+    interval: float = attrs.field(default=5.0, validator=_positive)
+
+    def delay(self) -> float:
+        """Return the seconds to sleep before the next poll (tiny under the testing switch)."""
+        return min(self.interval, 0.005) if is_testing() else self.interval
+
+
+def resolve_api_key(api_key: str | None) -> str:
+    """Return the API key given, else ``$RUNWAYML_API_SECRET``, else raise a clear error."""
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    if not key:
+        raise InvalidRequestError(
+            f"No API key: pass api_key=... or set the {API_KEY_ENV} environment variable.",
+            field="api_key",
+        )
+    if not isinstance(key, str):
+        raise InvalidRequestError("api_key must be a string.", field="api_key")
+    return key
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """Return whether ``host`` is ``localhost`` or a loopback IP address."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """Return the base URL given, else ``$RUNWAYML_BASE_URL``, else the production URL.
+
+    A plain ``http://`` URL is refused unless its host is loopback, since the API key would
+    travel in clear text.
+    """
+    url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequestError(
+            f"base_url must be an http(s) URL with a host, got {url!r}.", field="base_url"
+        )
+    if parts.username or parts.password:
+        raise InvalidRequestError(
+            "base_url must not carry credentials; pass the key as api_key.", field="base_url"
+        )
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise InvalidRequestError(
+            f"base_url {url!r} is plain http to a non-loopback host; the API key would travel "
+            "in clear text. Use https, or http only for 127.0.0.1/localhost.",
+            field="base_url",
+        )
+    return url.rstrip("/")
+
+
+def setup_logging_from_env() -> None:
+    """Turn on runway_async logging to stderr when ``RUNWAYML_LOG`` is ``debug`` or ``info``."""
+    level = os.environ.get(LOG_ENV, "").strip().lower()
+    if level not in ("debug", "info"):
+        return
+    logger = logging.getLogger("runway_async")
+    logger.setLevel(logging.DEBUG if level == "debug" else logging.INFO)
+    if not any(getattr(h, "_runway_async", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("[%(asctime)s - %(name)s:%(lineno)d - %(levelname)s] %(message)s")
+        )
+        handler._runway_async = True  # type: ignore[attr-defined]  # marks our own handler
+        logger.addHandler(handler)

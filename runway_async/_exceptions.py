@@ -1,0 +1,326 @@
+"""The one exception tree of runway_async.
+
+::
+
+    RunwayError  (alias RunwayMLError)
+    ├── InvalidRequestError (ValueError)      bad parameters, raised before any request is sent
+    ├── APIError
+    │   ├── APIConnectionError                the connection failed or broke
+    │   │   └── APITimeoutError (TimeoutError)
+    │   ├── APIStatusError                    the server answered with a 4xx/5xx status
+    │   │   ├── BadRequestError               400
+    │   │   ├── AuthenticationError           401
+    │   │   ├── PermissionDeniedError         403
+    │   │   ├── NotFoundError                 404
+    │   │   ├── ConflictError                 409
+    │   │   ├── UnprocessableEntityError      422
+    │   │   ├── RateLimitError                429
+    │   │   └── InternalServerError           5xx
+    │   ├── ResponseValidationError           a reply we could not parse
+    │   │                                     (alias APIResponseValidationError)
+    │   └── AmbiguousSubmissionError          a create may or may not have been accepted
+    └── TaskError
+        ├── TaskFailedError                   the task ended FAILED
+        │   └── TaskCancelledError            the task ended CANCELLED
+        └── TaskTimeoutError (TimeoutError)   waiting for the task ran past its deadline
+
+Messages never contain the API key: the transport builds them from the method, the path and
+the server's reply only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._models import Task
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AmbiguousSubmissionError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "RunwayError",
+    "RunwayMLError",
+    "TaskCancelledError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskTimeoutError",
+    "UnprocessableEntityError",
+]
+
+
+class RunwayError(Exception):
+    """Base class of every error raised by runway_async."""
+
+
+RunwayMLError = RunwayError
+"""The official SDK's name for the root error, kept for migration."""
+
+
+class InvalidRequestError(RunwayError, ValueError):
+    """Parameters failed client-side validation; nothing was sent.
+
+    Attributes:
+        field: Dotted path of the offending parameter as passed in Python (``voice.preset_id``).
+        allowed: The allowed values, when the field takes a closed set.
+        endpoint: The endpoint the parameters were meant for (``image_to_video``).
+
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        allowed: Sequence[Any] | None = None,
+        endpoint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.allowed = tuple(allowed) if allowed is not None else None
+        self.endpoint = endpoint
+
+
+class APIError(RunwayError):
+    """An error that involved talking to the API.
+
+    Attributes:
+        message: Human-readable description.
+        method: HTTP method of the request, when there was one.
+        url: URL of the request (never carries credentials).
+        body: The parsed JSON reply, or its raw text when it was not JSON; ``None`` if none.
+
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        body: object | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+        self.body = body
+
+
+class APIConnectionError(APIError):
+    """The request could not be completed at the connection level.
+
+    Attributes:
+        sent: ``False`` when the connection was never established, so the server certainly
+            did not receive the request; ``True`` when it may have.
+
+    """
+
+    def __init__(
+        self,
+        message: str = "Connection error.",
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        sent: bool = True,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.sent = sent
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The request timed out."""
+
+    def __init__(
+        self,
+        message: str = "Request timed out.",
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        sent: bool = True,
+    ) -> None:
+        super().__init__(message, method=method, url=url, sent=sent)
+
+
+class APIStatusError(APIError):
+    """The server answered with an error status.
+
+    Attributes:
+        status_code: The HTTP status.
+        request_id: The server's request id header, when present.
+        error: The ``error`` member of a JSON error body.
+        issues: The ``issues`` list of a JSON error body (each a mapping), possibly empty.
+        doc_url: The ``docUrl`` member of a JSON error body.
+        retry_after: Seconds the server asked us to wait (``Retry-After``), when given.
+
+    """
+
+    status_code: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        method: str | None = None,
+        url: str | None = None,
+        body: object | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url, body=body)
+        self.status_code = status_code
+        self.request_id = request_id
+        self.retry_after = retry_after
+        self.error: str | None = None
+        self.issues: tuple[Mapping[str, Any], ...] = ()
+        self.doc_url: str | None = None
+        if isinstance(body, Mapping):
+            error = body.get("error")
+            self.error = error if isinstance(error, str) else None
+            issues = body.get("issues")
+            if isinstance(issues, list):
+                self.issues = tuple(i for i in issues if isinstance(i, Mapping))
+            doc_url = body.get("docUrl")
+            self.doc_url = doc_url if isinstance(doc_url, str) else None
+
+    @property
+    def status(self) -> int:
+        """The HTTP status (same as ``status_code``)."""
+        return self.status_code
+
+
+class BadRequestError(APIStatusError):
+    """400: the server rejected the parameters."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, invalid or disabled."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource (deleted tasks answer 404 too)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's state."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the server understood the request but cannot process it."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests, or the daily generation quota is used up."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed or is shedding load."""
+
+
+class ResponseValidationError(APIError):
+    """The server's reply did not have the expected shape.
+
+    The raw reply is kept in ``body``.
+    """
+
+
+APIResponseValidationError = ResponseValidationError
+"""The official SDK's name, kept for migration."""
+
+
+class AmbiguousSubmissionError(APIError):
+    """A create request failed in a way that leaves unknown whether the server accepted it.
+
+    The request is not re-sent automatically, since that could pay twice for one generation.
+    Check your tasks (or the usage report) before submitting again.
+
+    Attributes:
+        request_body: The JSON body that was sent, so the caller can decide to re-send it.
+        status_code: The status of the failed reply, or ``None`` when no reply came.
+
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        request_body: object | None = None,
+        status_code: int | None = None,
+        body: object | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url, body=body)
+        self.request_body = request_body
+        self.status_code = status_code
+
+
+class TaskError(RunwayError):
+    """A task did not produce output.
+
+    Attributes:
+        task_details: The last task seen (the official SDK's name for it).
+
+    """
+
+    def __init__(self, message: str, task_details: Task | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.task_details = task_details
+
+    @property
+    def task(self) -> Task | None:
+        """The last task seen."""
+        return self.task_details
+
+
+class TaskFailedError(TaskError):
+    """The task ended FAILED (or CANCELLED, see the subclass).
+
+    Attributes:
+        failure: The server's human-readable failure text (for logs, not end users).
+        failure_code: The machine-readable code such as ``SAFETY.INPUT.TEXT``, when given.
+
+    """
+
+    def __init__(
+        self,
+        message: str,
+        task_details: Task | None,
+        *,
+        failure: str | None = None,
+        failure_code: str | None = None,
+    ) -> None:
+        super().__init__(message, task_details)
+        self.failure = failure
+        self.failure_code = failure_code
+
+
+class TaskCancelledError(TaskFailedError):
+    """The task ended CANCELLED (it was cancelled or deleted).
+
+    A subclass of ``TaskFailedError`` because the official SDK raises that for cancelled tasks.
+    """
+
+
+class TaskTimeoutError(TaskError, TimeoutError):
+    """The wait's deadline passed before the task ended; ``task_details`` is the last task seen."""

@@ -1,0 +1,287 @@
+"""Tasks as ``GET /v1/tasks/{id}`` reports them, one class per status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Literal, TypeVar
+
+import attrs
+
+from .cost import Cost
+
+__all__ = [
+    "CancelledTask",
+    "FailedTask",
+    "PendingTask",
+    "RunningTask",
+    "SucceededTask",
+    "Task",
+    "ThrottledTask",
+    "UnknownTask",
+    "bind_client",
+]
+
+_DEFAULT_WAIT_TIMEOUT = 600.0
+
+
+def _require_aware(
+    _instance: object, attribute: attrs.Attribute[datetime], value: datetime
+) -> None:
+    # Naive datetimes compare unequal to aware ones, so one naive value would break equality
+    # with every parsed task; the API's timestamps are UTC.
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{attribute.name} must be timezone-aware, got {value!r}")
+
+
+class _TaskBehaviour:
+    """What every task class can do; each class declares its own fields."""
+
+    __slots__ = ()
+
+    _TERMINAL: ClassVar[bool] = False
+
+    id: str
+    _client: Any
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the task has ended: ``SUCCEEDED``, ``FAILED`` or ``CANCELLED``.
+
+        An ``UnknownTask`` counts as not ended, so waiters keep polling it until their
+        deadline rather than guessing what a new status means.
+        """
+        return self._TERMINAL
+
+    async def wait_for_task_output(
+        self, timeout: float | None = _DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededTask:
+        """Wait until the task ends and return it when it succeeded.
+
+        Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
+        the same as ``client.tasks.wait(task.id, timeout=timeout)``.
+
+        Args:
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The SUCCEEDED task, with its ``output`` URLs.
+
+        Raises:
+            RuntimeError: The task is not bound to a client (it was built or parsed directly).
+            TaskFailedError: The task FAILED.
+            TaskCancelledError: The task was cancelled or deleted.
+            TaskTimeoutError: The deadline passed.
+
+        """
+        if self._client is None:
+            raise RuntimeError(
+                f"Task {self.id} is not bound to a client, so it cannot wait; get it from "
+                "client.tasks.retrieve(id) or call client.tasks.wait(id) instead."
+            )
+        task: SucceededTask = await self._client.tasks.wait(self.id, timeout=timeout)
+        return task
+
+
+@attrs.frozen(kw_only=True)
+class PendingTask(_TaskBehaviour):
+    """A task accepted and waiting to be scheduled (``PENDING``).
+
+    Attributes:
+        id: The task id.
+        status: Always ``"PENDING"``.
+        created_at: When the task was submitted (timezone-aware).
+        estimated_cost: The most the task may charge; ``None`` when the server did not say.
+        extra: Wire keys this SDK does not know, kept verbatim (part of equality, not of the
+            hash).
+
+    """
+
+    id: str
+    status: Literal["PENDING"] = "PENDING"
+    created_at: datetime = attrs.field(validator=_require_aware)
+    estimated_cost: Cost | None = None
+    # `extra` is part of equality (tasks differing in a field we do not model differ) but not
+    # of the hash, since a dict cannot be hashed. `_client` is neither, and never on the wire.
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    _client: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True, alias="client")
+
+
+@attrs.frozen(kw_only=True)
+class ThrottledTask(_TaskBehaviour):
+    """A task over the organization's per-model concurrency limit, queued server-side.
+
+    It will move to ``PENDING`` when capacity frees, roughly in submission order.
+
+    Attributes:
+        id: The task id.
+        status: Always ``"THROTTLED"``.
+        created_at: When the task was submitted (timezone-aware).
+        estimated_cost: The most the task may charge; ``None`` when the server did not say.
+        extra: Wire keys this SDK does not know, kept verbatim (part of equality, not of the
+            hash).
+
+    """
+
+    id: str
+    status: Literal["THROTTLED"] = "THROTTLED"
+    created_at: datetime = attrs.field(validator=_require_aware)
+    estimated_cost: Cost | None = None
+    # `extra` is part of equality (tasks differing in a field we do not model differ) but not
+    # of the hash, since a dict cannot be hashed. `_client` is neither, and never on the wire.
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    _client: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True, alias="client")
+
+
+@attrs.frozen(kw_only=True)
+class RunningTask(_TaskBehaviour):
+    """A task that is generating (``RUNNING``).
+
+    Attributes:
+        id: The task id.
+        status: Always ``"RUNNING"``.
+        created_at: When the task was submitted (timezone-aware).
+        estimated_cost: The most the task may charge; ``None`` when the server did not say.
+        progress: The fraction done, from 0 to 1, when the server reports it.
+        extra: Wire keys this SDK does not know, kept verbatim (part of equality, not of the
+            hash).
+
+    """
+
+    id: str
+    status: Literal["RUNNING"] = "RUNNING"
+    created_at: datetime = attrs.field(validator=_require_aware)
+    estimated_cost: Cost | None = None
+    progress: float | None = None
+    # `extra` is part of equality (tasks differing in a field we do not model differ) but not
+    # of the hash, since a dict cannot be hashed. `_client` is neither, and never on the wire.
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    _client: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True, alias="client")
+
+
+@attrs.frozen(kw_only=True)
+class SucceededTask(_TaskBehaviour):
+    """A task that finished and produced output (``SUCCEEDED``).
+
+    Attributes:
+        id: The task id.
+        status: Always ``"SUCCEEDED"``.
+        created_at: When the task was submitted (timezone-aware).
+        cost: What the task charged; ``None`` when the server did not say.
+        output: Signed URLs of the results, which expire within 24 to 48 hours; fetch the
+            task again for fresh ones. Several for multi-image or multi-file outputs.
+        extra: Wire keys this SDK does not know, kept verbatim (part of equality, not of the
+            hash).
+
+    """
+
+    _TERMINAL: ClassVar[bool] = True
+
+    id: str
+    status: Literal["SUCCEEDED"] = "SUCCEEDED"
+    created_at: datetime = attrs.field(validator=_require_aware)
+    cost: Cost | None = None
+    output: tuple[str, ...]
+    # `extra` is part of equality (tasks differing in a field we do not model differ) but not
+    # of the hash, since a dict cannot be hashed. `_client` is neither, and never on the wire.
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    _client: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True, alias="client")
+
+
+@attrs.frozen(kw_only=True)
+class FailedTask(_TaskBehaviour):
+    """A task that ended without output (``FAILED``), content moderation included.
+
+    Attributes:
+        id: The task id.
+        status: Always ``"FAILED"``.
+        created_at: When the task was submitted (timezone-aware).
+        cost: What the task charged (moderated tasks are charged); ``None`` when the server
+            did not say.
+        failure: The server's human-readable reason, for logs rather than end users.
+        failure_code: A machine-readable code such as ``SAFETY.INPUT.TEXT``, when given.
+        extra: Wire keys this SDK does not know, kept verbatim (part of equality, not of the
+            hash).
+
+    """
+
+    _TERMINAL: ClassVar[bool] = True
+
+    id: str
+    status: Literal["FAILED"] = "FAILED"
+    created_at: datetime = attrs.field(validator=_require_aware)
+    cost: Cost | None = None
+    failure: str
+    failure_code: str | None = None
+    # `extra` is part of equality (tasks differing in a field we do not model differ) but not
+    # of the hash, since a dict cannot be hashed. `_client` is neither, and never on the wire.
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    _client: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True, alias="client")
+
+
+@attrs.frozen(kw_only=True)
+class CancelledTask(_TaskBehaviour):
+    """A task that was cancelled or deleted (``CANCELLED``).
+
+    Attributes:
+        id: The task id.
+        status: Always ``"CANCELLED"``.
+        created_at: When the task was submitted (timezone-aware).
+        cost: What stayed charged; ``None`` when the server did not say.
+        extra: Wire keys this SDK does not know, kept verbatim (part of equality, not of the
+            hash).
+
+    """
+
+    _TERMINAL: ClassVar[bool] = True
+
+    id: str
+    status: Literal["CANCELLED"] = "CANCELLED"
+    created_at: datetime = attrs.field(validator=_require_aware)
+    cost: Cost | None = None
+    # `extra` is part of equality (tasks differing in a field we do not model differ) but not
+    # of the hash, since a dict cannot be hashed. `_client` is neither, and never on the wire.
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    _client: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True, alias="client")
+
+
+@attrs.frozen(kw_only=True)
+class UnknownTask(_TaskBehaviour):
+    """A task whose status this SDK does not know, kept instead of failing to parse.
+
+    Its ``is_terminal`` is ``False``: waiters keep polling it until their deadline.
+
+    Attributes:
+        id: The task id.
+        status: The status string exactly as the server sent it.
+        created_at: When the task was submitted (timezone-aware).
+        extra: Every other wire key, verbatim (part of equality, not of the hash).
+
+    """
+
+    id: str
+    status: str
+    created_at: datetime = attrs.field(validator=_require_aware)
+    # `extra` is part of equality (tasks differing in a field we do not model differ) but not
+    # of the hash, since a dict cannot be hashed. `_client` is neither, and never on the wire.
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    _client: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True, alias="client")
+
+
+Task = (
+    PendingTask
+    | ThrottledTask
+    | RunningTask
+    | SucceededTask
+    | FailedTask
+    | CancelledTask
+    | UnknownTask
+)
+"""Any task, typed by its wire ``status``; check with ``isinstance`` or ``task.status``."""
+
+_TaskT = TypeVar("_TaskT", bound=Task)
+
+
+def bind_client(task: _TaskT, client: Any) -> _TaskT:
+    """Return a copy of ``task`` whose ``wait_for_task_output()`` waits through ``client``."""
+    return attrs.evolve(task, client=client)

@@ -1,0 +1,36 @@
+"""Base classes shared by every resource namespace."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .._client import AsyncRunway
+    from .._tasks import TaskHandle
+
+__all__ = ["Resource", "TaskCreatingResource"]
+
+
+class Resource:
+    """A namespace of API calls (``client.tasks``, ``client.image_to_video``, ...)."""
+
+    def __init__(self, client: AsyncRunway) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+class TaskCreatingResource(Resource):
+    """A namespace whose calls create a task and return a ``TaskHandle``."""
+
+    async def _create(self, endpoint: str, params: dict[str, Any]) -> TaskHandle:
+        """Validate ``params`` (``None`` values are omitted), POST them, return a handle.
+
+        Args:
+            endpoint: The endpoint's resource path as on the client (``image_to_video``,
+                ``recipes.product_ad``, ``generate.video``).
+            params: The keyword arguments of the call; ``None`` values are dropped.
+
+        """
+        return await self._client._create_task(endpoint, params)

@@ -1,0 +1,89 @@
+"""``client.organization``: limits, usage and credit balance."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .._convert import structure
+from .._exceptions import InvalidRequestError
+from .._models import Organization as OrganizationInfo
+from .._models import OrganizationUsage
+from ._base import Resource
+
+__all__ = ["Organization"]
+
+
+def _iso_date(name: str, value: str | dt.date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        raise InvalidRequestError(
+            f"{name} must be a date (YYYY-MM-DD), not a datetime.", field=name
+        )
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise InvalidRequestError(
+            f"{name} must be a date in YYYY-MM-DD form, got {value!r}.", field=name
+        ) from None
+
+
+class Organization(Resource):
+    """Your organization's credit balance, per-model limits and usage."""
+
+    async def retrieve(self) -> OrganizationInfo:
+        """Fetch the credit balance, the tier's per-model limits and today's usage.
+
+        Returns:
+            The organization; ``None`` limits mean unlimited.
+
+        """
+        response = await self._client._transport.request("GET", "/v1/organization")
+        return structure(response.data, OrganizationInfo)
+
+    async def retrieve_usage(
+        self,
+        *,
+        before_date: str | dt.date | None = None,
+        start_date: str | dt.date | None = None,
+    ) -> OrganizationUsage:
+        """Fetch credit usage by day and model (up to 90 days per call).
+
+        Args:
+            before_date: End date (exclusive), ``YYYY-MM-DD`` or a ``date``; default 30 days
+                after the start. At most 90 days after ``start_date``.
+            start_date: Start date, ``YYYY-MM-DD`` or a ``date``; default 30 days ago (UTC).
+
+        Returns:
+            Credits used per day and model.
+
+        Raises:
+            InvalidRequestError: A date is not a ``YYYY-MM-DD`` date, or the range is over
+                90 days or inverted.
+
+        """
+        body: dict[str, str] = {}
+        start = _iso_date("start_date", start_date)
+        before = _iso_date("before_date", before_date)
+        if start is not None:
+            body["startDate"] = start
+        if before is not None:
+            body["beforeDate"] = before
+        if start is not None and before is not None:
+            span = (dt.date.fromisoformat(before) - dt.date.fromisoformat(start)).days
+            if span <= 0:
+                raise InvalidRequestError(
+                    "before_date must be after start_date.", field="before_date"
+                )
+            if span > 90:
+                raise InvalidRequestError(
+                    f"before_date must be at most 90 days after start_date (got {span}).",
+                    field="before_date",
+                )
+        # A report read: safe to re-send, unlike the POSTs that create tasks.
+        response = await self._client._transport.request(
+            "POST", "/v1/organization/usage", json=body, idempotent=True
+        )
+        return structure(response.data, OrganizationUsage)

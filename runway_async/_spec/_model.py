@@ -1,0 +1,363 @@
+"""The spec's data model (endpoints, variants, fields, type nodes) and its loading from JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any, Literal, cast
+
+import attrs
+
+from .._exceptions import InvalidRequestError
+
+__all__ = [
+    "ENDPOINTS",
+    "EndpointSpec",
+    "FieldSpec",
+    "MediaKind",
+    "NodeKind",
+    "ResponseKind",
+    "TypeSpec",
+    "VariantSpec",
+    "get_endpoint",
+    "load_endpoints",
+    "python_name",
+    "quote_values",
+]
+
+ResponseKind = Literal["task_created", "id_only", "routed"]
+MediaKind = Literal["image", "video", "audio"]
+NodeKind = Literal[
+    "string", "integer", "number", "boolean", "array", "object", "map", "union", "any"
+]
+
+_NODE_KINDS = frozenset(
+    ("string", "integer", "number", "boolean", "array", "object", "map", "union", "any")
+)
+_PACKAGE = __name__.rpartition(".")[0]
+_RESPONSES = frozenset(("task_created", "id_only", "routed"))
+_MEDIA = frozenset(("image", "video", "audio"))
+
+
+def python_name(wire: str) -> str:
+    """Return the Python name of a wire name: ``_`` before each capital, then lower-case.
+
+    ``promptImage`` -> ``prompt_image``; names already snake on the wire (``start_seconds``)
+    stay as they are.
+    """
+    return re.sub(r"([A-Z])", r"_\1", wire).lower()
+
+
+def quote_values(values: tuple[Any, ...], limit: int = 24) -> str:
+    """Return values for a message: ``'a', 'b', 4`` (at most ``limit``, then a count)."""
+    shown = ", ".join(repr(v) for v in values[:limit])
+    if len(values) > limit:
+        shown += f", ... ({len(values)} values in all)"
+    return shown
+
+
+@attrs.frozen(kw_only=True)
+class TypeSpec:
+    """The shape of one JSON value, with the constraints the client enforces.
+
+    Attributes:
+        kind: ``string``, ``integer``, ``number``, ``boolean``, ``array``, ``object``, ``map``
+            (an object with keys of the user's choosing), ``union`` or ``any`` (not typed).
+        enum: The allowed values, when closed.
+        enum_name: The shared name of the enum (``ElevenVoiceId``), when it has one.
+        minimum: Smallest allowed number (inclusive).
+        maximum: Largest allowed number (inclusive).
+        exclusive_minimum: The number must be greater than this.
+        min_length: Shortest allowed string.
+        max_length: Longest allowed string.
+        utf16: Whether string lengths count UTF-16 code units rather than characters.
+        pattern: Regular expression a string must match.
+        min_items: Fewest allowed array items.
+        max_items: Most allowed array items.
+        media: For media-URI strings, the kind of media (``image``, ``video``, ``audio``).
+        unconfirmed: The numeric, length and count constraints here are unconfirmed by the
+            reference: recorded for the docs, not enforced.
+        items: The type of array items.
+        fields: The members of an object, by wire name.
+        values: The type of a map's values.
+        any_of: The branches of a union.
+        tag: The member whose constant value tells a union's object branches apart.
+        title: The schema's name for an object type.
+        keys: For objects and unions of objects: every accepted key (Python or wire name) ->
+            the wire name.
+
+    """
+
+    kind: NodeKind
+    enum: tuple[Any, ...] | None = None
+    enum_name: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    utf16: bool = False
+    pattern: str | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+    media: MediaKind | None = None
+    unconfirmed: bool = False
+    items: TypeSpec | None = None
+    fields: Mapping[str, FieldSpec] = attrs.field(factory=dict, repr=False)
+    values: TypeSpec | None = None
+    any_of: tuple[TypeSpec, ...] = ()
+    tag: str | None = None
+    title: str | None = None
+    keys: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
+
+    @property
+    def is_scalar(self) -> bool:
+        """Whether values of this type are JSON scalars."""
+        return self.kind in ("string", "integer", "number", "boolean")
+
+
+@attrs.frozen(kw_only=True)
+class FieldSpec:
+    """One member of an object (or of a request body).
+
+    Attributes:
+        wire_name: The name in the JSON body (``promptImage``).
+        python_name: The keyword name in Python (``prompt_image``).
+        required: Whether the member must be present.
+        description: What the member means.
+        notes: Model-specific facts from the reference, when there are any.
+        type: The member's type and constraints.
+
+    """
+
+    wire_name: str
+    python_name: str
+    required: bool
+    description: str
+    notes: str | None
+    type: TypeSpec
+
+
+@attrs.frozen(kw_only=True)
+class VariantSpec:
+    """The body of one model (or mode) of an endpoint.
+
+    Attributes:
+        value: The discriminator value (``gen4.5``), or ``None`` for endpoints without one.
+        title: The schema's name for the variant.
+        legacy: Whether the model is legacy (dropped from the newest SDK; acceptance by the
+            API unconfirmed). Legacy bodies are let through with light checks.
+        legacy_source: The SDK release the legacy shape comes from.
+        body: The body as an object type; its fields exclude the discriminator.
+
+    """
+
+    value: str | None
+    title: str
+    legacy: bool
+    legacy_source: str | None
+    body: TypeSpec
+
+    @property
+    def fields(self) -> Mapping[str, FieldSpec]:
+        """The body's members by wire name (the discriminator excluded)."""
+        return self.body.fields
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Wire names of the required members (the discriminator excluded)."""
+        return tuple(name for name, f in self.fields.items() if f.required)
+
+    def field(self, name: str) -> FieldSpec | None:
+        """Return the member with this Python or wire name, if the variant has it."""
+        wire = self.body.keys.get(name)
+        return None if wire is None else self.fields[wire]
+
+
+@attrs.frozen(kw_only=True)
+class EndpointSpec:
+    """One task-creating endpoint.
+
+    Attributes:
+        name: The client resource path (``image_to_video``, ``recipes.product_ad``,
+            ``generate.video``).
+        method: The HTTP method (``POST``).
+        path: The HTTP path (``/v1/image_to_video``).
+        discriminator: The member selecting the variant (``model``, ``mode``), or ``None``.
+        discriminator_description: What the discriminator means.
+        response: ``task_created`` (``{id, estimatedCost}``), ``id_only`` (``{id}``) or
+            ``routed`` (``{id, routing}``).
+        summary: One imperative line saying what the endpoint does.
+        notes: Endpoint-wide facts from the reference.
+        variants: The variants in the schema's order.
+        models: The discriminator values, legacy ones included (empty without one).
+
+    """
+
+    name: str
+    method: str
+    path: str
+    discriminator: str | None
+    discriminator_description: str | None
+    response: ResponseKind
+    summary: str
+    notes: str | None
+    variants: tuple[VariantSpec, ...]
+    models: tuple[str, ...]
+
+    @property
+    def legacy_models(self) -> tuple[str, ...]:
+        """The discriminator values of the legacy variants."""
+        return tuple(v.value for v in self.variants if v.legacy and v.value is not None)
+
+    def variant_for(self, value: str | None) -> VariantSpec:
+        """Return the variant for a discriminator value.
+
+        Endpoints without a discriminator have a single variant, returned for any value.
+
+        Raises:
+            InvalidRequestError: No variant has this value; the error lists the allowed ones.
+
+        """
+        if self.discriminator is None:
+            return self.variants[0]
+        for variant in self.variants:
+            if variant.value == value:
+                return variant
+        raise InvalidRequestError(
+            f"{self.discriminator} must be one of {quote_values(self.models, limit=100)} "
+            f"for {self.name} (got {value!r}).",
+            field=self.discriminator,
+            allowed=self.models,
+            endpoint=self.name,
+        )
+
+
+def _node(data: Mapping[str, Any], where: str) -> TypeSpec:
+    kind = data["type"]
+    if kind not in _NODE_KINDS:
+        raise ValueError(f"{where}: unknown type {kind!r}")
+    media = data.get("media")
+    if media is not None and media not in _MEDIA:
+        raise ValueError(f"{where}: unknown media kind {media!r}")
+    fields: dict[str, FieldSpec] = {}
+    for wire, member in data.get("fields", {}).items():
+        fields[wire] = FieldSpec(
+            wire_name=wire,
+            python_name=member["python_name"],
+            required=bool(member["required"]),
+            description=member["description"],
+            notes=member.get("notes"),
+            type=_node(member, f"{where}.{wire}"),
+        )
+    any_of = tuple(_node(b, f"{where}|{i}") for i, b in enumerate(data.get("any_of", ())))
+    keys: dict[str, str] = {}
+    for sub in (fields, *(b.fields for b in any_of)):
+        for wire, member in sub.items():
+            keys.setdefault(wire, wire)
+            keys.setdefault(member.python_name, wire)
+    enum = data.get("enum")
+    return TypeSpec(
+        kind=cast(NodeKind, kind),
+        enum=tuple(enum) if enum is not None else None,
+        enum_name=data.get("enum_name"),
+        minimum=data.get("minimum"),
+        maximum=data.get("maximum"),
+        exclusive_minimum=data.get("exclusive_minimum"),
+        min_length=data.get("min_length"),
+        max_length=data.get("max_length"),
+        utf16=data.get("length_unit") == "utf16",
+        pattern=data.get("pattern"),
+        min_items=data.get("min_items"),
+        max_items=data.get("max_items"),
+        media=cast("MediaKind | None", media),
+        unconfirmed=bool(data.get("unconfirmed", False)),
+        items=_node(data["items"], f"{where}[]") if "items" in data else None,
+        fields=fields,
+        values=_node(data["values"], f"{where}{{}}") if "values" in data else None,
+        any_of=any_of,
+        tag=data.get("tag"),
+        title=data.get("title"),
+        keys=keys,
+    )
+
+
+def load_endpoints(data: Mapping[str, Any]) -> dict[str, EndpointSpec]:
+    """Build the endpoint specs from the parsed ``api.json``."""
+    endpoints: dict[str, EndpointSpec] = {}
+    for name, raw in data["endpoints"].items():
+        if raw["response"] not in _RESPONSES:
+            raise ValueError(f"{name}: unknown response kind {raw['response']!r}")
+        variants = tuple(
+            VariantSpec(
+                value=raw_variant.get("value"),
+                title=raw_variant["title"],
+                legacy="legacy" in raw_variant,
+                legacy_source=raw_variant.get("legacy"),
+                body=_node(
+                    {"type": "object", "fields": raw_variant["fields"]},
+                    f"{name}:{raw_variant.get('value')}",
+                ),
+            )
+            for raw_variant in raw["variants"]
+        )
+        endpoints[name] = EndpointSpec(
+            name=name,
+            method=raw["method"],
+            path=raw["path"],
+            discriminator=raw["discriminator"],
+            discriminator_description=raw.get("discriminator_description"),
+            response=raw["response"],
+            summary=raw["summary"],
+            notes=raw.get("notes"),
+            variants=variants,
+            models=tuple(v.value for v in variants if v.value is not None),
+        )
+    return endpoints
+
+
+@cache
+def _load() -> dict[str, EndpointSpec]:
+    text = resources.files(_PACKAGE).joinpath("api.json").read_text(encoding="utf-8")
+    return load_endpoints(json.loads(text))
+
+
+class _Endpoints(Mapping[str, EndpointSpec]):
+    """The endpoint specs by name, read from ``api.json`` on first use."""
+
+    def __getitem__(self, name: str) -> EndpointSpec:
+        return _load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_load())
+
+    def __len__(self) -> int:
+        return len(_load())
+
+    def __repr__(self) -> str:
+        return f"<ENDPOINTS {sorted(_load())}>"
+
+
+ENDPOINTS: Mapping[str, EndpointSpec] = _Endpoints()
+"""Every task-creating endpoint's spec, by name (``image_to_video``, ``generate.video``, ...)."""
+
+
+def get_endpoint(name: str) -> EndpointSpec:
+    """Return the spec of an endpoint.
+
+    Raises:
+        InvalidRequestError: No such endpoint; the error lists the known names.
+
+    """
+    try:
+        return _load()[name]
+    except (KeyError, TypeError):
+        known = tuple(sorted(_load()))
+        raise InvalidRequestError(
+            f"Unknown endpoint {name!r}; known endpoints: {', '.join(known)}.",
+            allowed=known,
+            endpoint=name if isinstance(name, str) else None,
+        ) from None

@@ -1,0 +1,546 @@
+"""Validation of wire (camelCase) request bodies against the spec.
+
+One pass collects every issue; the client raises the first, the emulator reports them all.
+Order: the discriminator first (nothing else can be checked without it), then per object its
+unknown members, its missing required members, and the values of its members in body order.
+
+Legacy variants (dropped from the newest SDK, acceptance by the API unconfirmed) are let
+through: only the JSON types of the members we know are checked, no required or unknown
+members, enums, ranges, lengths, counts or media rules. Constraints marked unconfirmed are
+never enforced.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import attrs
+
+from .._exceptions import InvalidRequestError
+from ._media import media_problem
+from ._model import EndpointSpec, TypeSpec, VariantSpec, python_name, quote_values
+
+__all__ = [
+    "INVALID_ENUM",
+    "INVALID_FORMAT",
+    "INVALID_MEDIA",
+    "INVALID_TYPE",
+    "REQUIRED",
+    "TOO_BIG",
+    "TOO_SMALL",
+    "UNKNOWN_FIELD",
+    "ValidationIssue",
+    "describe",
+    "format_path",
+    "is_sequence",
+    "validate_body",
+]
+
+REQUIRED: Final = "required"
+UNKNOWN_FIELD: Final = "unknown_field"
+INVALID_TYPE: Final = "invalid_type"
+INVALID_ENUM: Final = "invalid_enum"
+TOO_SMALL: Final = "too_small"
+TOO_BIG: Final = "too_big"
+INVALID_FORMAT: Final = "invalid_format"
+INVALID_MEDIA: Final = "invalid_media"
+
+_ENUM_LIMIT = 30  # enum values named in a message; ``allowed`` always has them all
+_STRING_SHOWN = 48  # characters of a string value quoted in a message
+
+
+@attrs.frozen(kw_only=True)
+class ValidationIssue:
+    """One problem found in a request body.
+
+    Attributes:
+        path: Where, as wire names and list indexes (``("promptImage", 1, "position")``).
+        python_path: Where, as dotted Python names (``prompt_image[1].position``); empty for
+            the body itself.
+        message: A short sentence naming the field and what is allowed.
+        code: ``required``, ``unknown_field``, ``invalid_type``, ``invalid_enum``,
+            ``too_small``, ``too_big``, ``invalid_format`` or ``invalid_media``.
+        allowed: The allowed values (for ``unknown_field``: the object's wire names), or
+            ``None``.
+        python_allowed: Like ``allowed``, with Python names for ``unknown_field``.
+
+    """
+
+    path: tuple[str | int, ...]
+    python_path: str
+    message: str
+    code: str
+    allowed: tuple[Any, ...] | None = None
+    python_allowed: tuple[Any, ...] | None = attrs.field(default=None, eq=False, repr=False)
+
+    def to_error(self, endpoint: str) -> InvalidRequestError:
+        """Return the ``InvalidRequestError`` the client raises for this issue."""
+        allowed = self.python_allowed if self.python_allowed is not None else self.allowed
+        return InvalidRequestError(
+            self.message, field=self.python_path or None, allowed=allowed, endpoint=endpoint
+        )
+
+
+def is_sequence(value: object) -> bool:
+    """Return whether ``value`` is taken as a JSON array (any sequence but a string)."""
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """Return a path as text: ``prompt_image[1].position``."""
+    text = ""
+    for segment in path:
+        if isinstance(segment, int):
+            text += f"[{segment}]"
+        else:
+            text += f".{segment}" if text else segment
+    return text
+
+
+def describe(node: TypeSpec) -> str:
+    """Return what a type accepts, for messages and docs (``an integer from 2 to 10``)."""
+    if node.enum is not None:
+        if len(node.enum) == 1:
+            return repr(node.enum[0])
+        return f"one of {quote_values(node.enum, _ENUM_LIMIT)}"
+    kind = node.kind
+    if kind == "union":
+        parts = list(dict.fromkeys(describe(b) for b in node.any_of))
+        return ", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0]
+    if kind in ("integer", "number"):
+        noun = "an integer" if kind == "integer" else "a number"
+        return noun + ("" if node.unconfirmed else _range_text(node))
+    return {
+        "string": "a string",
+        "boolean": "true or false",
+        "array": "a list",
+        "object": "an object",
+        "map": "an object",
+    }.get(kind, "any value")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _range_text(node: TypeSpec) -> str:
+    lo, hi = node.minimum, node.maximum
+    if lo is not None and hi is not None:
+        return f" from {_number(lo)} to {_number(hi)}"
+    if lo is not None:
+        return f" of at least {_number(lo)}"
+    if hi is not None:
+        return f" of at most {_number(hi)}"
+    if node.exclusive_minimum is not None:
+        return f" greater than {_number(node.exclusive_minimum)}"
+    return ""
+
+
+def _kind_of(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if is_sequence(value):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _show(value: object) -> str:
+    """Return a value for a message, never dumping a long one whole."""
+    if isinstance(value, str):
+        if len(value) > _STRING_SHOWN:
+            return f"{value[:_STRING_SHOWN]!r}... ({len(value)} characters)"
+        return repr(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return _kind_of(value)
+
+
+def _matches(node: TypeSpec, value: object) -> bool:
+    """Return whether ``value`` has the JSON type of ``node`` (bool is not a number)."""
+    kind = node.kind
+    if kind == "any":
+        return True
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return kind == "union" and any(_matches(b, value) for b in node.any_of)
+    if kind == "integer":
+        # JSON has one number type: 5.0 and 5 parse to the same value in JavaScript.
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if kind == "number":
+        return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    if kind == "array":
+        return is_sequence(value)
+    if kind in ("object", "map"):
+        return isinstance(value, Mapping)
+    if kind == "union":
+        return any(_matches(b, value) for b in node.any_of)
+    return False
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _Checker:
+    """Checks values of one variant's body, collecting issues."""
+
+    def __init__(
+        self,
+        endpoint: EndpointSpec,
+        variant: VariantSpec | None,
+        *,
+        allow_loopback_http: bool,
+    ) -> None:
+        self.endpoint = endpoint
+        self.variant = variant
+        self.light = variant is not None and variant.legacy
+        self.allow_loopback_http = allow_loopback_http
+        if variant is not None and variant.value is not None and endpoint.discriminator:
+            self.context = f" for {endpoint.discriminator} {variant.value!r}"
+        else:
+            self.context = f" for {endpoint.name}"
+
+    def issue(
+        self,
+        code: str,
+        path: tuple[str | int, ...],
+        ppath: tuple[str | int, ...],
+        text: str,
+        *,
+        got: str | None = None,
+        aside: str | None = None,
+        tail: str | None = None,
+        allowed: tuple[Any, ...] | None = None,
+        python_allowed: tuple[Any, ...] | None = None,
+    ) -> ValidationIssue:
+        python, wire = format_path(ppath), format_path(path)
+        label = python if python == wire else f"{python} ({wire})"
+        message = f"{label or 'The request body'} {text}{self.context}"
+        if got is not None:
+            message += f" (got {got})"
+        if aside is not None:
+            message += f" ({aside})"
+        if tail:
+            message += f"; {tail}"
+        return ValidationIssue(
+            path=path,
+            python_path=python,
+            message=message + ("" if message.endswith((".", "?")) else "."),
+            code=code,
+            allowed=allowed,
+            python_allowed=python_allowed,
+        )
+
+    def check(
+        self,
+        node: TypeSpec,
+        value: object,
+        path: tuple[str | int, ...],
+        ppath: tuple[str | int, ...],
+    ) -> list[ValidationIssue]:
+        kind = node.kind
+        if kind == "any":
+            return []
+        if kind == "union":
+            return self.check_union(node, value, path, ppath)
+        if not _matches(node, value):
+            return [
+                self.issue(
+                    INVALID_TYPE,
+                    path,
+                    ppath,
+                    f"must be {describe(node)}",
+                    got=_kind_of(value),
+                    allowed=node.enum,
+                )
+            ]
+        if node.enum is not None:
+            if self.light or value in node.enum:
+                return []
+            text = (
+                f"must be {node.enum[0]!r}"
+                if len(node.enum) == 1
+                else f"must be one of {quote_values(node.enum, _ENUM_LIMIT)}"
+            )
+            return [
+                self.issue(INVALID_ENUM, path, ppath, text, got=_show(value), allowed=node.enum)
+            ]
+        # _matches() has checked the JSON type; the isinstance tests only narrow for mypy.
+        if isinstance(value, str):
+            return self.check_string(node, value, path, ppath)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return self.check_number(node, value, path, ppath)
+        if isinstance(value, Mapping):
+            if kind == "map" and node.values is not None:
+                issues: list[ValidationIssue] = []
+                for key, item in value.items():
+                    issues += self.check(node.values, item, (*path, key), (*ppath, key))
+                return issues
+            return self.check_object(node, value, path, ppath)
+        if isinstance(value, Sequence):
+            return self.check_array(node, value, path, ppath)
+        return []
+
+    def check_string(
+        self,
+        node: TypeSpec,
+        value: str,
+        path: tuple[str | int, ...],
+        ppath: tuple[str | int, ...],
+    ) -> list[ValidationIssue]:
+        if self.light:
+            return []
+        issues = []
+        if not node.unconfirmed:
+            length = _utf16_length(value) if node.utf16 else len(value)
+            unit = "UTF-16 code units" if node.utf16 else "characters"
+            if node.min_length is not None and length < node.min_length:
+                if node.min_length == 1:
+                    issues.append(self.issue(TOO_SMALL, path, ppath, "must not be empty"))
+                else:
+                    text = f"must be at least {node.min_length} {unit} long"
+                    issues.append(self.issue(TOO_SMALL, path, ppath, text, got=str(length)))
+            if node.max_length is not None and length > node.max_length:
+                text = f"must be at most {node.max_length} {unit} long"
+                issues.append(self.issue(TOO_BIG, path, ppath, text, got=f"{length} {unit}"))
+            if node.pattern is not None and re.search(node.pattern, value) is None:
+                text = f"must match the pattern {node.pattern}"
+                issues.append(self.issue(INVALID_FORMAT, path, ppath, text, got=_show(value)))
+        if node.media is not None:
+            problem = media_problem(value, node.media, allow_loopback_http=self.allow_loopback_http)
+            if problem is not None:
+                text = f"is not a usable {node.media} URI"
+                issues.append(
+                    self.issue(INVALID_MEDIA, path, ppath, text, got=_show(value), tail=problem)
+                )
+        return issues
+
+    def check_number(
+        self,
+        node: TypeSpec,
+        value: float,
+        path: tuple[str | int, ...],
+        ppath: tuple[str | int, ...],
+    ) -> list[ValidationIssue]:
+        if self.light or node.unconfirmed:
+            return []
+        lo, hi = node.minimum, node.maximum
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            code = TOO_SMALL if lo is not None and value < lo else TOO_BIG
+            if lo is not None and hi is not None:
+                text = f"must be between {_number(lo)} and {_number(hi)}"
+            elif lo is not None:
+                text = f"must be at least {_number(lo)}"
+            else:
+                text = f"must be at most {_number(hi or 0)}"
+            return [self.issue(code, path, ppath, text, got=_show(value))]
+        low = node.exclusive_minimum
+        if low is not None and value <= low:
+            text = f"must be greater than {_number(low)}"
+            return [self.issue(TOO_SMALL, path, ppath, text, got=_show(value))]
+        return []
+
+    def check_array(
+        self,
+        node: TypeSpec,
+        value: Sequence[object],
+        path: tuple[str | int, ...],
+        ppath: tuple[str | int, ...],
+    ) -> list[ValidationIssue]:
+        issues = []
+        if not self.light and not node.unconfirmed:
+            count = len(value)
+            if node.min_items is not None and count < node.min_items:
+                text = f"must have at least {node.min_items} item{_s(node.min_items)}"
+                issues.append(self.issue(TOO_SMALL, path, ppath, text, got=str(count)))
+            if node.max_items is not None and count > node.max_items:
+                text = f"must have at most {node.max_items} item{_s(node.max_items)}"
+                issues.append(self.issue(TOO_BIG, path, ppath, text, got=str(count)))
+        if node.items is not None:
+            for index, item in enumerate(value):
+                issues += self.check(node.items, item, (*path, index), (*ppath, index))
+        return issues
+
+    def check_object(
+        self,
+        node: TypeSpec,
+        value: Mapping[Any, object],
+        path: tuple[str | int, ...],
+        ppath: tuple[str | int, ...],
+        *,
+        skip: str | None = None,
+    ) -> list[ValidationIssue]:
+        fields = node.fields
+        issues = []
+        if not self.light:
+            for key in value:
+                if key != skip and (not isinstance(key, str) or key not in fields):
+                    issues.append(self.check_unknown(node, key, path, ppath))
+            for wire, member in fields.items():
+                if member.required and wire not in value:
+                    sub, subp = (*path, wire), (*ppath, member.python_name)
+                    enum = member.type.enum
+                    tail = f"allowed: {quote_values(enum, _ENUM_LIMIT)}" if enum else None
+                    issues.append(
+                        self.issue(REQUIRED, sub, subp, "is required", tail=tail, allowed=enum)
+                    )
+        for key, item in value.items():
+            known = fields.get(key) if isinstance(key, str) else None
+            if known is not None:
+                sub, subp = (*path, key), (*ppath, known.python_name)
+                issues += self.check(known.type, item, sub, subp)
+        return issues
+
+    def check_unknown(
+        self,
+        node: TypeSpec,
+        key: object,
+        path: tuple[str | int, ...],
+        ppath: tuple[str | int, ...],
+    ) -> ValidationIssue:
+        name = key if isinstance(key, str) else repr(key)
+        py_name = python_name(name)
+        allowed = tuple(node.fields)
+        python_allowed = tuple(f.python_name for f in node.fields.values())
+        accepting: list[str] = []
+        if not path and self.endpoint.discriminator:
+            accepting = [
+                v.value
+                for v in self.endpoint.variants
+                if v is not self.variant and name in v.body.keys and v.value is not None
+            ]
+        close = difflib.get_close_matches(py_name, python_allowed, n=1, cutoff=0.6)
+        if accepting:
+            shown = ", ".join(accepting[:6]) + (", ..." if len(accepting) > 6 else "")
+            aside = f"only {self.endpoint.discriminator}s {shown} accept it"
+        elif close:
+            aside = f"did you mean {close[0]}?"
+        else:
+            aside = None
+        return self.issue(
+            UNKNOWN_FIELD,
+            (*path, name),
+            (*ppath, py_name),
+            "is not a field",
+            aside=aside,
+            tail=f"allowed fields: {', '.join(python_allowed) or 'none'}",
+            allowed=allowed,
+            python_allowed=python_allowed,
+        )
+
+    def check_union(
+        self,
+        node: TypeSpec,
+        value: object,
+        path: tuple[str | int, ...],
+        ppath: tuple[str | int, ...],
+    ) -> list[ValidationIssue]:
+        branches = node.any_of
+        if node.tag is not None and isinstance(value, Mapping):
+            return self.check_tagged(node, value, path, ppath)
+        candidates = [b for b in branches if _matches(b, value)]
+        if not candidates:
+            text = f"must be {describe(node)}"
+            enums = _union_enum(node)
+            return [self.issue(INVALID_TYPE, path, ppath, text, got=_kind_of(value), allowed=enums)]
+        results = []
+        for branch in candidates:
+            found = self.check(branch, value, path, ppath)
+            if not found:
+                return []
+            results.append(found)
+        if all(b.is_scalar for b in branches):
+            # One sentence for "an integer from 3 to 10 or 'auto'" reads better than either
+            # branch's own complaint.
+            text = f"must be {describe(node)}"
+            code = results[0][0].code
+            return [
+                self.issue(code, path, ppath, text, got=_show(value), allowed=_union_enum(node))
+            ]
+        return min(results, key=len)
+
+    def check_tagged(
+        self,
+        node: TypeSpec,
+        value: Mapping[Any, object],
+        path: tuple[str | int, ...],
+        ppath: tuple[str | int, ...],
+    ) -> list[ValidationIssue]:
+        tag = node.tag or "type"
+        tags = tuple(_tag_value(b, tag) for b in node.any_of)
+        sub, subp = (*path, tag), (*ppath, python_name(tag))
+        if tag not in value:
+            if self.light:
+                return []
+            tail = f"one of {quote_values(tags)}"
+            return [self.issue(REQUIRED, sub, subp, "is required", tail=tail, allowed=tags)]
+        for branch, tag_value in zip(node.any_of, tags, strict=True):
+            if value[tag] == tag_value:
+                return self.check(branch, value, path, ppath)
+        if self.light:
+            return []
+        text = f"must be one of {quote_values(tags)}"
+        return [self.issue(INVALID_ENUM, sub, subp, text, got=_show(value[tag]), allowed=tags)]
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def _tag_value(branch: TypeSpec, tag: str) -> Any:
+    member = branch.fields.get(tag)
+    return member.type.enum[0] if member is not None and member.type.enum else None
+
+
+def _union_enum(node: TypeSpec) -> tuple[Any, ...] | None:
+    values = tuple(v for b in node.any_of if b.enum is not None for v in b.enum)
+    return values or None
+
+
+def validate_body(
+    endpoint: EndpointSpec, body: object, *, allow_loopback_http: bool = False
+) -> list[ValidationIssue]:
+    """Return every issue of a wire body for ``endpoint`` (empty when it is valid)."""
+    disc = endpoint.discriminator
+    if not isinstance(body, Mapping):
+        checker = _Checker(endpoint, None, allow_loopback_http=allow_loopback_http)
+        return [checker.issue(INVALID_TYPE, (), (), "must be an object", got=_kind_of(body))]
+    if disc is None:
+        variant = endpoint.variants[0]
+    else:
+        checker = _Checker(endpoint, None, allow_loopback_http=allow_loopback_http)
+        models = endpoint.models
+        if disc not in body:
+            tail = f"allowed: {quote_values(models, limit=len(models))}"
+            return [
+                checker.issue(REQUIRED, (disc,), (disc,), "is required", tail=tail, allowed=models)
+            ]
+        found = [v for v in endpoint.variants if v.value == body[disc]]
+        if not found:
+            text = f"must be one of {quote_values(models, limit=len(models))}"
+            got = _show(body[disc])
+            return [checker.issue(INVALID_ENUM, (disc,), (disc,), text, got=got, allowed=models)]
+        variant = found[0]
+    checker = _Checker(endpoint, variant, allow_loopback_http=allow_loopback_http)
+    return checker.check_object(variant.body, body, (), (), skip=disc)

@@ -1,0 +1,117 @@
+"""Shared fixtures: an isolated environment, the testing switch, a scripted loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, NamedTuple
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+import runway_async
+
+API_KEY = "key_" + "ab" * 64
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Keep the developer's real Runway settings out of every test."""
+    for name in ("RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL", "RUNWAYML_LOG"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    runway_async.set_testing(True)
+    yield
+    runway_async.set_testing(False)
+
+
+class Received(NamedTuple):
+    """One request as the scripted server saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """Return the body parsed as JSON."""
+        return json.loads(self.body)
+
+
+class ScriptedServer:
+    """A loopback HTTP server whose replies each test scripts, recording what it received."""
+
+    def __init__(self) -> None:
+        self.handlers: list[Handler] = []
+        self.requests: list[Received] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    def reply(self, *handlers: Handler) -> None:
+        """Queue handlers; each request consumes the next one (the last one repeats)."""
+        self.handlers.extend(handlers)
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(
+            Received(request.method, request.path_qs, dict(request.headers), await request.read())
+        )
+        handler = self.handlers.pop(0) if len(self.handlers) > 1 else self.handlers[0]
+        return await handler(request)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+@pytest_asyncio.fixture
+async def server() -> AsyncIterator[ScriptedServer]:
+    """Start a scripted loopback server for one test."""
+    srv = ScriptedServer()
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+def json_reply(data: object, status: int = 200, headers: dict[str, str] | None = None) -> Handler:
+    """Return a handler that answers ``data`` as JSON."""
+
+    async def handler(_request: web.Request) -> web.StreamResponse:
+        return web.json_response(data, status=status, headers=headers)
+
+    return handler
+
+
+def drop_connection() -> Handler:
+    """Return a handler that closes the connection after reading the request."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()
+
+    return handler
+
+
+def hang() -> Handler:
+    """Return a handler that never answers (until the server stops)."""
+
+    async def handler(_request: web.Request) -> web.StreamResponse:
+        await asyncio.Event().wait()
+        return web.Response()
+
+    return handler

@@ -13,6 +13,7 @@ TEST_DEPS = [
     "pytest-cov>=5",
     "coverage[toml]>=7",
     "ruff==0.17.6",  # the generated-code freshness test formats with the same ruff
+    "runwayml==5.24.0",  # the official SDK, driven against our emulator as conformance
 ]
 AIORESPONSES = "aioresponses>=0.7.6"
 LINT_DEPS = ["ruff==0.17.6"]

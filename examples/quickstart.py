@@ -1,48 +1,71 @@
-"""Quickstart: create a few tasks and wait for their output.
+"""Quickstart: a small batch of generations on the embedded emulator, or the real API.
 
-Run with no arguments to use a tiny local stand-in for the API (no key, no network); set
-RUNWAYML_API_SECRET (and optionally RUNWAYML_BASE_URL) and pass --real to use the real API.
+With no arguments it starts the local emulator (no key, no network) and runs a batch of
+mixed tasks on it; with RUNWAYML_API_SECRET set and --real it talks to the real API.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import time
 
-from runway_async import AsyncRunway, TaskFailedError
+from runway_async import AsyncRunway, PollConfig, TaskFailedError, TaskHandle
+from runway_async.emulator import Emulator
 
-PROMPTS = ["A lighthouse at dawn", "A fox in fresh snow", "A neon city in the rain"]
+PROMPTS = [
+    "A lighthouse at dawn",
+    "A fox in fresh snow",
+    "A neon city in the rain",
+    "A paper boat on a pond",
+    "A desert under the milky way",
+    "A robot watering plants",
+]
 
 
-async def generate_all(client: AsyncRunway) -> None:
-    async def one(prompt: str) -> None:
+async def run_batch(client: AsyncRunway) -> int:
+    """Create one image per prompt and one narration, wait for all; return the failures."""
+
+    async def image(prompt: str) -> bool:
         task = await client.text_to_image.create(
-            model="gen4_image",
-            prompt_text=prompt,
-            ratio="1920:1080",
+            model="gen4_image", prompt_text=prompt, ratio="1920:1080"
         )
-        print(f"created {task.id} for {prompt!r} (estimated {task.estimated_cost})")
+        return await finish(task, prompt)
+
+    async def speech() -> bool:
+        task = await client.text_to_speech.create(
+            model="eleven_multilingual_v2",
+            prompt_text="Six pictures, coming right up.",
+            voice={"type": "runway-preset", "preset_id": "Leslie"},
+        )
+        return await finish(task, "narration")
+
+    async def finish(task: TaskHandle, label: str) -> bool:
         try:
-            done = await task.wait_for_task_output(timeout=120)
+            done = await task.wait_for_task_output(timeout=300)
         except TaskFailedError as exc:
-            print(f"{task.id} failed: {exc}")
-            return
-        print(f"{task.id} succeeded: {done.output[0]}")
+            print(f"  FAILED    {task.id}  {label}: {exc.failure_code or exc}")
+            return False
+        print(f"  SUCCEEDED {task.id}  {label}: {done.output[0]}")
+        return True
 
-    await asyncio.gather(*(one(p) for p in PROMPTS))
+    results = await asyncio.gather(speech(), *(image(p) for p in PROMPTS))
+    return results.count(False)
 
 
-async def main() -> None:
+async def main() -> int:
+    started = time.monotonic()
     if "--real" in sys.argv:
         async with AsyncRunway() as client:
-            await generate_all(client)
-        return
-    from _stub_api import StubAPI  # a minimal stand-in until the emulator lands
-
-    async with StubAPI() as stub, AsyncRunway("demo-key", base_url=stub.url) as client:
-        await generate_all(client.with_options(poll=stub.poll))
-    print("done")
+            failures = await run_batch(client)
+    else:
+        async with Emulator(seed=1) as emu, AsyncRunway("demo-key", base_url=emu.url) as client:
+            print(f"emulator at {emu.url}")
+            # The emulator's tasks take seconds; poll every 0.5 s instead of the real API's 5 s.
+            failures = await run_batch(client.with_options(poll=PollConfig(interval=0.5)))
+    print(f"{len(PROMPTS) + 1} tasks, {failures} failed, {time.monotonic() - started:.1f} s")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

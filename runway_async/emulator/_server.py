@@ -1,0 +1,566 @@
+"""The emulator's HTTP surface: aiohttp.web routes over the simulation in ``_state``.
+
+Middlewares, outermost first: request metrics, fault injection, authentication and version.
+Handlers are thin: parse, validate with ``runway_async._spec``, call the simulation, render
+with ``runway_async._models`` so replies have exactly the shapes the client parses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import re
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Final
+
+from aiohttp import web
+
+from .._config import DEFAULT_RUNWAY_VERSION
+from .._convert import unstructure
+from .._models import (
+    CancelledTask,
+    Cost,
+    FailedTask,
+    PendingTask,
+    RunningTask,
+    SucceededTask,
+    TaskCreated,
+    ThrottledTask,
+)
+from .._spec import validate_wire
+from . import _catalog
+from ._config import EmulatorConfig
+from ._faults import Fault, FaultKind, FaultQueue, parse_fault
+from ._media import MEDIA, media_for_extension
+from ._state import DailyLimitExceeded, Simulation, TaskRecord
+
+__all__ = ["RUNWAY_VERSION", "EmulatorApp"]
+
+RUNWAY_VERSION: Final = DEFAULT_RUNWAY_VERSION
+"""The only ``X-Runway-Version`` the emulator accepts (the one the client sends)."""
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MAX_USAGE_DAYS: Final = 90
+_DEFAULT_USAGE_DAYS: Final = 30
+_OUTPUT_NAME: Final = re.compile(r"^(\d+)\.([a-z0-9]+)$")
+# Control routes are for the test harness; counting them would make the metrics about
+# the act of reading the metrics.
+_UNCOUNTED_PREFIX: Final = "/_emulator/"
+_OUTPUTS_PREFIX: Final = "/_emulator/outputs/"
+
+
+def _error(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+class _RouteInfo:
+    """What the middlewares need to know about a matched route."""
+
+    __slots__ = ("creates_task", "endpoint", "path")
+
+    def __init__(self, path: str, endpoint: str | None, *, creates_task: bool) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self.creates_task = creates_task
+
+
+class EmulatorApp:
+    """The aiohttp application of one emulator: routes, middlewares and shared state.
+
+    Args:
+        config: The emulator's settings.
+        simulation: The task simulation (made from ``config`` when not given).
+        faults: The fault queue (made from ``config`` when not given).
+
+    """
+
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        *,
+        simulation: Simulation | None = None,
+        faults: FaultQueue | None = None,
+    ) -> None:
+        self.config = config
+        self.simulation = simulation or Simulation(config)
+        self.faults = faults or FaultQueue(
+            rates=config.fault_rates,
+            seed=None if config.seed is None else config.seed + 2,
+            random_delay=config.fault_delay,
+        )
+        # Serialises the simulation and counters between the loop's handlers and callers in
+        # other threads (the thread mode's emu.metrics(), emu.reset()).
+        self.lock = threading.Lock()
+        self._requests: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._closing: asyncio.Event | None = None
+        self._routes: dict[str, _RouteInfo] = {}
+        self.app = self._build()
+
+    # -- assembly -----------------------------------------------------------------------
+
+    def _build(self) -> web.Application:
+        app = web.Application(
+            middlewares=[self._metrics_middleware, self._fault_middleware, self._auth_middleware],
+            client_max_size=64 * 1024 * 1024,  # data URIs can be large
+        )
+        info = self._routes
+
+        def add(
+            method: str,
+            path: str,
+            handler: Handler,
+            endpoint: str | None,
+            *,
+            creates_task: bool = False,
+        ) -> None:
+            resource = app.router.add_resource(path)
+            resource.add_route(method, handler)
+            info[resource.canonical] = _RouteInfo(path, endpoint, creates_task=creates_task)
+
+        for name, spec in _catalog.task_endpoints().items():
+            add(spec.method, spec.path, self._make_create_handler(name), name, creates_task=True)
+        tasks = app.router.add_resource("/v1/tasks/{id}")
+        tasks.add_route("GET", self._get_task)
+        tasks.add_route("DELETE", self._delete_task)
+        info[tasks.canonical] = _RouteInfo(tasks.canonical, "tasks", creates_task=False)
+        add("GET", "/v1/organization", self._organization, "organization")
+        add("POST", "/v1/organization/usage", self._usage, "organization.usage")
+        outputs = app.router.add_resource("/_emulator/outputs/{task_id}/{name}")
+        outputs.add_route("GET", self._output)
+        outputs.add_route("HEAD", self._output)  # clients check outputs with HEAD first
+        info[outputs.canonical] = _RouteInfo(outputs.canonical, "outputs", creates_task=False)
+        app.router.add_get("/_emulator/metrics", self._metrics)
+        app.router.add_post("/_emulator/reset", self._reset)
+        app.router.add_post("/_emulator/faults", self._inject_fault)
+        app.router.add_get("/_emulator/faults", self._list_faults)
+        app.router.add_delete("/_emulator/faults", self._clear_faults)
+        return app
+
+    def _route_info(self, request: web.Request) -> _RouteInfo | None:
+        resource = request.match_info.route.resource
+        if resource is None:
+            return None
+        return self._routes.get(resource.canonical)
+
+    def closing(self) -> asyncio.Event:
+        """Return the event set when the server stops (created in the serving loop)."""
+        if self._closing is None:
+            self._closing = asyncio.Event()
+        return self._closing
+
+    def reset_closing(self) -> None:
+        """Forget the stop signal, so the server can be started again (in any loop)."""
+        self._closing = None
+
+    # -- middlewares --------------------------------------------------------------------
+
+    @web.middleware
+    async def _metrics_middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        if request.path.startswith(_UNCOUNTED_PREFIX) and not request.path.startswith(
+            _OUTPUTS_PREFIX
+        ):
+            return await handler(request)
+        info = self._route_info(request)
+        label = f"{request.method} {info.path if info is not None else '(unmatched)'}"
+        outcome = "error"
+        try:
+            response = await handler(request)
+            # A reply on a connection already closed never reached the client: a dropped
+            # connection, or a client that gave up on a held reply.
+            transport = request.transport
+            closed = transport is None or transport.is_closing()
+            outcome = "dropped" if closed else str(response.status)
+            return response
+        except web.HTTPException as exc:
+            # Unknown paths and methods: answer in the API's JSON error shape, not text.
+            outcome = str(exc.status)
+            if exc.status < 400:
+                raise
+            headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+            return web.json_response({"error": exc.reason}, status=exc.status, headers=headers)
+        except asyncio.CancelledError:
+            outcome = "held"  # the server stopped while the reply was held back
+            raise
+        finally:
+            with self.lock:
+                self._requests[label][outcome] += 1
+
+    @web.middleware
+    async def _fault_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        info = self._route_info(request)
+        if info is None or info.endpoint == "outputs":
+            return await handler(request)
+        fault = self.faults.take(request.path, info.endpoint, creates_task=info.creates_task)
+        if fault is None:
+            return await handler(request)
+        return await self._apply_fault(fault, request, handler)
+
+    async def _apply_fault(
+        self, fault: Fault, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        kind = fault.kind
+        if kind is FaultKind.LATENCY:
+            await self._sleep(fault.delay or 0.0)
+            return await handler(request)
+        if kind is FaultKind.ERROR_BEFORE:
+            return self._fault_reply(fault, "Service temporarily unavailable (injected).")
+        if kind is FaultKind.RATE_LIMIT:
+            return self._fault_reply(fault, "Too many requests (injected).")
+        if kind is FaultKind.DROP_BEFORE:
+            return self._drop(request)
+        response = await handler(request)
+        if kind is FaultKind.ERROR_AFTER:
+            return self._fault_reply(fault, "Internal server error after processing (injected).")
+        if kind is FaultKind.DROP_AFTER:
+            return self._drop(request)
+        # HOLD_AFTER: the work is done; the reply comes late or never.
+        if fault.delay is None:
+            await self.closing().wait()
+            return self._drop(request)
+        if await self._sleep(fault.delay):
+            return self._drop(request)
+        return response
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep, cut short when the server stops; return whether it is stopping."""
+        try:
+            await asyncio.wait_for(self.closing().wait(), seconds)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    def _fault_reply(self, fault: Fault, message: str) -> web.Response:
+        headers = {}
+        retry_after = fault.retry_after
+        if retry_after is None and fault.kind is FaultKind.RATE_LIMIT:
+            retry_after = 1.0
+        if retry_after is not None:
+            headers["Retry-After"] = f"{retry_after:g}"
+        return web.json_response({"error": message}, status=fault.http_status, headers=headers)
+
+    def _drop(self, request: web.Request) -> web.StreamResponse:
+        if request.transport is not None:
+            # abort() resets at once; close() would first flush what is buffered.
+            request.transport.abort()
+        return web.Response(status=204)
+
+    @web.middleware
+    async def _auth_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith("/v1/"):
+            return await handler(request)
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return _error(
+                401, "Missing or malformed Authorization header; expected 'Bearer <API key>'."
+            )
+        expected = self.config.api_key
+        if expected is not None and not hmac.compare_digest(token.encode(), expected.encode()):
+            return _error(401, "Invalid API key.")
+        version = request.headers.get("X-Runway-Version")
+        if version != RUNWAY_VERSION:
+            shown = "missing" if version is None else repr(version)
+            return _error(
+                400,
+                f"X-Runway-Version header is {shown}; it must be {RUNWAY_VERSION!r}.",
+            )
+        return await handler(request)
+
+    # -- task creation ------------------------------------------------------------------
+
+    def _make_create_handler(self, endpoint: str) -> Handler:
+        async def create(request: web.Request) -> web.StreamResponse:
+            return await self._create(endpoint, request)
+
+        return create
+
+    async def _create(self, endpoint: str, request: web.Request) -> web.StreamResponse:
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return _error(400, "The request body must be valid JSON.")
+        if not isinstance(body, dict):
+            return _error(400, "The request body must be a JSON object.")
+        issues = validate_wire(endpoint, body, allow_loopback_http=True)
+        if issues:
+            return _error(
+                400,
+                _issue_text(issues[0]),
+                issues=[
+                    {"code": i.code, "path": list(i.path), "message": i.message} for i in issues
+                ],
+            )
+        spec = _catalog.endpoint_spec(endpoint)
+        model = _catalog.model_for(endpoint, body)
+        credits = _catalog.estimate_credits(endpoint, model, body)
+        try:
+            with self.lock:
+                task = self.simulation.create(
+                    endpoint=endpoint,
+                    model=model,
+                    kind=_catalog.media_kind(endpoint),
+                    body=body,
+                    estimated_credits=credits,
+                    output_count=_catalog.output_count(endpoint, body),
+                )
+        except DailyLimitExceeded as exc:
+            return _error(429, str(exc))
+        if spec.response == "id_only":
+            return web.json_response({"id": task.id})
+        if spec.response == "routed":
+            routing = _catalog.routing(endpoint, body, credits)
+            if self.config.spec_mock:
+                # Optional in the official types; spec-mock replies carry every field.
+                routing["capacityFallback"] = {"skipped": [], "allExhausted": False}
+            return web.json_response({"id": task.id, "routing": routing})
+        created = TaskCreated(id=task.id, estimated_cost=Cost(credits))
+        return web.json_response(unstructure(created))
+
+    # -- tasks --------------------------------------------------------------------------
+
+    async def _get_task(self, request: web.Request) -> web.StreamResponse:
+        task_id = request.match_info["id"]
+        with self.lock:
+            task = self.simulation.get(task_id)
+            now = self.simulation.now()
+        if task is None:
+            if self.config.spec_mock:
+                return web.json_response(self._synthetic_task(request, task_id))
+            return _error(404, f"Task {task_id!r} not found.")
+        return web.json_response(render_task(task, now, _origin(request)))
+
+    async def _delete_task(self, request: web.Request) -> web.StreamResponse:
+        task_id = request.match_info["id"]
+        with self.lock:
+            outcome = self.simulation.delete(task_id)
+        if outcome is None and not self.config.spec_mock:
+            return _error(404, f"Task {task_id!r} not found.")
+        return web.Response(status=204)
+
+    def _synthetic_task(self, request: web.Request, task_id: str) -> Any:
+        created = datetime.now(timezone.utc).replace(microsecond=0)
+        media = MEDIA["video"]
+        task = SucceededTask(
+            id=task_id,
+            created_at=created,
+            cost=Cost(0),
+            output=(f"{_origin(request)}/_emulator/outputs/{task_id}/0.{media.extension}",),
+        )
+        return unstructure(task)
+
+    async def _output(self, request: web.Request) -> web.StreamResponse:
+        task_id = request.match_info["task_id"]
+        match = _OUTPUT_NAME.match(request.match_info["name"])
+        media = media_for_extension(match.group(2)) if match else None
+        if match is None or media is None:
+            return _error(404, "No such output.")
+        with self.lock:
+            task = self.simulation.peek(task_id)
+        if task is None:
+            if not self.config.spec_mock:
+                return _error(404, "No such output.")
+        elif (
+            task.status != "SUCCEEDED"
+            or int(match.group(1)) >= task.output_count
+            or MEDIA[task.kind] is not media
+        ):
+            return _error(404, "No such output.")
+        return web.Response(
+            body=media.data,
+            content_type=media.content_type,
+            headers={"Cache-Control": "private, max-age=86400"},
+        )
+
+    # -- organization -------------------------------------------------------------------
+
+    async def _organization(self, request: web.Request) -> web.StreamResponse:
+        with self.lock:
+            data = self.simulation.organization(_catalog.known_models())
+        return web.json_response(data)
+
+    async def _usage(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            return _error(400, "The request body must be valid JSON.")
+        if not isinstance(body, dict):
+            return _error(400, "The request body must be a JSON object.")
+        with self.lock:
+            today = self.simulation.today()
+        try:
+            start = _parse_date(body, "startDate") or today - timedelta(days=_DEFAULT_USAGE_DAYS)
+            before = _parse_date(body, "beforeDate") or start + timedelta(days=_DEFAULT_USAGE_DAYS)
+        except _BadDate as exc:
+            return _usage_error(exc.message, exc.field)
+        problem = _range_problem(start, before)
+        # A stateless mock checks formats only (the official SDK's tests send one example
+        # date for both ends); the emulator proper enforces the API's range rules.
+        if problem is not None and not self.config.spec_mock:
+            return _usage_error(problem, "beforeDate")
+        with self.lock:
+            data = self.simulation.usage(start, before, include_reserved=self.config.spec_mock)
+        return web.json_response(data)
+
+    # -- control ------------------------------------------------------------------------
+
+    def metrics(self) -> dict[str, Any]:
+        """Return the metrics document (see ``Emulator.metrics``)."""
+        with self.lock:
+            requests = {
+                route: dict(sorted(counts.items()))
+                for route, counts in sorted(self._requests.items())
+            }
+            data = self.simulation.metrics()
+        return {"requests": requests, **data, "faults_pending": len(self.faults.pending())}
+
+    def reset(self) -> None:
+        """Clear tasks, usage, metrics and queued faults."""
+        with self.lock:
+            self.simulation.reset()
+            self._requests.clear()
+        self.faults.reset()
+
+    async def _metrics(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.metrics())
+
+    async def _reset(self, request: web.Request) -> web.StreamResponse:
+        self.reset()
+        return web.json_response({"reset": True})
+
+    async def _inject_fault(self, request: web.Request) -> web.StreamResponse:
+        try:
+            fault, count = parse_fault(json.loads(await request.read()))
+            self.faults.inject(
+                fault.kind,
+                count=count,
+                route=fault.route,
+                retry_after=fault.retry_after,
+                delay=fault.delay,
+                status=fault.status,
+            )
+        except ValueError as exc:
+            return _error(400, f"Invalid fault: {exc}")
+        return web.json_response({"queued": _fault_json(fault, count)})
+
+    async def _list_faults(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(
+            {"faults": [_fault_json(fault, count) for fault, count in self.faults.pending()]}
+        )
+
+    async def _clear_faults(self, request: web.Request) -> web.StreamResponse:
+        self.faults.clear()
+        return web.Response(status=204)
+
+
+def _fault_json(fault: Fault, count: int) -> dict[str, Any]:
+    return {
+        "kind": fault.kind.value,
+        "count": count,
+        "route": fault.route,
+        "retry_after": fault.retry_after,
+        "delay": fault.delay,
+        "status": fault.status,
+    }
+
+
+def _origin(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+def _issue_text(issue: Any) -> str:
+    # Name the field in the API's own (wire) terms, as Runway's errors do.
+    path = ""
+    for part in issue.path:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    message: str = issue.message
+    if path and path not in message:
+        return f"Invalid parameter '{path}': {message}"
+    return message
+
+
+class _BadDate(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _parse_date(body: Mapping[str, Any], key: str) -> date | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise _BadDate(key, f"{key} must be a date in YYYY-MM-DD form, got {value!r}.")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _BadDate(key, f"{key} is not a valid date: {value!r}.") from None
+
+
+def _range_problem(start: date, before: date) -> str | None:
+    span = (before - start).days
+    if span <= 0:
+        return "beforeDate must be after startDate."
+    if span > _MAX_USAGE_DAYS:
+        return f"beforeDate must be at most {_MAX_USAGE_DAYS} days after startDate."
+    return None
+
+
+def _usage_error(message: str, field: str) -> web.Response:
+    return _error(
+        400, message, issues=[{"code": "invalid_date", "path": [field], "message": message}]
+    )
+
+
+def render_task(task: TaskRecord, now: float, origin: str) -> Any:
+    """Return a task's wire JSON (``GET /v1/tasks/{id}``) as of simulated time ``now``.
+
+    Args:
+        task: The task.
+        now: The simulated time, for ``progress``.
+        origin: The emulator's ``scheme://host:port``, for output URLs.
+
+    Returns:
+        The JSON object, with exactly the fields the API declares for the task's status.
+
+    """
+    estimate = Cost(task.estimated_credits)
+    cost = Cost(task.cost if task.cost is not None else 0)
+    created_at = task.created_at
+    rendered: Any
+    if task.status == "PENDING":
+        rendered = PendingTask(id=task.id, created_at=created_at, estimated_cost=estimate)
+    elif task.status == "THROTTLED":
+        rendered = ThrottledTask(id=task.id, created_at=created_at, estimated_cost=estimate)
+    elif task.status == "RUNNING":
+        rendered = RunningTask(
+            id=task.id, created_at=created_at, estimated_cost=estimate, progress=task.progress(now)
+        )
+    elif task.status == "SUCCEEDED":
+        extension = MEDIA[task.kind].extension
+        rendered = SucceededTask(
+            id=task.id,
+            created_at=created_at,
+            cost=cost,
+            output=tuple(
+                f"{origin}/_emulator/outputs/{task.id}/{n}.{extension}"
+                for n in range(task.output_count)
+            ),
+        )
+    elif task.status == "FAILED":
+        code, text = task.failure or ("INTERNAL", "An internal error occurred.")
+        rendered = FailedTask(
+            id=task.id, created_at=created_at, cost=cost, failure=text, failure_code=code
+        )
+    else:
+        rendered = CancelledTask(id=task.id, created_at=created_at, cost=cost)
+    return unstructure(rendered)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typing", "generate"]
+nox.options.sessions = ["tests", "lint", "typing", "generate", "conformance"]
 nox.options.error_on_missing_interpreters = True
 
 TEST_DEPS = [
@@ -14,6 +14,17 @@ TEST_DEPS = [
     "coverage[toml]>=7",
     "ruff==0.17.6",  # the generated-code freshness test formats with the same ruff
     "runwayml==5.24.0",  # the official SDK, driven against our emulator as conformance
+]
+# The official SDK's own test suite and what it needs (pins from its requirements-dev.lock);
+# keep in step with TEST_PACKAGES in scripts/conformance.py.
+CONFORMANCE_DEPS = [
+    "runwayml[aiohttp]==5.24.0",
+    "respx==0.22.0",
+    "dirty-equals==0.11",
+    "time-machine==2.19.0",
+    "pytest-xdist==3.8.0",
+    "pytest>=8",
+    "pytest-asyncio>=0.24",
 ]
 AIORESPONSES = "aioresponses>=0.7.6"
 LINT_DEPS = ["ruff==0.17.6"]
@@ -63,3 +74,10 @@ def generate(session: nox.Session) -> None:
     check = ["--check"] if "--check" in session.posargs else []
     session.run("python", "scripts/build_spec.py", *check)
     session.run("python", "scripts/gen_endpoints.py", *check)
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Run the official runwayml SDK's API tests against the emulator in spec-mock mode."""
+    session.install("-e", ".", *CONFORMANCE_DEPS)
+    session.run("python", "scripts/conformance.py", *session.posargs)

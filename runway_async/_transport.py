@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import hashlib
 import json as jsonlib
 import logging
 import random
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import aiohttp
 import attrs
+import yarl
 
-from ._config import RetryConfig, Timeout
+from ._config import RetryConfig, Timeout, is_loopback_host
 from ._exceptions import (
     AmbiguousSubmissionError,
     APIConnectionError,
@@ -33,14 +37,27 @@ from ._exceptions import (
     BadRequestError,
     ConflictError,
     InternalServerError,
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseValidationError,
+    RunwayError,
     UnprocessableEntityError,
 )
 from ._version import __version__
 
-__all__ = ["Response", "Transport", "status_error"]
+__all__ = [
+    "DEFAULT_DOWNLOAD_CHUNK_SIZE",
+    "DEFAULT_DOWNLOAD_TIMEOUT",
+    "MAX_DOWNLOAD_REDIRECTS",
+    "DownloadInfo",
+    "Response",
+    "Transport",
+    "check_download_url",
+    "redact_url",
+    "status_error",
+]
 
 logger = logging.getLogger("runway_async")
 
@@ -57,6 +74,16 @@ _STATUS_ERRORS: Final[Mapping[int, type[APIStatusError]]] = {
 _READ_RETRY_STATUSES: Final = frozenset({408, 429})
 _CREATE_RETRY_STATUSES: Final = frozenset({429, 502, 503})
 _MAX_MESSAGE_TEXT: Final = 300
+
+DEFAULT_DOWNLOAD_TIMEOUT: Final = 600.0
+"""Seconds one download may take, from connecting to the last byte, redirects included."""
+DEFAULT_DOWNLOAD_CHUNK_SIZE: Final = 256 * 1024
+MAX_DOWNLOAD_REDIRECTS: Final = 5
+_REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+# A 206 or 204 answers a question we did not ask (no Range header is sent), so only these
+# count as "here is the whole file".
+_DOWNLOAD_OK_STATUSES: Final = frozenset({200, 203})
+_MAX_ERROR_BODY: Final = 64 * 1024
 
 
 class _Secret:
@@ -102,6 +129,7 @@ class _SessionHolder:
         self.owned = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
+        self._download_session: aiohttp.ClientSession | None = None
 
     @property
     def open_and_owned(self) -> bool:
@@ -115,6 +143,9 @@ class _SessionHolder:
             self._session = aiohttp.ClientSession(
                 trust_env=True,  # honour HTTPS_PROXY / NO_PROXY like httpx-based SDKs
                 connector=aiohttp.TCPConnector(limit=100),
+                # The API sets no cookies; a real jar would keep any a server or proxy sets
+                # and replay them to every host of that domain, output hosts included.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._loop = loop
         elif self.owned and self._loop is not loop:
@@ -124,12 +155,243 @@ class _SessionHolder:
             )
         return self._session
 
+    def get_for_downloads(self) -> aiohttp.ClientSession:
+        """Return a credential-free session on the same connection pool as ``get()``.
+
+        A second ``ClientSession`` over the same connector (``connector_owner=False``) costs
+        no sockets, and it is the only way to be sure nothing of the API session reaches an
+        output host: an injected session may carry default headers, default auth or a
+        cookie jar full of cookies, which aiohttp adds to every request and which no
+        per-request argument can remove; and ``trust_env=True`` makes aiohttp send
+        ``~/.netrc`` credentials (whose ``default`` entry matches every host) as Basic auth.
+        So this session has no headers, no auth, a ``DummyCookieJar`` and ``trust_env=False``;
+        the download resolves the environment's proxy itself.
+        """
+        main = self.get()
+        connector = main.connector
+        if main.closed or connector is None:
+            raise RuntimeError("The aiohttp session given to this client is closed.")
+        current = self._download_session
+        if current is None or current.connector is not connector:
+            current = aiohttp.ClientSession(
+                connector=connector,
+                connector_owner=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
+            )
+            self._download_session = current
+        return current
+
+    @property
+    def trust_env(self) -> bool:
+        """Whether the API session honours proxy settings from the environment."""
+        return self._session is None or self._session.trust_env
+
     async def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        if self._download_session is not None:
+            # It does not own the connector, so this closes no connection of the caller's.
+            await self._download_session.close()
         if self.owned and self._session is not None:
             await self._session.close()
+
+
+class _Writable(Protocol):
+    """Where a download's bytes go: an open binary file, or anything with ``write``."""
+
+    def write(self, data: bytes, /) -> object:
+        """Write all of ``data``."""
+
+
+@attrs.frozen(kw_only=True)
+class DownloadInfo:
+    """What one download delivered.
+
+    Attributes:
+        url: The URL the body came from, after redirects.
+        status: The HTTP status of that reply.
+        content_type: The media type of the reply (``image/png``), without parameters;
+            ``None`` when the server sent none.
+        bytes: How many bytes were written (after any ``Content-Encoding`` was undone).
+        sha256: The SHA-256 of those bytes, lower-case hex.
+
+    """
+
+    url: str = attrs.field(repr=False)
+    status: int
+    content_type: str | None
+    bytes: int
+    sha256: str
+
+
+class _DestinationError(Exception):
+    """Carries an ``OSError`` of the destination out of the network error mapping."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` without user info, query or fragment, for messages and logs.
+
+    Signed output URLs carry their signature in the query: whoever reads it can fetch the
+    file until it expires, so it never goes into an exception or a log line.
+
+    Args:
+        url: Any URL.
+
+    Returns:
+        ``scheme://host[:port]/path``, the path cut at 200 characters.
+
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<invalid URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    path = parts.path if len(parts.path) <= 200 else parts.path[:200] + "..."
+    return urllib.parse.urlunsplit((parts.scheme, netloc, path, "", ""))
+
+
+def check_download_url(url: str, *, redirected_from: str | None = None) -> None:
+    """Refuse a URL that a download must not fetch.
+
+    Only http(s) URLs with a host and no user info; plain http only to loopback hosts (the
+    local emulator); and no redirect from a remote host to a loopback one.
+
+    Args:
+        url: The URL to fetch.
+        redirected_from: The URL whose redirect led here, if any.
+
+    Raises:
+        InvalidRequestError: ``url`` was given by the caller and is refused.
+        ResponseValidationError: ``url`` came from a redirect and is refused.
+
+    """
+
+    def refuse(reason: str) -> RunwayError:
+        if redirected_from is None:
+            return InvalidRequestError(
+                f"Refused to download {redact_url(url)}: {reason}.", field="url"
+            )
+        shown = redact_url(redirected_from)
+        return ResponseValidationError(
+            f"GET {shown} redirected to {redact_url(url)}, refused: {reason}.",
+            method="GET",
+            url=shown,
+        )
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise refuse("not a valid URL") from None
+    if parts.scheme not in ("http", "https"):
+        raise refuse("only https URLs are downloaded (and plain http to loopback hosts)")
+    if not host:
+        raise refuse("the URL has no host")
+    if parts.username is not None or parts.password is not None:
+        raise refuse("the URL carries credentials")
+    loopback = is_loopback_host(host)
+    if parts.scheme == "http" and not loopback:
+        raise refuse("plain http is allowed only to loopback hosts; use https")
+    if (
+        redirected_from is not None
+        and loopback
+        and not is_loopback_host(urllib.parse.urlsplit(redirected_from).hostname)
+    ):
+        # A remote server has no business pointing us at services on this machine.
+        raise refuse("a remote host may not redirect to a loopback host")
+
+
+def _request_url(url: str) -> yarl.URL:
+    # Signed URLs must reach the host byte for byte: yarl's default re-quoting rewrites some
+    # escapes (%7E -> ~), which can break a signature. A URL that is already encoded
+    # (ASCII, no spaces or control characters) is sent as is; anything else is quoted.
+    if all(0x20 < ord(c) < 0x7F for c in url):
+        return yarl.URL(url, encoded=True)
+    return yarl.URL(url)
+
+
+def _env_proxy(url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+    """Return the proxy (and its credentials) the environment names for ``url``.
+
+    The same choice aiohttp makes with ``trust_env=True``, minus its ``.netrc`` lookup; a
+    proxy's credentials go to the proxy only, never to the output host.
+    """
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname
+    if host is None or is_loopback_host(host) or urllib.request.proxy_bypass(host):
+        return None, None
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if not proxy:
+        return None, None
+    try:
+        proxy_parts = urllib.parse.urlsplit(proxy)
+        proxy_host = proxy_parts.hostname
+        proxy_port = proxy_parts.port
+    except ValueError:
+        return None, None
+    if proxy_parts.scheme != "http" or not proxy_host:
+        return None, None  # aiohttp speaks only to http proxies, as with trust_env=True
+    auth = None
+    if proxy_parts.username is not None:
+        auth = aiohttp.BasicAuth(
+            urllib.parse.unquote(proxy_parts.username),
+            urllib.parse.unquote(proxy_parts.password or ""),
+        )
+    if ":" in proxy_host:
+        proxy_host = f"[{proxy_host}]"
+    netloc = proxy_host if proxy_port is None else f"{proxy_host}:{proxy_port}"
+    return urllib.parse.urlunsplit(("http", netloc, proxy_parts.path, "", "")), auth
+
+
+def _media_type(value: str | None) -> str | None:
+    if not value:
+        return None
+    media = value.split(";", 1)[0].strip().lower()
+    return media or None
+
+
+def _download_status_error(
+    status: int, headers: Mapping[str, str], raw: bytes, shown: str
+) -> APIStatusError:
+    cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
+    # The body stays out of the message: an output host's error page may echo the request,
+    # signature included. It is kept on the exception for debugging.
+    return cls(
+        f"Error code {status} for GET {shown} (download).",
+        status_code=status,
+        method="GET",
+        url=shown,
+        body=_parse_body(raw),
+        retry_after=_retry_after(headers),
+    )
+
+
+def _too_large(shown: str, max_bytes: int) -> ResponseValidationError:
+    return ResponseValidationError(
+        f"GET {shown}: the file is larger than max_bytes={max_bytes}; download stopped.",
+        method="GET",
+        url=shown,
+    )
+
+
+async def _read_at_most(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    buffer = bytearray()
+    async for chunk in resp.content.iter_chunked(limit):
+        buffer += chunk
+        if len(buffer) >= limit:
+            break
+    return bytes(buffer[:limit])
 
 
 def _parse_body(raw: bytes) -> Any:
@@ -416,6 +678,191 @@ class Transport:
         )
         return Response(
             status=status, headers=headers, data=_parse_body(raw), request_id=request_id
+        )
+
+    async def download(
+        self,
+        url: str,
+        dest: _Writable,
+        *,
+        max_bytes: int | None = None,
+        timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
+        chunk_size: int = DEFAULT_DOWNLOAD_CHUNK_SIZE,
+        max_redirects: int = MAX_DOWNLOAD_REDIRECTS,
+    ) -> DownloadInfo:
+        """Stream the body of ``GET url`` into ``dest`` while hashing it; one attempt.
+
+        The request carries no credential of any kind: it goes through a session sharing
+        the API session's connection pool but without its headers, auth, cookies or
+        ``.netrc`` (see ``_SessionHolder.get_for_downloads``); only ``User-Agent`` is set
+        (aiohttp adds ``Host``, ``Accept`` and ``Accept-Encoding``). Redirects are followed
+        by hand, at most ``max_redirects``, each target checked like ``url``. Retrying is
+        the caller's business, since only it can rewind ``dest``.
+
+        Args:
+            url: An https URL, or plain http to a loopback host (the local emulator).
+                It must not carry user info.
+            dest: Where the bytes go, typically a file open in binary mode; on failure it
+                holds a partial body that the caller must discard.
+            max_bytes: Stop with an error once the body (decoded) exceeds this many bytes,
+                or before reading when ``Content-Length`` already says so.
+            timeout: Seconds for everything, from connecting to the last byte, redirects
+                included. A stall longer than the client's request timeout also fails.
+            chunk_size: Largest piece read and written at once.
+            max_redirects: Most redirects followed.
+
+        Returns:
+            The final URL, status, media type, size and SHA-256 of what was written.
+
+        Raises:
+            InvalidRequestError: ``url`` is not one we download (scheme, host, user info).
+            APIStatusError: (a subclass of) the host answered 4xx/5xx; ``retry_after`` is set
+                from ``Retry-After``.
+            APIConnectionError: The connection failed or broke mid-body.
+            APITimeoutError: ``timeout`` ran out, or the host stalled.
+            ResponseValidationError: A refused or missing redirect target, too many
+                redirects, an unexpected status, or more than ``max_bytes``.
+            OSError: Writing to ``dest`` failed (not a network error, never worth a retry).
+
+        """
+        if max_bytes is not None and max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0 or None, got {max_bytes!r}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0, got {timeout!r}")
+        if chunk_size <= 0:
+            raise ValueError(f"chunk_size must be > 0, got {chunk_size!r}")
+        check_download_url(url)
+        session = self._holder.get_for_downloads()
+        deadline = time.monotonic() + timeout
+        current = url
+        for _hop in range(max_redirects + 1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                shown = redact_url(current)
+                raise APITimeoutError(
+                    f"Download of {shown} did not finish within {timeout} s.",
+                    method="GET",
+                    url=shown,
+                )
+            outcome = await self._download_once(
+                session,
+                current,
+                dest,
+                remaining=remaining,
+                max_bytes=max_bytes,
+                chunk_size=chunk_size,
+            )
+            if isinstance(outcome, DownloadInfo):
+                return outcome
+            check_download_url(outcome, redirected_from=current)
+            current = outcome
+        shown = redact_url(url)
+        raise ResponseValidationError(
+            f"GET {shown} redirected more than {max_redirects} times.", method="GET", url=shown
+        )
+
+    async def _download_once(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        dest: _Writable,
+        *,
+        remaining: float,
+        max_bytes: int | None,
+        chunk_size: int,
+    ) -> DownloadInfo | str:
+        """Send one GET; return what was written, or the absolute target of a redirect."""
+        shown = redact_url(url)
+        proxy: str | None = None
+        proxy_auth: aiohttp.BasicAuth | None = None
+        if self._holder.trust_env:
+            # getproxies() may query the OS (macOS); aiohttp runs it in a thread too.
+            proxy, proxy_auth = await asyncio.to_thread(_env_proxy, url)
+        timeout = aiohttp.ClientTimeout(
+            total=remaining,
+            connect=min(self.timeout.connect, remaining),
+            sock_read=min(self.timeout.total, remaining),
+        )
+        digest = hashlib.sha256()
+        size = 0
+        started = time.monotonic()
+        try:
+            async with session.get(
+                _request_url(url),
+                headers={"User-Agent": USER_AGENT},
+                allow_redirects=False,
+                timeout=timeout,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
+            ) as resp:
+                status = resp.status
+                if status in _REDIRECT_STATUSES:
+                    location = resp.headers.get("Location", "").strip()
+                    if not location:
+                        raise ResponseValidationError(
+                            f"GET {shown} answered {status} without a Location.",
+                            method="GET",
+                            url=shown,
+                        )
+                    return urllib.parse.urljoin(url, location)
+                if status >= 400:
+                    raw = await _read_at_most(resp, _MAX_ERROR_BODY)
+                    raise _download_status_error(status, resp.headers, raw, shown)
+                if status not in _DOWNLOAD_OK_STATUSES:
+                    raise ResponseValidationError(
+                        f"GET {shown} answered {status} instead of the file.",
+                        method="GET",
+                        url=shown,
+                    )
+                length = resp.content_length
+                if max_bytes is not None and length is not None and length > max_bytes:
+                    raise _too_large(shown, max_bytes)
+                async for chunk in resp.content.iter_chunked(chunk_size):
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise _too_large(shown, max_bytes)
+                    digest.update(chunk)
+                    try:
+                        # Inline on purpose: one chunk (at most chunk_size, 256 KiB by default)
+                        # lands in the page cache in microseconds, far less than a thread hop
+                        # per chunk would cost; the slow part, fsync, is the caller's, in a
+                        # thread.
+                        dest.write(chunk)
+                    except OSError as exc:
+                        raise _DestinationError(exc) from exc
+                content_type = _media_type(resp.headers.get("Content-Type"))
+        except RunwayError:
+            raise
+        except _DestinationError as exc:
+            raise exc.error from None
+        except aiohttp.ClientConnectorError as exc:
+            raise APIConnectionError(
+                f"Could not connect to download {shown}: {exc.os_error or exc}",
+                method="GET",
+                url=shown,
+                sent=False,
+            ) from exc
+        except _CONNECT_TIMEOUTS as exc:
+            raise APITimeoutError(
+                f"Timed out connecting to download {shown}.", method="GET", url=shown, sent=False
+            ) from exc
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise APITimeoutError(
+                f"Timed out downloading {shown}.", method="GET", url=shown, sent=True
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            # aiohttp's messages can quote the URL, signature and all: name the type only.
+            raise APIConnectionError(
+                f"Connection broken downloading {shown}: {type(exc).__name__}",
+                method="GET",
+                url=shown,
+                sent=True,
+            ) from exc
+        logger.debug(
+            "GET %s -> %d, %d bytes in %.3fs", shown, status, size, time.monotonic() - started
+        )
+        return DownloadInfo(
+            url=url, status=status, content_type=content_type, bytes=size, sha256=digest.hexdigest()
         )
 
 

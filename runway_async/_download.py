@@ -1,0 +1,562 @@
+"""Downloading task outputs: safe file names, atomic writes, retries, fresh signed URLs.
+
+A task's ``output`` URLs are signed and expire within 24 to 48 hours; re-fetching the task
+gives fresh ones. ``download_outputs`` streams each URL (through ``Transport.download``,
+which sends no credential) to a temporary file in the target directory, fsyncs it and renames
+it into place, so a final name only ever holds a complete file. Names are built here, never
+taken from the URL as a path: whatever the URL says, the file lands directly in the target
+directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import mimetypes
+import os
+import random
+import re
+import secrets
+import unicodedata
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Final
+
+import attrs
+
+from ._exceptions import APIConnectionError, APIError, APIStatusError, TaskError
+from ._models import SucceededTask, Task
+from ._transport import (
+    DEFAULT_DOWNLOAD_TIMEOUT,
+    DownloadInfo,
+    Transport,
+    check_download_url,
+    redact_url,
+)
+
+if TYPE_CHECKING:
+    from ._client import AsyncRunway
+    from ._config import RetryConfig
+    from ._tasks import TaskHandle
+
+__all__ = [
+    "DEFAULT_DOWNLOAD_TIMEOUT",
+    "DownloadedFile",
+    "download_outputs",
+    "output_file_name",
+    "safe_filename",
+    "url_file_name",
+]
+
+logger = logging.getLogger("runway_async")
+
+# An output host answers these for a signed URL that has expired (or was revoked); the task
+# itself can hand out a fresh one.
+_EXPIRED_STATUSES: Final = frozenset({401, 403, 404, 410})
+_RETRY_STATUSES: Final = frozenset({408, 429})
+_SAFE_EXTENSION: Final = re.compile(r"[A-Za-z0-9]{1,8}")
+# Names that Windows maps to devices whatever the extension (CON.png is the console).
+_WINDOWS_DEVICES: Final = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{port}{n}" for port in ("COM", "LPT") for n in (*"0123456789", "¹", "²", "³")}
+)
+_UNSAFE_CHARACTERS: Final = re.compile(r'[<>:"/\\|?*]')
+# Leaves room under the usual 255-byte limit for a " (123)" suffix and the temp file's name.
+_MAX_NAME_BYTES: Final = 200
+_MAX_NAME_TRIES: Final = 1000
+_TEMP_PREFIX: Final = ".runway-download-"
+_TEMP_SUFFIX: Final = ".part"
+# Types the API produces, so common names do not depend on the system's mime.types.
+_EXTENSIONS: Final[Mapping[str, str]] = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "video/webm": ".webm",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/wave": ".wav",
+    "audio/vnd.wave": ".wav",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/aac": ".aac",
+    "audio/flac": ".flac",
+    "audio/ogg": ".ogg",
+    "application/json": ".json",
+    "text/plain": ".txt",
+}
+_rand = random.Random()  # noqa: S311 - back-off jitter, not cryptography
+
+
+@attrs.frozen(kw_only=True)
+class DownloadedFile:
+    """One file written by a download.
+
+    Attributes:
+        path: Where the file is: always directly inside the directory asked for.
+        url: The URL it was fetched from (after any refresh of an expired task URL, before
+            redirects). Left out of ``repr``, since a signed URL lets anyone fetch the file.
+        sha256: SHA-256 of the file's bytes, lower-case hex.
+        bytes: The file's size.
+        content_type: The media type the host sent (``image/png``), if it sent one.
+
+    """
+
+    path: Path
+    url: str = attrs.field(repr=False)
+    sha256: str
+    bytes: int
+    content_type: str | None
+
+
+def safe_filename(name: str, *, default: str = "download") -> str:
+    r"""Return ``name`` made safe as one file name on Linux, macOS and Windows.
+
+    Path separators (``/``, ``\``), characters Windows refuses, control characters (NUL
+    included) and invisible formatting characters become ``_``; leading and trailing dots
+    and spaces go (so ``.``, ``..`` and hidden names cannot result); Windows device names
+    (``CON``, ``nul.txt``, ``COM1``) get a ``_`` prefix; the name is cut to 200 UTF-8 bytes,
+    keeping a short extension.
+
+    Args:
+        name: Any text, already percent-decoded.
+        default: The name to use when nothing is left.
+
+    Returns:
+        A non-empty name without any path separator.
+
+    """
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(
+        "_" if unicodedata.category(c).startswith("C") else c
+        for c in _UNSAFE_CHARACTERS.sub("_", name)
+    )
+    name = name.strip(" .")
+    if not name:
+        name = default
+    stem, dot, extension = name.rpartition(".")
+    if not (dot and stem and _SAFE_EXTENSION.fullmatch(extension)):
+        stem, extension = name, ""
+    suffix = "." + extension if extension else ""
+    room = _MAX_NAME_BYTES - len(suffix.encode())
+    if len(stem.encode()) > room:
+        stem = stem.encode()[:room].decode("utf-8", errors="ignore").rstrip(" .") or default
+    name = stem + suffix
+    if name.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+        name = "_" + name
+    return name
+
+
+def _url_segment(url: str) -> str:
+    """Return the last segment of the URL's path, split before decoding (so %2F stays in)."""
+    path = urllib.parse.urlsplit(url).path
+    return urllib.parse.unquote(path.rsplit("/", 1)[-1], errors="replace")
+
+
+def _split_extension(name: str) -> tuple[str, str]:
+    stem, dot, extension = name.rpartition(".")
+    if dot and stem and _SAFE_EXTENSION.fullmatch(extension):
+        return stem, "." + extension
+    return name, ""
+
+
+def _extension_for(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    known = _EXTENSIONS.get(content_type)
+    if known is not None:
+        return known
+    guessed = mimetypes.guess_extension(content_type, strict=False)
+    if guessed and _SAFE_EXTENSION.fullmatch(guessed[1:]):
+        return guessed.lower()
+    return None
+
+
+def output_file_name(task_id: str, index: int, url: str, content_type: str | None) -> str:
+    """Return the file name of a task's output: ``<task_id>_<index><ext>``.
+
+    Args:
+        task_id: The task id (made safe too: it comes from a server or a caller).
+        index: The output's position in ``task.output``.
+        url: The output URL; only a short alphanumeric suffix of its path is used.
+        content_type: The media type served, used when the URL has no usable suffix.
+
+    Returns:
+        A safe file name; the extension is ``.bin`` when neither says what the file is.
+
+    """
+    _, url_extension = _split_extension(_url_segment(url))
+    extension = url_extension.lower() or _extension_for(content_type) or ".bin"
+    return safe_filename(f"{safe_filename(task_id, default='task')}_{index}{extension}")
+
+
+def url_file_name(url: str, content_type: str | None) -> str:
+    """Return the file name for a bare URL: its sanitised last path segment.
+
+    Args:
+        url: The URL.
+        content_type: The media type served; gives the extension when the name has none.
+
+    Returns:
+        A safe file name with an extension (``.bin`` when nothing says what the file is).
+
+    """
+    name = safe_filename(_url_segment(url))
+    if not _split_extension(name)[1]:
+        name = safe_filename(name + (_extension_for(content_type) or ".bin"))
+    return name
+
+
+def _open_temp(directory: Path) -> tuple[Path, IO[bytes]]:
+    """Create the directory if needed and a new, empty temporary file inside it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    flags = (
+        os.O_WRONLY
+        | os.O_CREAT
+        | os.O_EXCL  # never opens an existing file or follows a planted symlink
+        | getattr(os, "O_BINARY", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+    )
+    for _ in range(8):
+        temp = directory / f"{_TEMP_PREFIX}{secrets.token_hex(8)}{_TEMP_SUFFIX}"
+        try:
+            # 0o666 less the umask, like any new file; mkstemp would force 0o600.
+            fd = os.open(temp, flags, 0o666)
+        except FileExistsError:
+            continue
+        return temp, os.fdopen(fd, "wb")
+    raise FileExistsError(f"Could not create a temporary file in {directory}.")
+
+
+def _rewind(file: IO[bytes]) -> None:
+    file.seek(0)
+    file.truncate()
+
+
+def _discard(file: IO[bytes], temp: Path) -> None:
+    with contextlib.suppress(OSError):
+        file.close()
+    try:
+        temp.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        logger.warning("Could not remove the temporary file %s: %s", temp, exc)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable. Windows cannot open a directory (and NTFS journals
+    # renames); some filesystems refuse to fsync one: both are fine to skip.
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _place(temp: Path, directory: Path, name: str, *, overwrite: bool) -> Path:
+    """Move ``temp`` to ``directory / name`` atomically; without ``overwrite``, never clobber."""
+    if overwrite:
+        final = directory / name
+        os.replace(temp, final)
+        return final
+    stem, extension = _split_extension(name)
+    for n in range(_MAX_NAME_TRIES):
+        final = directory / (name if n == 0 else f"{stem} ({n}){extension}")
+        try:
+            # link() fails if the name exists, so no other writer's file is replaced, and
+            # the file appears complete under its name in one step, like rename().
+            os.link(temp, final)
+        except FileExistsError:
+            continue
+        except OSError:
+            # No hard links here (FAT, some network filesystems): check, then rename. A
+            # file created between the two by someone else would be replaced.
+            if os.path.lexists(final):
+                continue
+            os.replace(temp, final)
+            return final
+        temp.unlink()
+        return final
+    raise FileExistsError(f"{name} and {_MAX_NAME_TRIES - 1} numbered variants exist already.")
+
+
+def _commit(file: IO[bytes], temp: Path, directory: Path, name: str, *, overwrite: bool) -> Path:
+    """Flush and fsync the temp file, move it into place; on failure remove it. Blocking."""
+    try:
+        file.flush()
+        os.fsync(file.fileno())
+        file.close()
+        final = _place(temp, directory, name, overwrite=overwrite)
+    except BaseException:
+        _discard(file, temp)
+        raise
+    _fsync_directory(directory)
+    return final
+
+
+class _TaskOutputs:
+    """A task's output URLs, fetched again (once per download call) when one has expired."""
+
+    def __init__(self, client: AsyncRunway, task: SucceededTask) -> None:
+        self._client = client
+        self.task_id = task.id
+        self.urls = task.output
+        self.refreshed = False
+
+    async def refresh(self, index: int, error: APIStatusError) -> str:
+        """Re-GET the task and return the fresh URL of output ``index``; raise ``error`` if none."""
+        self.refreshed = True
+        logger.info(
+            "Output %d of task %s answered %d; fetching the task for fresh URLs.",
+            index,
+            self.task_id,
+            error.status_code,
+        )
+        task = await self._client.tasks.retrieve(self.task_id)
+        if not isinstance(task, SucceededTask) or index >= len(task.output):
+            raise error
+        self.urls = task.output
+        return task.output[index]
+
+
+async def _fetch(
+    transport: Transport,
+    retry: RetryConfig,
+    url: str,
+    file: IO[bytes],
+    *,
+    outputs: _TaskOutputs | None,
+    index: int,
+    timeout: float,
+    max_bytes: int | None,
+) -> tuple[str, DownloadInfo]:
+    """Download ``url`` into ``file`` with retries; return the URL used and what came."""
+    attempt = 0
+    while True:
+        error: APIError
+        retry_after: float | None = None
+        try:
+            info = await transport.download(url, file, max_bytes=max_bytes, timeout=timeout)
+        except APIStatusError as exc:
+            status = exc.status_code
+            if outputs is not None and status in _EXPIRED_STATUSES and not outputs.refreshed:
+                url = await outputs.refresh(index, exc)
+                check_download_url(url)
+                _rewind(file)
+                continue  # a fresh URL is a new start, not a retry
+            if not (status in _RETRY_STATUSES or status >= 500):
+                raise
+            error = exc
+            retry_after = exc.retry_after
+        except APIConnectionError as exc:  # APITimeoutError included
+            error = exc
+        else:
+            return url, info
+        attempt += 1
+        if attempt > retry.max_retries:
+            raise error
+        delay = retry.backoff(attempt, retry_after, _rand.random())
+        logger.info(
+            "Retrying download of %s in %.2fs (retry %d of %d) after: %s",
+            redact_url(url),
+            delay,
+            attempt,
+            retry.max_retries,
+            error,
+        )
+        await asyncio.sleep(delay)
+        _rewind(file)
+
+
+async def _download_file(
+    client: AsyncRunway,
+    retry: RetryConfig,
+    url: str,
+    directory: Path,
+    *,
+    outputs: _TaskOutputs | None,
+    index: int,
+    overwrite: bool,
+    timeout: float,
+    max_bytes: int | None,
+) -> DownloadedFile:
+    check_download_url(url)  # before touching the disk
+    # Inline rather than in a thread: creating one file is quick, and a thread that a
+    # cancellation stopped waiting for could leave a temp file nobody removes.
+    temp, file = _open_temp(directory)
+    try:
+        url, info = await _fetch(
+            client._transport,
+            retry,
+            url,
+            file,
+            outputs=outputs,
+            index=index,
+            timeout=timeout,
+            max_bytes=max_bytes,
+        )
+    except BaseException:
+        # Synchronous, so it runs even while this coroutine is being cancelled.
+        _discard(file, temp)
+        raise
+    if outputs is not None:
+        name = output_file_name(outputs.task_id, index, url, info.content_type)
+    else:
+        name = url_file_name(url, info.content_type)
+    # fsync can take long on a busy disk: a thread keeps the loop free. _commit removes the
+    # temp file itself if it fails; if this coroutine is cancelled meanwhile, the thread
+    # still finishes, so the file ends up either complete under its name or gone.
+    final = await asyncio.to_thread(_commit, file, temp, directory, name, overwrite=overwrite)
+    logger.debug("Downloaded %s to %s (%d bytes)", redact_url(url), final, info.bytes)
+    return DownloadedFile(
+        path=final,
+        url=url,
+        sha256=info.sha256,
+        bytes=info.bytes,
+        content_type=info.content_type,
+    )
+
+
+def _is_url(text: str) -> bool:
+    # Task ids are UUIDs: anything with a colon or a slash was meant as a URL, and a
+    # malformed one is refused clearly rather than looked up as a task.
+    return ":" in text or "/" in text
+
+
+async def _resolve(client: AsyncRunway, source: object) -> SucceededTask | str:
+    """Return the succeeded task (fetched if need be) or the bare URL that ``source`` names."""
+    # Imported here: _tasks imports this module for TaskHandle.download.
+    from ._tasks import TaskHandle, raise_for_outcome
+
+    task: object
+    if isinstance(source, str):
+        if _is_url(source):
+            return source
+        task = await client.tasks.retrieve(source)
+    elif isinstance(source, TaskHandle):
+        task = await client.tasks.retrieve(source.id)
+    else:
+        task = source
+    if isinstance(task, SucceededTask):
+        return task
+    if not isinstance(task, Task):
+        raise TypeError(
+            "source must be a task, a TaskHandle, a task id or an output URL, "
+            f"got {type(source).__name__}"
+        )
+    if task.is_terminal:
+        raise_for_outcome(task)  # raises TaskFailedError or TaskCancelledError
+    raise TaskError(
+        f"Task {task.id} has not succeeded yet (status {task.status}), so it has no outputs "
+        "to download. Wait for it first: handle.download(dir) waits, or "
+        "await client.tasks.wait(id) before downloading.",
+        task,
+    )
+
+
+async def download_outputs(
+    client: AsyncRunway,
+    source: Task | TaskHandle | str,
+    directory: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
+    max_retries: int | None = None,
+    max_bytes: int | None = None,
+) -> list[DownloadedFile]:
+    """Download a task's outputs (or one URL) into ``directory``.
+
+    Each file streams to a temporary file in ``directory``, is fsynced and renamed into
+    place, so a final name never holds a partial file, and a failed download leaves nothing
+    behind. No credential reaches the output host: no API key, header, cookie or ``.netrc``
+    entry. Outputs are fetched one after another; a failure stops the call, and the files
+    already written stay.
+
+    File names never come from the URL as a path, so files always land directly in
+    ``directory``: a task's outputs are named ``<task_id>_<index><ext>`` (the extension from
+    the URL's suffix if short and alphanumeric, else from the ``Content-Type``, else
+    ``.bin``); a bare URL keeps its last path segment, sanitised.
+
+    Connection errors, timeouts, 408, 429 and 5xx are retried with the client's back-off
+    (instant under ``set_testing(True)``). A 401/403/404/410 on a task's URL means the
+    signed URL expired: the task is fetched once more for fresh URLs and the download
+    starts again.
+
+    Args:
+        client: The client (its session, retry policy and ``tasks.retrieve``).
+        source: A ``SucceededTask``; a task id or ``TaskHandle`` (the task is fetched, and
+            must have succeeded already: waiting is the caller's choice); or an http(s)
+            output URL (plain http only to loopback hosts).
+        directory: Where the files go; created (with parents) if missing.
+        overwrite: Replace an existing file of the same name. When ``False`` (the default)
+            an existing file is never touched: the new one is named ``name (1).ext``,
+            ``name (2).ext``, ... (see ``DownloadedFile.path``).
+        timeout: Seconds for one attempt at one file, from connecting to the last byte.
+        max_retries: Retries per file; defaults to the client's ``max_retries``.
+        max_bytes: Refuse a file larger than this many bytes.
+
+    Returns:
+        The files written, in the order of ``task.output`` (one for a bare URL).
+
+    Raises:
+        InvalidRequestError: A URL that is not downloaded: not http(s), plain http to a
+            non-loopback host, or user info in it.
+        TaskError: The task has not succeeded yet (``TaskFailedError`` and
+            ``TaskCancelledError`` when it failed or was cancelled).
+        APIStatusError: (a subclass of) the output host or the API refused, retries spent.
+        APIConnectionError: The connection failed, retries spent (``APITimeoutError`` for
+            timeouts).
+        ResponseValidationError: Too large, a refused redirect, or an unexpected reply.
+        OSError: The directory or file could not be written.
+
+    """
+    if timeout <= 0:
+        raise ValueError(f"timeout must be > 0, got {timeout!r}")
+    retry = client._transport.retry
+    if max_retries is not None:
+        retry = attrs.evolve(retry, max_retries=max_retries)
+    target = Path(directory)
+    resolved = await _resolve(client, source)
+    if isinstance(resolved, str):
+        return [
+            await _download_file(
+                client,
+                retry,
+                resolved,
+                target,
+                outputs=None,
+                index=0,
+                overwrite=overwrite,
+                timeout=timeout,
+                max_bytes=max_bytes,
+            )
+        ]
+    outputs = _TaskOutputs(client, resolved)
+    files = []
+    for index in range(len(resolved.output)):
+        files.append(
+            await _download_file(
+                client,
+                retry,
+                outputs.urls[index],
+                target,
+                outputs=outputs,
+                index=index,
+                overwrite=overwrite,
+                timeout=timeout,
+                max_bytes=max_bytes,
+            )
+        )
+    return files

@@ -141,7 +141,10 @@ class _SessionHolder:
         loop = asyncio.get_running_loop()
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                trust_env=True,  # honour HTTPS_PROXY / NO_PROXY like httpx-based SDKs
+                # Proxies from the environment are resolved per request (_env_proxy): with
+                # trust_env=True aiohttp would also read ~/.netrc on every request (a thread
+                # hop each time) and fail outright when a netrc entry meets our bearer header.
+                trust_env=False,
                 connector=aiohttp.TCPConnector(limit=100),
                 # The API sets no cookies; a real jar would keep any a server or proxy sets
                 # and replay them to every host of that domain, output hosts included.
@@ -631,6 +634,7 @@ class Transport:
         session = self._holder.get()
         timeout = aiohttp.ClientTimeout(total=self.timeout.total, connect=self.timeout.connect)
         started = time.monotonic()
+        proxy, proxy_auth = _env_proxy(url)
         try:
             async with session.request(
                 method,
@@ -640,6 +644,8 @@ class Transport:
                 headers=self._headers(),
                 timeout=timeout,
                 allow_redirects=False,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
             ) as resp:
                 raw = await resp.read()
                 headers = {k.lower(): v for k, v in resp.headers.items()}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 
@@ -257,31 +259,56 @@ class TestHeaders:
         assert headers["User-Agent"] == f"runway-async/{runway_async.__version__}"
         assert headers["X-Trace"] == "1"
 
-    async def test_proxy_from_environment(
-        self, server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """HTTP(S)_PROXY from the environment is honoured."""
-        server.reply(json_reply({"via": "proxy"}))
-        monkeypatch.setenv("HTTP_PROXY", server.url)
-        monkeypatch.delenv("NO_PROXY", raising=False)
-        monkeypatch.delenv("no_proxy", raising=False)
-        target = f"http://localhost:{closed_port()}"
-        async with runway_async.AsyncRunway(API_KEY, base_url=target, max_retries=0) as client:
-            assert await client.request("GET", "/v1/organization") == {"via": "proxy"}
-        assert len(server.requests) == 1
+    async def test_proxy_from_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """HTTPS_PROXY from the environment carries API requests (as a CONNECT tunnel)."""
+        seen: list[bytes] = []
 
-    async def test_no_proxy_is_honoured(
-        self, server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """Hosts listed in NO_PROXY bypass the proxy."""
-        server.reply(json_reply({"via": "proxy"}))
-        monkeypatch.setenv("HTTP_PROXY", server.url)
-        monkeypatch.setenv("NO_PROXY", "localhost")
-        target = f"http://localhost:{closed_port()}"
-        async with runway_async.AsyncRunway(API_KEY, base_url=target, max_retries=0) as client:
+        async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.append(await reader.readline())
+            writer.close()
+
+        server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+        async with runway_async.AsyncRunway(
+            API_KEY, base_url="https://api.example.test", max_retries=0
+        ) as client:
             with pytest.raises(APIConnectionError):
                 await client.request("GET", "/v1/organization")
-        assert server.requests == []
+        server.close()
+        await server.wait_closed()
+        assert seen
+        assert seen[0].startswith(b"CONNECT api.example.test:443")
+
+    async def test_no_proxy_and_loopback_bypass_the_proxy(
+        self, server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Loopback hosts (the emulator) and hosts in NO_PROXY are reached directly."""
+        server.reply(json_reply({"direct": True}))
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{closed_port()}")
+        async with client_for(server, max_retries=0) as client:
+            assert await client.request("GET", "/v1/organization") == {"direct": True}
+        monkeypatch.setenv("NO_PROXY", "api.example.test")
+        async with runway_async.AsyncRunway(
+            API_KEY, base_url="https://api.example.test", max_retries=0
+        ) as client:
+            with pytest.raises(APIConnectionError) as info:
+                await client.request("GET", "/v1/organization")
+        assert "example.test" in str(info.value)
+
+    async def test_netrc_does_not_break_requests(
+        self, server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """A ~/.netrc entry for the API host neither breaks requests nor replaces our key."""
+        netrc = tmp_path / ".netrc"
+        netrc.write_text("default login someone password secret\n")
+        netrc.chmod(0o600)
+        monkeypatch.setenv("NETRC", str(netrc))
+        server.reply(json_reply({}))
+        async with client_for(server) as client:
+            await client.request("GET", "/v1/organization")
+        assert server.requests[0].headers["Authorization"] == f"Bearer {API_KEY}"
 
 
 def test_timeout_coercion() -> None:

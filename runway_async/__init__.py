@@ -1,7 +1,10 @@
 """runway_async: the asyncio-first Python SDK for the Runway generation API."""
 
+from ._batch import Batch, BatchJournal, BatchResult, BatchStatus, InMemoryBatchJournal, Job
 from ._client import AsyncRunway, AsyncRunwayML
 from ._config import PollConfig, RetryConfig, Timeout, is_testing, set_testing
+from ._download import DownloadedFile
+from ._events import TaskEvent, TaskEventKind
 from ._exceptions import (
     AmbiguousSubmissionError,
     APIConnectionError,
@@ -12,6 +15,7 @@ from ._exceptions import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    DailyLimitError,
     InternalServerError,
     InvalidRequestError,
     NotFoundError,
@@ -20,12 +24,14 @@ from ._exceptions import (
     ResponseValidationError,
     RunwayError,
     RunwayMLError,
+    SlotTimeoutError,
     TaskCancelledError,
     TaskError,
     TaskFailedError,
     TaskTimeoutError,
     UnprocessableEntityError,
 )
+from ._limits import InProcessLimiter, Limiter, MaxConcurrency, Slot
 from ._models import (
     ApiKeyUsageDay,
     ApiKeyUsedCredit,
@@ -52,7 +58,7 @@ from ._models import (
     UsageDay,
     UsedCredit,
 )
-from ._tasks import TaskHandle
+from ._tasks import TaskHandle, TaskWatcher
 from ._version import __version__
 
 __all__ = [
@@ -68,13 +74,24 @@ __all__ = [
     "AsyncRunwayML",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
+    "BatchJournal",
+    "BatchResult",
+    "BatchStatus",
     "CancelledTask",
     "CapacityFallback",
     "ConflictError",
     "Cost",
+    "DailyLimitError",
+    "DownloadedFile",
     "FailedTask",
+    "InMemoryBatchJournal",
+    "InProcessLimiter",
     "InternalServerError",
     "InvalidRequestError",
+    "Job",
+    "Limiter",
+    "MaxConcurrency",
     "ModelLimits",
     "ModelUsage",
     "NotFoundError",
@@ -92,14 +109,19 @@ __all__ = [
     "RunningTask",
     "RunwayError",
     "RunwayMLError",
+    "Slot",
+    "SlotTimeoutError",
     "SucceededTask",
     "Task",
     "TaskCancelledError",
     "TaskCreated",
     "TaskError",
+    "TaskEvent",
+    "TaskEventKind",
     "TaskFailedError",
     "TaskHandle",
     "TaskTimeoutError",
+    "TaskWatcher",
     "ThrottledTask",
     "Tier",
     "Timeout",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 import urllib.parse
 import warnings
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
+from ._batch import Batch, BatchJournal, BatchResult, Job, run_batch
 from ._config import (
     DEFAULT_RUNWAY_VERSION,
     PollConfig,
@@ -21,8 +25,24 @@ from ._config import (
     setup_logging_from_env,
 )
 from ._convert import structure
-from ._exceptions import ResponseValidationError
-from ._models import RoutedTaskCreated, TaskCreated
+from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DownloadedFile, download_outputs
+from ._events import TaskEvent
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    RateLimitError,
+    ResponseValidationError,
+)
+from ._limits import (
+    AUTO,
+    InProcessLimiter,
+    Limiter,
+    MaxConcurrency,
+    ModelLimit,
+    Slot,
+    check_max_concurrency,
+)
+from ._models import RoutedTaskCreated, Task, TaskCreated
 from ._resources.generation import (
     AvatarVideos,
     CharacterPerformance,
@@ -44,11 +64,82 @@ from ._resources.generation import (
 )
 from ._resources.organization import Organization
 from ._resources.tasks import Tasks
-from ._spec import get_endpoint, to_wire
-from ._tasks import TaskHandle
+from ._spec import EndpointSpec, get_endpoint, to_wire
+from ._tasks import TaskHandle, TaskWatcher
 from ._transport import Transport
 
 __all__ = ["AsyncRunway", "AsyncRunwayML"]
+
+logger = logging.getLogger("runway_async")
+
+
+class _NotGiven:
+    """The default of ``with_options`` arguments for which ``None`` means something."""
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = _NotGiven()
+
+
+class _Shared:
+    """What a client and its ``with_options`` copies share: the watcher, limiter and tasks.
+
+    The watcher is created lazily inside the running loop, like the HTTP session.
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        poll: PollConfig,
+        limiter: Limiter,
+        on_event: Callable[[TaskEvent], object] | None,
+    ) -> None:
+        # Polls are retried by the watcher's own schedule, never in quick succession.
+        self.poll_transport = transport.copy(retry=attrs.evolve(transport.retry, max_retries=0))
+        self.poll = poll
+        self.limiter = limiter
+        self.on_event = on_event
+        self.watcher: TaskWatcher | None = None
+        self.background: set[asyncio.Task[None]] = set()
+        self.closed = False
+
+    def get_watcher(self, client: AsyncRunway) -> TaskWatcher:
+        loop = asyncio.get_running_loop()
+        watcher = self.watcher
+        if watcher is None:
+            if self.closed:
+                raise RuntimeError("This client is closed; create a new one.")
+            watcher = self.watcher = TaskWatcher(
+                client=client,
+                transport=self.poll_transport,
+                poll=self.poll,
+                limiter=self.limiter,
+                on_event=self.on_event,
+            )
+        elif watcher.loop is not loop:
+            raise RuntimeError(
+                "This AsyncRunway client was first used in another event loop; create one "
+                "client per event loop, or use the sync Runway client."
+            )
+        return watcher
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def close(self) -> None:
+        self.closed = True
+        tasks = list(self.background)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self.watcher is not None:
+            await self.watcher.aclose()
 
 
 class AsyncRunway:
@@ -66,8 +157,20 @@ class AsyncRunway:
         max_retries: Retries after a failed attempt (see the retry policy in the README).
         session: An ``aiohttp.ClientSession`` to use; it is yours to close.
         retry: Full retry settings; ``max_retries`` overrides its ``max_retries``.
-        poll: How ``wait_for_task_output`` polls.
+        poll: How the client's task watcher polls (``min_interval`` and the GET budget).
         default_headers: Extra headers sent with every request.
+        limiter: The per-model concurrency limiter; by default the one shared by every
+            client in this process with the same API key and base URL.
+        max_concurrency: Most tasks per model at once: ``"auto"`` (the organization's
+            ``maxConcurrentGenerations``, read from ``GET /v1/organization``), one count for
+            every model, a mapping of model to count (others stay ``"auto"``; a ``None``
+            value means unlimited), or ``None`` to turn limiting (and the daily-quota check)
+            off. A create waits for a slot before it is sent.
+        slot_timeout: Seconds a create may wait for a slot (``None``: no deadline); then
+            ``SlotTimeoutError``, and nothing is sent.
+        on_event: Called with every ``TaskEvent`` (submitted, throttled, running, ended) of
+            the client's tasks, in the event loop; setting it makes the watcher poll every
+            task the client creates.
 
     """
 
@@ -103,26 +206,60 @@ class AsyncRunway:
         retry: RetryConfig | None = None,
         poll: PollConfig | None = None,
         default_headers: Mapping[str, str] | None = None,
+        limiter: Limiter | None = None,
+        max_concurrency: MaxConcurrency = AUTO,
+        slot_timeout: float | None = None,
+        on_event: Callable[[TaskEvent], object] | None = None,
     ) -> None:
         setup_logging_from_env()
+        check_max_concurrency(max_concurrency)
+        _check_slot_timeout(slot_timeout)
         retry = retry or RetryConfig()
         if max_retries is not None:
             retry = _evolve_retry(retry, max_retries)
+        resolved_url = resolve_base_url(base_url)
+        resolved_key = resolve_api_key(api_key)
         transport = Transport(
-            base_url=resolve_base_url(base_url),
-            api_key=resolve_api_key(api_key),
+            base_url=resolved_url,
+            api_key=resolved_key,
             runway_version=runway_version,
             timeout=Timeout.coerce(timeout),
             retry=retry,
             session=session,
             default_headers=default_headers,
         )
-        self._init(transport, poll or PollConfig(), owner=True)
+        poll = poll or PollConfig()
+        shared = _Shared(
+            transport=transport,
+            poll=poll,
+            limiter=limiter or InProcessLimiter.shared(resolved_key, resolved_url),
+            on_event=on_event,
+        )
+        self._init(
+            transport,
+            poll,
+            owner=True,
+            shared=shared,
+            max_concurrency=max_concurrency,
+            slot_timeout=slot_timeout,
+        )
 
-    def _init(self, transport: Transport, poll: PollConfig, *, owner: bool) -> None:
+    def _init(
+        self,
+        transport: Transport,
+        poll: PollConfig,
+        *,
+        owner: bool,
+        shared: _Shared,
+        max_concurrency: MaxConcurrency,
+        slot_timeout: float | None,
+    ) -> None:
         self._transport = transport
         self._poll = poll
         self._owner = owner
+        self._shared = shared
+        self._max_concurrency = max_concurrency
+        self._slot_timeout = slot_timeout
         self._allow_loopback_http = is_loopback_host(
             urllib.parse.urlsplit(transport.base_url).hostname
         )
@@ -161,6 +298,26 @@ class AsyncRunway:
         """Retries after a failed attempt."""
         return self._transport.retry.max_retries
 
+    @property
+    def poll(self) -> PollConfig:
+        """How this client's tasks are polled."""
+        return self._poll
+
+    @property
+    def limiter(self) -> Limiter:
+        """The per-model concurrency limiter (shared with same-key clients by default)."""
+        return self._shared.limiter
+
+    @property
+    def max_concurrency(self) -> MaxConcurrency:
+        """Most tasks per model at once (``"auto"``: the organization's limit)."""
+        return self._max_concurrency
+
+    @property
+    def slot_timeout(self) -> float | None:
+        """Seconds a create may wait for a concurrency slot."""
+        return self._slot_timeout
+
     def __repr__(self) -> str:
         return f"<AsyncRunway base_url={self.base_url!r}>"
 
@@ -171,16 +328,23 @@ class AsyncRunway:
         max_retries: int | None = None,
         retry: RetryConfig | None = None,
         poll: PollConfig | None = None,
+        max_concurrency: MaxConcurrency | _NotGiven = NOT_GIVEN,
+        slot_timeout: float | _NotGiven | None = NOT_GIVEN,
     ) -> AsyncRunway:
         """Return a copy with other settings that shares this client's connection pool.
 
-        The copy does not own the pool: closing it is a no-op; close the original.
+        The copy also shares the task watcher and the limiter. It does not own them:
+        closing it is a no-op; close the original.
 
         Args:
             timeout: Per-request deadline in seconds, or a ``Timeout``.
             max_retries: Retries after a failed attempt.
             retry: Full retry settings.
-            poll: Polling settings for waits.
+            poll: Polling settings for the tasks the copy creates or waits for (the
+                watcher-wide ``max_in_flight`` and ``requests_per_second`` stay the
+                original's).
+            max_concurrency: Per-model caps for the copy's creates (see ``AsyncRunway``).
+            slot_timeout: Seconds the copy's creates may wait for a slot.
 
         """
         new_retry = retry or self._transport.retry
@@ -189,9 +353,89 @@ class AsyncRunway:
         transport = self._transport.copy(
             timeout=Timeout.coerce(timeout) if timeout is not None else None, retry=new_retry
         )
+        if not isinstance(max_concurrency, _NotGiven):
+            check_max_concurrency(max_concurrency)
+        if not isinstance(slot_timeout, _NotGiven):
+            _check_slot_timeout(slot_timeout)
         clone = object.__new__(type(self))
-        clone._init(transport, poll or self._poll, owner=False)
+        clone._init(
+            transport,
+            poll or self._poll,
+            owner=False,
+            shared=self._shared,
+            max_concurrency=(
+                self._max_concurrency if isinstance(max_concurrency, _NotGiven) else max_concurrency
+            ),
+            slot_timeout=(
+                self._slot_timeout if isinstance(slot_timeout, _NotGiven) else slot_timeout
+            ),
+        )
         return clone
+
+    async def download(
+        self,
+        task_or_url: Task | TaskHandle | str,
+        directory: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
+        max_retries: int | None = None,
+        max_bytes: int | None = None,
+    ) -> list[DownloadedFile]:
+        """Download the outputs of a succeeded task (or a task id, or one URL) into a directory.
+
+        Each file streams to a temporary file, is fsynced and atomically renamed, and its
+        SHA-256 recorded. No API key or other credential is ever sent to the output host.
+
+        Args:
+            task_or_url: A ``SucceededTask``, a ``TaskHandle`` or task id, or an output URL.
+            directory: Target directory (created if missing); files never land outside it.
+            overwrite: Replace existing files instead of numbering the new ones.
+            timeout: Deadline of each file's download.
+            max_retries: Retries per file (default: the client's).
+            max_bytes: Refuse files larger than this.
+
+        Returns:
+            One ``DownloadedFile`` per output.
+
+        """
+        return await download_outputs(
+            self,
+            task_or_url,
+            directory,
+            overwrite=overwrite,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_bytes=max_bytes,
+        )
+
+    def batch(
+        self,
+        jobs: Iterable[Job] | AsyncIterable[Job],
+        *,
+        max_in_flight: int | None = None,
+        deadline: float | None = None,
+        download_to: str | os.PathLike[str] | None = None,
+        cancel_server_tasks_on_cancel: bool = False,
+        on_result: Callable[[BatchResult], object] | None = None,
+        journal: BatchJournal | None = None,
+    ) -> Batch:
+        """Start running many jobs and return the ``Batch`` (call it inside the event loop).
+
+        ``async for result in batch`` yields each job's ``BatchResult`` as it finishes;
+        ``await batch.gather()`` returns them all in input order. A job that fails is a
+        result with its error, never an exception. See ``run_batch`` for the details.
+        """
+        return run_batch(
+            self,
+            jobs,
+            max_in_flight=max_in_flight,
+            deadline=deadline,
+            download_to=download_to,
+            cancel_server_tasks_on_cancel=cancel_server_tasks_on_cancel,
+            on_result=on_result,
+            journal=journal,
+        )
 
     async def request(
         self,
@@ -219,14 +463,63 @@ class AsyncRunway:
         response = await self._transport.request(method, path, json=json, params=params)
         return response.data
 
+    def _watcher(self) -> TaskWatcher:
+        """Return the task watcher, creating it in the running loop on first use."""
+        return self._shared.get_watcher(self)
+
+    def _limit_for(self, model: str) -> ModelLimit:
+        setting = self._max_concurrency
+        if isinstance(setting, Mapping):
+            return setting.get(model, AUTO)
+        return setting
+
     async def _create_task(self, endpoint: str, params: Mapping[str, Any]) -> TaskHandle:
-        """Validate, send one task-creating request and return its handle."""
+        """Validate, wait for a concurrency slot, send one create and return its handle.
+
+        The single create path: the slot is taken before the POST and handed to the
+        watcher with the task, which releases it when it sees the task end.
+        """
         spec = get_endpoint(endpoint)
         given = {k: v for k, v in params.items() if v is not None}
         body = to_wire(endpoint, given, allow_loopback_http=self._allow_loopback_http)
-        response = await self._transport.request(spec.method, spec.path, json=body)
         model = body.get(spec.discriminator) if spec.discriminator else None
-        data = response.data
+        counted = _counted_model(endpoint, spec, body)
+        watcher = self._watcher()
+        limiter = self._shared.limiter
+        limited = counted is not None and self._max_concurrency is not None
+        slot: Slot | None = None
+        if limited and counted is not None:
+            slot = await limiter.acquire(
+                counted,
+                limit=self._limit_for(counted),
+                timeout=self._slot_timeout,
+                on_wait=self._refresh_organization_soon,
+            )
+        try:
+            response = await self._transport.request(spec.method, spec.path, json=body)
+            handle = self._handle_for(endpoint, spec, response.data, model)
+        except BaseException as exc:
+            if slot is not None:
+                self._release_after_failed_create(slot, exc, watcher)
+            if limited and isinstance(exc, RateLimitError):
+                limiter.mark_stale()
+                self._refresh_organization_soon()
+            raise
+        watcher.register_created(
+            handle.id,
+            model=counted if counted is not None else _routed_model(handle),
+            slot=slot,
+            poll=self._poll,
+        )
+        if limited and limiter.claim_refresh():
+            # The first create of a process reads the organization's limits after its own
+            # POST (one slot per model is always safe), so it never waits for them.
+            await self._refresh_organization()
+        return handle
+
+    def _handle_for(
+        self, endpoint: str, spec: EndpointSpec, data: Any, model: object
+    ) -> TaskHandle:
         if spec.response == "routed":
             routed = structure(data, RoutedTaskCreated)
             return TaskHandle(
@@ -250,10 +543,56 @@ class AsyncRunway:
             client=self,
         )
 
+    def _release_after_failed_create(
+        self, slot: Slot, exc: BaseException, watcher: TaskWatcher
+    ) -> None:
+        limiter = self._shared.limiter
+        certain = isinstance(exc, APIStatusError) or (
+            isinstance(exc, APIConnectionError) and not exc.sent
+        )
+        if certain:
+            limiter.release(slot, created=False)
+            return
+        # Ambiguous (or cancelled mid-POST, or an unreadable reply): the task may be running
+        # unseen, so its slot stays taken for as long as such a task takes.
+        after = watcher.expected_duration(slot.model, self._poll)
+        logger.info(
+            "Create of a %s task may have been accepted; its slot frees in %.1f s",
+            slot.model,
+            after,
+        )
+        limiter.release(slot, after=after)
+
+    def _refresh_organization_soon(self) -> None:
+        """Read the organization's limits in the background, if the limiter wants them."""
+        if not self._shared.closed and self._shared.limiter.claim_refresh():
+            self._shared.spawn(self._refresh_organization())
+
+    async def _refresh_organization(self) -> None:
+        """Read ``GET /v1/organization`` for the limiter (after it granted the claim)."""
+        limiter = self._shared.limiter
+        try:
+            organization = await self.organization.retrieve()
+        except asyncio.CancelledError:
+            limiter.refresh_failed(abandoned=True)
+            raise
+        except Exception as exc:  # any failure: the limiter fails open and retries later
+            logger.info("Could not read the organization's limits: %s", exc)
+            limiter.refresh_failed()
+        else:
+            limiter.update_organization(organization)
+
     async def aclose(self) -> None:
-        """Close the HTTP session this client created; idempotent. Copies close nothing."""
+        """Close the watcher and the HTTP session this client created; idempotent.
+
+        Pending waits fail; slots of tasks still running are released at their expected
+        end. Copies close nothing.
+        """
         if self._owner:
-            await self._transport.aclose()
+            try:
+                await self._shared.close()
+            finally:
+                await self._transport.aclose()
 
     async def close(self) -> None:
         """Close the client (same as ``aclose``, the official SDK's name)."""
@@ -288,6 +627,27 @@ class AsyncRunway:
 
 def _evolve_retry(retry: RetryConfig, max_retries: int) -> RetryConfig:
     return attrs.evolve(retry, max_retries=max_retries)
+
+
+def _check_slot_timeout(value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"slot_timeout must be a number of seconds >= 0 or None, got {value!r}")
+
+
+def _counted_model(endpoint: str, spec: EndpointSpec, body: Mapping[str, Any]) -> str | None:
+    """Return the model a create counts against for limits (``None``: not known before)."""
+    if endpoint.startswith("recipes."):
+        return endpoint.partition(".")[2]  # the API bills and limits recipes by name
+    if spec.response == "routed":
+        return None  # the router picks the model after the request
+    model = body.get("model") if spec.discriminator == "model" else None
+    return model if isinstance(model, str) else None
+
+
+def _routed_model(handle: TaskHandle) -> str | None:
+    return handle.routing.model if handle.routing is not None else handle.model
 
 
 AsyncRunwayML = AsyncRunway

@@ -36,6 +36,7 @@ DEFAULT_BASE_URL: Final = "https://api.dev.runwayml.com"
 DEFAULT_RUNWAY_VERSION: Final = "2024-11-06"
 
 _testing = False
+_TESTING_MIN_INTERVAL: Final = 0.005
 
 
 def set_testing(on: bool) -> None:
@@ -65,6 +66,11 @@ def _positive(_inst: object, attribute: attrs.Attribute[float], value: float) ->
 def _non_negative(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
     if value < 0:
         raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
+def _at_most_a_tenth(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if value > 0.1:
+        raise ValueError(f"{attribute.name} must be <= 0.1, got {value!r}")
 
 
 def _optional_positive(
@@ -145,21 +151,96 @@ class RetryConfig:
         return base * (1.0 + self.jitter * rand)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, init=False)
 class PollConfig:
-    """How ``wait_for_task_output`` polls a task.
+    """How the client's task watcher polls tasks.
+
+    Every time constant derives from ``min_interval`` unless set, so scaling that one number
+    (``PollConfig(min_interval=5 * emulator_time_scale)``) scales the whole schedule.
 
     Attributes:
-        interval: Seconds between two GETs of the same task. Runway asks for at least 5 s on
-            the real API; lower it only against the local emulator.
+        min_interval: Fewest seconds between two GETs of the same task. Runway asks for at
+            least 5 s on the real API; lower it only against the local emulator. When left
+            at its default, ``set_testing(True)`` makes it 5 ms (the schedule is otherwise
+            the same); a value you pass is always honoured.
+        max_interval: Most seconds between two GETs of a watched task: the pace of slow polls
+            while a task is THROTTLED or its end cannot be estimated. ``None``:
+            ``6 * min_interval``.
+        default_duration: Seconds a task of a model never observed is assumed to take; its
+            slot is released this long after an ambiguous create. ``None``:
+            ``24 * min_interval``.
+        jitter: Largest fraction of a task's estimated duration added after its estimated
+            end, so a fleet of tasks does not synchronise (at most 0.1).
+        max_in_flight: Most task GETs in flight at once, per client.
+        requests_per_second: Budget of task GETs per second, per client (a token bucket
+            holding one second's worth). Scale it by ``1 / time_scale`` with the emulator.
 
     """
 
-    interval: float = attrs.field(default=5.0, validator=_positive)
+    min_interval: float = attrs.field(validator=_positive)
+    max_interval: float | None = attrs.field(validator=_optional_positive)
+    default_duration: float | None = attrs.field(validator=_optional_positive)
+    jitter: float = attrs.field(validator=attrs.validators.and_(_non_negative, _at_most_a_tenth))
+    max_in_flight: int = attrs.field(
+        validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(1))
+    )
+    requests_per_second: float = attrs.field(validator=_positive)
+    _defaulted: bool = attrs.field(init=False, default=False, repr=False, eq=False)
 
-    def delay(self) -> float:
-        """Return the seconds to sleep before the next poll (tiny under the testing switch)."""
-        return min(self.interval, 0.005) if is_testing() else self.interval
+    def __init__(
+        self,
+        *,
+        min_interval: float | None = None,
+        max_interval: float | None = None,
+        default_duration: float | None = None,
+        jitter: float = 0.02,
+        max_in_flight: int = 16,
+        requests_per_second: float = 25.0,
+        interval: float | None = None,
+    ) -> None:
+        """Build the settings; ``interval`` is the async core's name for ``min_interval``."""
+        if interval is not None and min_interval is not None and interval != min_interval:
+            raise ValueError("pass min_interval or its older name interval, not both")
+        chosen = min_interval if min_interval is not None else interval
+        self.__attrs_init__(
+            min_interval=5.0 if chosen is None else chosen,
+            max_interval=max_interval,
+            default_duration=default_duration,
+            jitter=jitter,
+            max_in_flight=max_in_flight,
+            requests_per_second=requests_per_second,
+        )
+        object.__setattr__(self, "_defaulted", chosen is None)
+        if max_interval is not None and max_interval < self.min_interval:
+            raise ValueError(
+                f"max_interval ({max_interval}) must be >= min_interval ({self.min_interval})"
+            )
+
+    @property
+    def interval(self) -> float:
+        """The async core's name for ``min_interval``."""
+        return self.min_interval
+
+    @property
+    def shortest_interval(self) -> float:
+        """``min_interval`` in force: 5 ms under the testing switch if it was not given."""
+        if self._defaulted and is_testing():
+            return _TESTING_MIN_INTERVAL
+        return self.min_interval
+
+    @property
+    def slowest_interval(self) -> float:
+        """``max_interval``, or its default of ``6 * shortest_interval``."""
+        if self.max_interval is not None:
+            return max(self.max_interval, self.shortest_interval)
+        return 6.0 * self.shortest_interval
+
+    @property
+    def assumed_duration(self) -> float:
+        """``default_duration``, or its default of ``24 * shortest_interval``."""
+        if self.default_duration is not None:
+            return self.default_duration
+        return 24.0 * self.shortest_interval
 
 
 def resolve_api_key(api_key: str | None) -> str:

@@ -4,6 +4,8 @@
 
     RunwayError  (alias RunwayMLError)
     ├── InvalidRequestError (ValueError)      bad parameters, raised before any request is sent
+    ├── SlotTimeoutError (TimeoutError)       no concurrency slot freed up within slot_timeout;
+    │                                         nothing was sent
     ├── APIError
     │   ├── APIConnectionError                the connection failed or broke
     │   │   └── APITimeoutError (TimeoutError)
@@ -15,6 +17,8 @@
     │   │   ├── ConflictError                 409
     │   │   ├── UnprocessableEntityError      422
     │   │   ├── RateLimitError                429
+    │   │   │   └── DailyLimitError           the model's daily quota is used up (raised
+    │   │   │                                 before sending, from the organization's usage)
     │   │   └── InternalServerError           5xx
     │   ├── ResponseValidationError           a reply we could not parse
     │   │                                     (alias APIResponseValidationError)
@@ -46,6 +50,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "DailyLimitError",
     "InternalServerError",
     "InvalidRequestError",
     "NotFoundError",
@@ -54,6 +59,7 @@ __all__ = [
     "ResponseValidationError",
     "RunwayError",
     "RunwayMLError",
+    "SlotTimeoutError",
     "TaskCancelledError",
     "TaskError",
     "TaskFailedError",
@@ -232,8 +238,45 @@ class RateLimitError(APIStatusError):
     """429: too many requests, or the daily generation quota is used up."""
 
 
+class DailyLimitError(RateLimitError):
+    """The model's daily generation quota is used up; the create was not sent.
+
+    Raised before sending when the organization's usage (``GET /v1/organization``) plus the
+    creates made since it was read have reached ``maxDailyGenerations``. The quota counts a
+    rolling 24 hours, so capacity comes back as the generations of 24 hours ago age out.
+
+    Attributes:
+        model: The model whose quota is used up.
+        limit: Its ``maxDailyGenerations``.
+        used: Generations counted in the past 24 hours (as far as this process knows).
+
+    """
+
+    def __init__(self, message: str, *, model: str, limit: int, used: int) -> None:
+        super().__init__(message, status_code=429, method="POST")
+        self.model = model
+        self.limit = limit
+        self.used = used
+
+
 class InternalServerError(APIStatusError):
     """5xx: the server failed or is shedding load."""
+
+
+class SlotTimeoutError(RunwayError, TimeoutError):
+    """No concurrency slot for the model freed up before ``slot_timeout``; nothing was sent.
+
+    Attributes:
+        model: The model the create waited for.
+        timeout: The seconds it waited.
+
+    """
+
+    def __init__(self, message: str, *, model: str, timeout: float) -> None:
+        super().__init__(message)
+        self.message = message
+        self.model = model
+        self.timeout = timeout
 
 
 class ResponseValidationError(APIError):

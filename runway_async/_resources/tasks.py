@@ -1,25 +1,21 @@
-"""``client.tasks``: read, wait for and cancel tasks."""
+"""``client.tasks``: read, wait for, follow and cancel tasks."""
 
 from __future__ import annotations
 
-import urllib.parse
+import contextlib
+from collections.abc import AsyncGenerator
 
 from .._convert import structure_task
+from .._events import DEFAULT_EVENT_BUFFER, TaskEvent
 from .._models import SucceededTask, Task, bind_client
-from .._tasks import DEFAULT_WAIT_TIMEOUT, wait_for_task
+from .._tasks import DEFAULT_WAIT_TIMEOUT, raise_for_outcome, task_path
 from ._base import Resource
 
 __all__ = ["Tasks"]
 
 
-def _task_path(task_id: str) -> str:
-    if not isinstance(task_id, str) or not task_id:
-        raise ValueError("task id must be a non-empty string")
-    return "/v1/tasks/" + urllib.parse.quote(task_id, safe="")
-
-
 class Tasks(Resource):
-    """Read, wait for and cancel tasks (``GET``/``DELETE /v1/tasks/{id}``)."""
+    """Read, wait for, follow and cancel tasks (``GET``/``DELETE /v1/tasks/{id}``)."""
 
     async def retrieve(self, id: str) -> Task:
         """Fetch a task's current state.
@@ -37,14 +33,16 @@ class Tasks(Resource):
             ResponseValidationError: The reply was not a task.
 
         """
-        response = await self._client._transport.request("GET", _task_path(id))
+        response = await self._client._transport.request("GET", task_path(id))
         return bind_client(structure_task(response.data), self._client)
 
     async def delete(self, id: str) -> None:
         """Cancel a task that has not ended, or delete one that has.
 
         A running task becomes CANCELLED (refunds depend on the state the server sees at that
-        moment); an ended task is deleted and later answers 404.
+        moment); an ended task is deleted and later answers 404. A task the client is
+        watching is polled again at the earliest allowed moment, so its waiters (and its
+        concurrency slot) learn of the cancellation quickly.
 
         Args:
             id: The task id.
@@ -53,15 +51,20 @@ class Tasks(Resource):
             NotFoundError: No such task.
 
         """
-        await self._client._transport.request("DELETE", _task_path(id))
+        await self._client._transport.request("DELETE", task_path(id))
+        shared = self._client._shared
+        if shared.watcher is not None and not shared.closed:
+            shared.watcher.poke(id)
 
     async def wait(self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:
         """Wait for any task (also one created elsewhere) to end; return it if it succeeded.
 
+        The client's watcher polls the task; any number of concurrent waits share each GET.
+
         Args:
             id: The task id.
-            timeout: Seconds to wait in all (``None``: no deadline). Retryable poll errors
-                do not end the wait.
+            timeout: Seconds to wait in all (``None``: no deadline). Separate from the
+                per-request timeout; retryable poll errors do not end the wait.
 
         Returns:
             The SUCCEEDED task.
@@ -70,9 +73,40 @@ class Tasks(Resource):
             TaskFailedError: The task FAILED.
             TaskCancelledError: The task was cancelled or deleted.
             TaskTimeoutError: The deadline passed; ``task_details`` holds the last task seen.
+            NotFoundError: No such task (any more).
 
         """
-        task = await wait_for_task(
-            self._client, id, timeout=timeout, interval=self._client._poll.delay()
-        )
-        return task
+        task_path(id)
+        task = await self._client._watcher().wait(id, timeout=timeout, poll=self._client._poll)
+        return raise_for_outcome(task)
+
+    async def events(
+        self, id: str | None = None, *, buffer: int = DEFAULT_EVENT_BUFFER
+    ) -> AsyncGenerator[TaskEvent, None]:
+        """Yield progress events of one task, or of every task of this client.
+
+        With ``id``, the stream starts with the task's current state and ends after its
+        terminal event (it works for tasks created elsewhere too). Without, it yields events
+        of every task the client (and its copies) created or waits for, until the client
+        closes; while it is open the watcher polls every such task, also those nobody waits
+        for. A consumer that falls behind by ``buffer`` events loses the oldest ``running``
+        events first, then ``submitted``/``throttled`` ones; terminal events are never
+        dropped.
+
+        Args:
+            id: The task id, or ``None`` for every task.
+            buffer: Events held for a slow consumer before dropping starts.
+
+        Yields:
+            ``TaskEvent`` objects, in the order the watcher saw them.
+
+        Raises:
+            NotFoundError: (with ``id``) the task does not exist (any more).
+
+        """
+        if id is not None:
+            task_path(id)
+        stream = self._client._watcher().events(id, buffer=buffer)
+        async with contextlib.aclosing(stream):
+            async for event in stream:
+                yield event

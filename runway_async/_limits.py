@@ -1,0 +1,635 @@
+"""Per-model concurrency limiters sized from the organization: the interface and the default.
+
+The organization's limits are one, however many clients a program makes, so every client
+in a process with the same API key and base URL shares one ``InProcessLimiter``. Clients of
+the generated sync facade each run on their own event-loop thread, so the limiter's state
+is guarded by a ``threading.Lock`` and a waiter on another loop is woken with
+``loop.call_soon_threadsafe``; nothing in it belongs to one loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Final, Literal, Protocol, TypeAlias, runtime_checkable
+
+from ._exceptions import DailyLimitError, SlotTimeoutError
+from ._models import Organization
+
+__all__ = [
+    "AUTO",
+    "InProcessLimiter",
+    "Limiter",
+    "MaxConcurrency",
+    "ModelLimit",
+    "Slot",
+    "check_max_concurrency",
+]
+
+logger = logging.getLogger("runway_async")
+
+AUTO: Final = "auto"
+
+ModelLimit: TypeAlias = "int | Literal['auto'] | None"
+"""One acquire's cap: a count, ``None`` for unlimited, or ``"auto"`` for the org's limit."""
+
+MaxConcurrency: TypeAlias = "int | Mapping[str, int | None] | Literal['auto'] | None"
+"""The client's ``max_concurrency``: ``"auto"``, one count, per-model counts, or ``None``."""
+
+DEFAULT_REFRESH_INTERVAL: Final = 300.0
+DEFAULT_FAILURE_RETRY: Final = 60.0
+
+
+def check_max_concurrency(value: object) -> None:
+    """Raise ``ValueError`` unless ``value`` is a valid ``max_concurrency`` setting."""
+    if value is None or value == AUTO:
+        return
+    if isinstance(value, Mapping):
+        for model, limit in value.items():
+            if not isinstance(model, str) or not (limit is None or _is_count(limit)):
+                raise ValueError(
+                    "max_concurrency mapping must map model names to counts >= 1 or None, "
+                    f"got {model!r}: {limit!r}"
+                )
+        return
+    if not _is_count(value):
+        raise ValueError(
+            f"max_concurrency must be 'auto', an int >= 1, a mapping or None, got {value!r}"
+        )
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+class Slot:
+    """One concurrency slot of one model, held from before a create until its task ends.
+
+    Limiters create slots; the client hands each to its watcher, which releases it when the
+    task is seen to end. Limiters that can tell when other creates are queued for the model
+    call the callback given to ``notify_when_wanted`` (from any thread), so the watcher
+    polls tasks nobody waits for only when their slot is needed.
+
+    Attributes:
+        model: The model the slot counts against.
+
+    """
+
+    __slots__ = ("_hook", "_limiter", "_wanted", "epoch", "expires", "model", "released")
+
+    def __init__(self, model: str, limiter: object = None) -> None:
+        self.model = model
+        self._limiter = limiter
+        self.released = False
+        self.expires: float | None = None
+        self.epoch = 0
+        self._hook: Callable[[], None] | None = None
+        self._wanted = False
+
+    def __repr__(self) -> str:
+        state = "released" if self.released else "held"
+        return f"<Slot {self.model} {state}>"
+
+    def notify_when_wanted(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once another create for this model waits for a slot.
+
+        A limiter that cannot tell calls it at once. The callback may run on another
+        thread; it must only schedule work (``loop.call_soon_threadsafe``).
+        """
+        if isinstance(self._limiter, InProcessLimiter):
+            self._limiter._watch(self, callback)
+        else:
+            callback()
+
+
+@runtime_checkable
+class Limiter(Protocol):
+    """Per-model concurrency slots shared by every client of one organization.
+
+    ``InProcessLimiter`` is the default; a limiter shared between processes (on Redis, say)
+    implements the same methods. Slots are granted in FIFO order per model; the org's
+    limits and usage come from the client, which fetches ``GET /v1/organization`` when
+    ``claim_refresh()`` says so and reports with ``update_organization`` or
+    ``refresh_failed``.
+    """
+
+    async def acquire(
+        self,
+        model: str,
+        *,
+        limit: int | Literal["auto"] | None = "auto",
+        timeout: float | None = None,
+        on_wait: Callable[[], None] | None = None,
+    ) -> Slot:
+        """Wait for a slot of ``model``, first come first served, and return it.
+
+        Args:
+            model: The model the task will count against.
+            limit: Most slots of the model held at once for this acquire: ``"auto"`` for
+                the organization's limit, a count, or ``None`` for no cap.
+            timeout: Seconds to wait at most (``None``: no deadline).
+            on_wait: Called, in the caller's task, each time the acquire starts waiting.
+
+        Raises:
+            SlotTimeoutError: ``timeout`` passed; the caller is no longer queued.
+            DailyLimitError: The model's daily quota is used up.
+
+        """
+        ...
+
+    def release(self, slot: Slot, *, after: float = 0.0, created: bool = True) -> None:
+        """Give ``slot`` back, now or ``after`` seconds from now; idempotent.
+
+        Args:
+            slot: The slot.
+            after: Seconds until it frees (an ambiguous create may still be running).
+            created: ``False`` when the create certainly did not happen, so it does not
+                count against the daily quota.
+
+        """
+        ...
+
+    def claim_refresh(self) -> bool:
+        """Return ``True`` when the caller should fetch the organization now (one at a time)."""
+        ...
+
+    def update_organization(self, organization: Organization) -> None:
+        """Take the organization's current limits and usage (after ``claim_refresh``)."""
+        ...
+
+    def refresh_failed(self, *, abandoned: bool = False) -> None:
+        """Report that the claimed fetch failed, or was ``abandoned`` (cancelled)."""
+        ...
+
+    def mark_stale(self) -> None:
+        """Ask for a refresh soon: a task was THROTTLED or the API answered 429."""
+        ...
+
+
+class _Waiter:
+    __slots__ = ("error", "event", "limit", "loop", "slot", "taken")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: ModelLimit) -> None:
+        self.loop = loop
+        self.limit = limit
+        self.event = asyncio.Event()
+        self.slot: Slot | None = None
+        self.error: BaseException | None = None
+        self.taken = False
+
+
+class _Lane:
+    __slots__ = ("claimed_creates", "creates", "holders", "in_use", "queue")
+
+    def __init__(self) -> None:
+        self.in_use = 0
+        self.queue: deque[_Waiter] = deque()
+        self.holders: set[Slot] = set()
+        self.creates = 0  # granted since the organization was last read
+        self.claimed_creates = 0  # ``creates`` when the current refresh was claimed
+
+
+class InProcessLimiter:
+    """Per-model slots for every client of one organization in this process.
+
+    Clients made with the same API key and base URL share one (``InProcessLimiter.shared``);
+    pass one explicitly as ``AsyncRunway(limiter=...)`` to share it more widely or narrowly.
+    Safe across threads and event loops.
+
+    Until the organization has been read, an ``"auto"`` acquire gets one slot per model
+    (every limit is at least one), so a first create never waits for ``GET
+    /v1/organization``. If that read fails, ``"auto"`` means unlimited until a later read
+    succeeds (the API queues extra tasks as THROTTLED, so nothing worse than no limiter).
+
+    Args:
+        refresh_interval: Seconds after which the organization is read again.
+        failure_retry: Seconds before retrying a failed read.
+        clock: Monotonic seconds (injectable for tests).
+
+    """
+
+    def __init__(
+        self,
+        *,
+        refresh_interval: float = DEFAULT_REFRESH_INTERVAL,
+        failure_retry: float = DEFAULT_FAILURE_RETRY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if refresh_interval <= 0 or failure_retry < 0:
+            raise ValueError("refresh_interval must be > 0 and failure_retry >= 0")
+        self._refresh_interval = refresh_interval
+        self._failure_retry = failure_retry
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._lanes: dict[str, _Lane] = {}
+        self._expiring: list[tuple[float, int, Slot]] = []
+        self._seq = itertools.count()
+        self._epoch = 0
+        # What is known of the organization.
+        self._known = False
+        self._open = False  # the first read failed: "auto" is unlimited until one succeeds
+        self._stale = False
+        self._refreshing = False
+        self._read_at = 0.0
+        self._retry_at = float("-inf")
+        self._concurrency: dict[str, int | None] = {}
+        self._daily_limit: dict[str, int | None] = {}
+        self._daily_used: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        with self._lock:
+            held = {m: lane.in_use for m, lane in self._lanes.items() if lane.in_use}
+        return f"<InProcessLimiter held={held}>"
+
+    # -- the process-wide registry ------------------------------------------------------
+
+    @classmethod
+    def shared(cls, api_key: str, base_url: str) -> InProcessLimiter:
+        """Return the process's limiter for this API key and base URL, creating it once.
+
+        The registry is keyed by a SHA-256 digest of the two, never by the key itself.
+        """
+        digest = hashlib.sha256(f"{base_url}\n{api_key}".encode()).hexdigest()
+        with _REGISTRY_LOCK:
+            limiter = _REGISTRY.get(digest)
+            if limiter is None:
+                limiter = _REGISTRY[digest] = cls()
+            return limiter
+
+    # -- inspection ---------------------------------------------------------------------
+
+    def in_use(self, model: str) -> int:
+        """Return how many slots of ``model`` are held (expiring ones included)."""
+        with self._lock:
+            self._expire_locked(self._clock())
+            lane = self._lanes.get(model)
+            return lane.in_use if lane is not None else 0
+
+    def waiting(self, model: str) -> int:
+        """Return how many acquires of ``model`` are queued."""
+        with self._lock:
+            lane = self._lanes.get(model)
+            return len(lane.queue) if lane is not None else 0
+
+    def limit_for(self, model: str) -> int | None:
+        """Return the organization's concurrency limit for ``model`` (``None``: unlimited)."""
+        with self._lock:
+            return self._auto_cap_locked(model)
+
+    # -- slots --------------------------------------------------------------------------
+
+    async def acquire(
+        self,
+        model: str,
+        *,
+        limit: int | Literal["auto"] | None = AUTO,
+        timeout: float | None = None,
+        on_wait: Callable[[], None] | None = None,
+    ) -> Slot:
+        """Wait for a slot of ``model``, first come first served, and return it.
+
+        See ``Limiter.acquire``. A coroutine cancelled while queued leaves the queue and
+        holds nothing; one cancelled just after being granted gives its slot back.
+        """
+        if limit != AUTO and limit is not None and not _is_count(limit):
+            raise ValueError(f"limit must be 'auto', an int >= 1 or None, got {limit!r}")
+        if timeout is not None and timeout < 0:
+            raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
+        loop = asyncio.get_running_loop()
+        started = self._clock()
+        deadline = None if timeout is None else started + timeout
+        waiter = _Waiter(loop, limit)
+        granted: Slot | None = None
+        refused: DailyLimitError | None = None
+        hooks: list[Callable[[], None]] = []
+        with self._lock:
+            notify = self._expire_locked(started)
+            lane = self._lane(model)
+            if not lane.queue:
+                refused = self._daily_error_locked(model, lane)
+                cap = self._cap_locked(model, limit)
+                if refused is None and (cap is None or lane.in_use < cap):
+                    granted = self._grant_locked(model, lane)
+                    waiter.taken = True
+            if granted is None and refused is None:
+                lane.queue.append(waiter)
+                hooks = self._wanted_hooks_locked(lane)
+        self._deliver(notify)
+        _call_all(hooks)
+        if refused is not None:
+            raise refused
+        if granted is not None:
+            return granted
+        try:
+            while True:
+                if on_wait is not None:
+                    on_wait()
+                now = self._clock()
+                with self._lock:
+                    wake_at = self._next_expiry_locked(model)
+                    if waiter.slot is None and waiter.error is None:
+                        waiter.event.clear()
+                limits = [t for t in (deadline, wake_at) if t is not None]
+                wait = max(0.0, min(limits) - now) if limits else None
+                if waiter.slot is None and waiter.error is None:
+                    with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+                        await asyncio.wait_for(waiter.event.wait(), wait)
+                now = self._clock()
+                with self._lock:
+                    notify = self._expire_locked(now)
+                    notify += self._pump_locked(model)
+                    slot_now, error = waiter.slot, waiter.error
+                    if slot_now is not None:
+                        waiter.taken = True
+                    elif error is None and deadline is not None and now >= deadline:
+                        lane.queue.remove(waiter)
+                        notify += self._pump_locked(model)
+                        error = SlotTimeoutError(
+                            f"No {model} slot freed up within {timeout} s; the create was "
+                            "not sent.",
+                            model=model,
+                            timeout=float(timeout or 0.0),
+                        )
+                self._deliver(notify, skip=waiter)
+                if slot_now is not None:
+                    return slot_now
+                if error is not None:
+                    raise error
+        except BaseException:
+            with self._lock:
+                notify = []
+                if waiter.slot is not None and not waiter.taken:
+                    self._free_locked(waiter.slot, created=False)
+                    notify = self._pump_locked(model)
+                elif waiter.slot is None and waiter in lane.queue:
+                    lane.queue.remove(waiter)
+                    notify = self._pump_locked(model)
+            self._deliver(notify)
+            raise
+
+    def release(self, slot: Slot, *, after: float = 0.0, created: bool = True) -> None:
+        """Give ``slot`` back, now or ``after`` seconds from now; idempotent.
+
+        See ``Limiter.release``.
+        """
+        now = self._clock()
+        with self._lock:
+            if slot.released:
+                return
+            if not created:
+                self._uncount_locked(slot)
+            if after > 0:
+                expires = now + after
+                if slot.expires is None or expires < slot.expires:
+                    slot.expires = expires
+                    heapq.heappush(self._expiring, (expires, next(self._seq), slot))
+                slot._hook = None
+                lane = self._lane(slot.model)
+                lane.holders.discard(slot)
+                # Queued acquires sleep until the earliest expiry: tell them about this one.
+                notify = list(lane.queue)
+            else:
+                self._free_locked(slot, created=True)
+                notify = self._pump_locked(slot.model)
+        self._deliver(notify)
+
+    # -- the organization ----------------------------------------------------------------
+
+    def claim_refresh(self) -> bool:
+        """Return ``True`` when the caller should fetch the organization now (one at a time).
+
+        Due when never read, ``refresh_interval`` after the last read, or after
+        ``mark_stale``; never while another fetch is claimed or within ``failure_retry`` of
+        a failed one.
+        """
+        now = self._clock()
+        with self._lock:
+            if self._refreshing or now < self._retry_at:
+                return False
+            due = not self._known or self._stale or now - self._read_at >= self._refresh_interval
+            if due:
+                self._refreshing = True
+                for lane in self._lanes.values():
+                    lane.claimed_creates = lane.creates
+            return due
+
+    def update_organization(self, organization: Organization) -> None:
+        """Take the organization's limits and usage; queued acquires are re-examined."""
+        now = self._clock()
+        with self._lock:
+            self._refreshing = False
+            self._known = True
+            self._open = False
+            self._stale = False
+            self._read_at = now
+            self._retry_at = float("-inf")
+            models = organization.tier.models
+            self._concurrency = {m: lim.max_concurrent_generations for m, lim in models.items()}
+            self._daily_limit = {m: lim.max_daily_generations for m, lim in models.items()}
+            self._daily_used = {
+                m: usage.daily_generations for m, usage in organization.usage.models.items()
+            }
+            self._epoch += 1
+            for lane in self._lanes.values():
+                # Creates granted after the fetch was claimed may not be in its count yet.
+                lane.creates = max(0, lane.creates - lane.claimed_creates)
+                lane.claimed_creates = 0
+            notify = self._pump_all_locked()
+        self._deliver(notify)
+
+    def refresh_failed(self, *, abandoned: bool = False) -> None:
+        """Report that the claimed fetch failed, or was ``abandoned`` (cancelled).
+
+        After a failure the next claim waits ``failure_retry`` seconds; until the first read
+        succeeds, ``"auto"`` then means unlimited. An abandoned fetch may be claimed again
+        at once.
+        """
+        now = self._clock()
+        with self._lock:
+            self._refreshing = False
+            if not abandoned:
+                self._retry_at = now + self._failure_retry
+                if not self._known:
+                    self._open = True
+                notify = self._pump_all_locked()
+            else:
+                notify = []
+            # Queued acquires run their on_wait again, so one of them can claim the fetch.
+            for lane in self._lanes.values():
+                notify.extend(lane.queue)
+        self._deliver(notify)
+
+    def mark_stale(self) -> None:
+        """Ask for a refresh at the next claim (a task was THROTTLED or the API said 429)."""
+        with self._lock:
+            self._stale = True
+
+    # -- internals (call with the lock held) -------------------------------------------
+
+    def _lane(self, model: str) -> _Lane:
+        lane = self._lanes.get(model)
+        if lane is None:
+            lane = self._lanes[model] = _Lane()
+        return lane
+
+    def _auto_cap_locked(self, model: str) -> int | None:
+        if self._known:
+            return self._concurrency.get(model)
+        if self._open:
+            return None
+        return 1  # provisional: every model allows at least one
+
+    def _cap_locked(self, model: str, limit: ModelLimit) -> int | None:
+        if limit == AUTO:
+            return self._auto_cap_locked(model)
+        return limit if isinstance(limit, int) else None
+
+    def _daily_error_locked(self, model: str, lane: _Lane) -> DailyLimitError | None:
+        if not self._known:
+            return None
+        limit = self._daily_limit.get(model)
+        if limit is None:
+            return None
+        used = self._daily_used.get(model, 0) + lane.creates
+        if used < limit:
+            return None
+        return DailyLimitError(
+            f"Daily generation limit reached for model {model!r}: {used} of {limit} "
+            "generations in the past 24 hours; the create was not sent. The limit counts a "
+            "rolling 24 hours, so retry once generations made 24 hours ago age out (within "
+            "24 hours at the latest); client.organization.retrieve() shows current usage.",
+            model=model,
+            limit=limit,
+            used=used,
+        )
+
+    def _grant_locked(self, model: str, lane: _Lane) -> Slot:
+        slot = Slot(model, self)
+        slot.epoch = self._epoch
+        lane.in_use += 1
+        lane.creates += 1
+        lane.holders.add(slot)
+        return slot
+
+    def _uncount_locked(self, slot: Slot) -> None:
+        lane = self._lane(slot.model)
+        if slot.epoch == self._epoch and lane.creates > 0:
+            lane.creates -= 1
+
+    def _free_locked(self, slot: Slot, *, created: bool) -> None:
+        if slot.released:
+            return
+        if not created:
+            self._uncount_locked(slot)
+        slot.released = True
+        slot._hook = None
+        lane = self._lane(slot.model)
+        lane.in_use -= 1
+        lane.holders.discard(slot)
+
+    def _pump_locked(self, model: str) -> list[_Waiter]:
+        """Grant queued acquires of ``model`` in order while slots allow; return whom to wake."""
+        lane = self._lanes.get(model)
+        woken: list[_Waiter] = []
+        if lane is None:
+            return woken
+        while lane.queue:
+            head = lane.queue[0]
+            if head.slot is not None or head.error is not None:
+                lane.queue.popleft()
+                continue
+            error = self._daily_error_locked(model, lane)
+            if error is not None:
+                lane.queue.popleft()
+                head.error = error
+                woken.append(head)
+                continue
+            cap = self._cap_locked(model, head.limit)
+            if cap is not None and lane.in_use >= cap:
+                break
+            lane.queue.popleft()
+            head.slot = self._grant_locked(model, lane)
+            woken.append(head)
+        return woken
+
+    def _pump_all_locked(self) -> list[_Waiter]:
+        woken: list[_Waiter] = []
+        for model in list(self._lanes):
+            woken.extend(self._pump_locked(model))
+        return woken
+
+    def _expire_locked(self, now: float) -> list[_Waiter]:
+        woken: list[_Waiter] = []
+        while self._expiring and self._expiring[0][0] <= now:
+            _at, _seq, slot = heapq.heappop(self._expiring)
+            if slot.released or slot.expires is None or slot.expires > now:
+                continue
+            self._free_locked(slot, created=True)
+            woken.extend(self._pump_locked(slot.model))
+        return woken
+
+    def _next_expiry_locked(self, model: str) -> float | None:
+        earliest: float | None = None
+        for at, _seq, slot in self._expiring:
+            if slot.model == model and not slot.released and (earliest is None or at < earliest):
+                earliest = at
+        return earliest
+
+    def _wanted_hooks_locked(self, lane: _Lane) -> list[Callable[[], None]]:
+        hooks: list[Callable[[], None]] = []
+        for slot in lane.holders:
+            if slot._hook is not None and not slot._wanted:
+                slot._wanted = True
+                hooks.append(slot._hook)
+        return hooks
+
+    def _watch(self, slot: Slot, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if slot.released or slot._wanted:
+                fire = slot._wanted and not slot.released
+            else:
+                slot._hook = callback
+                lane = self._lane(slot.model)
+                fire = bool(lane.queue)
+                if fire:
+                    slot._wanted = True
+        if fire:
+            callback()
+
+    def _deliver(self, waiters: list[_Waiter], *, skip: _Waiter | None = None) -> None:
+        """Wake each waiter on its own loop; reclaim the slot of one whose loop is gone."""
+        for waiter in waiters:
+            if waiter is skip:
+                continue
+            try:
+                waiter.loop.call_soon_threadsafe(waiter.event.set)
+            except RuntimeError:  # that loop is closed: nobody will take the slot
+                with self._lock:
+                    slot = waiter.slot
+                    if slot is not None and not waiter.taken:
+                        waiter.taken = True
+                        self._free_locked(slot, created=False)
+                        more = self._pump_locked(slot.model)
+                    else:
+                        more = []
+                self._deliver(more)
+
+
+def _call_all(hooks: list[Callable[[], None]]) -> None:
+    for hook in hooks:
+        try:
+            hook()
+        except Exception:  # a hook only schedules work; one failing must not stop the rest
+            logger.exception("A slot's wanted-callback failed")
+
+
+_REGISTRY: Final[dict[str, InProcessLimiter]] = {}
+_REGISTRY_LOCK: Final = threading.Lock()

@@ -115,3 +115,13 @@ def hang() -> Handler:
         return web.Response()
 
     return handler
+
+
+def endpoint_method(client: Any, endpoint: str) -> Any:
+    """Return the create method of ``endpoint`` on a client (ours or the official SDK's)."""
+    namespace, _, rest = endpoint.partition(".")
+    if namespace == "recipes":
+        return getattr(client.recipes, rest)
+    if namespace == "generate":
+        return getattr(client.generate, rest).create
+    return getattr(client, namespace).create

@@ -17,7 +17,7 @@ aioresponses_module = pytest.importorskip("aioresponses")
 from runway_async import AsyncRunway, Cost, InvalidRequestError, TaskHandle  # noqa: E402
 from runway_async._spec import ENDPOINTS, EndpointSpec  # noqa: E402
 
-from .conftest import API_KEY  # noqa: E402
+from .conftest import API_KEY, endpoint_method  # noqa: E402
 from .test_spec import minimal_params, sample  # noqa: E402
 
 pytestmark = pytest.mark.aioresponses
@@ -30,15 +30,6 @@ def current_variants() -> Iterator[Any]:
         for variant in endpoint.variants:
             if not variant.legacy:
                 yield pytest.param(name, variant.value, id=f"{name}:{variant.value or '-'}")
-
-
-def method_for(client: AsyncRunway, endpoint: str) -> Any:
-    namespace, _, rest = endpoint.partition(".")
-    if namespace == "recipes":
-        return getattr(client.recipes, rest)
-    if namespace == "generate":
-        return getattr(client.generate, rest).create
-    return getattr(client, namespace).create
 
 
 def reply_for(spec: EndpointSpec) -> dict[str, Any]:
@@ -79,7 +70,7 @@ class TestEveryEndpoint:
             expected_body = {spec.discriminator: value, **expected_body}
         mocked.post(BASE + spec.path, payload=reply_for(spec))
         async with AsyncRunway(API_KEY) as client:
-            handle = await method_for(client, endpoint)(**params)
+            handle = await endpoint_method(client, endpoint)(**params)
         assert isinstance(handle, TaskHandle)
         assert handle.id == "task-1"
         assert handle.endpoint == endpoint

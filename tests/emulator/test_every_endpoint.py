@@ -23,7 +23,7 @@ from runway_async import (
 from runway_async._spec import ENDPOINTS
 from runway_async.emulator import Emulator
 
-from ..conftest import API_KEY
+from ..conftest import API_KEY, endpoint_method
 from ..test_spec import minimal_params
 from .conftest import TIME_SCALE
 
@@ -36,16 +36,6 @@ def current_variants() -> Iterator[Any]:
 
 
 VARIANTS = list(current_variants())
-
-
-def call(client: Any, endpoint: str) -> Any:
-    """Return the create method for ``endpoint`` on either client (same names on both)."""
-    namespace, _, rest = endpoint.partition(".")
-    if namespace == "recipes":
-        return getattr(client.recipes, rest)
-    if namespace == "generate":
-        return getattr(client.generate, rest).create
-    return getattr(client, namespace).create
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -68,7 +58,7 @@ class TestOurClient:
         params = minimal_params(spec, spec.variant_for(value))
         async with AsyncRunway(API_KEY, base_url=shared_emulator.url) as client:
             fast = client.with_options(poll=PollConfig(interval=0.01))
-            handle = await call(fast, endpoint)(**params)
+            handle = await endpoint_method(fast, endpoint)(**params)
             done = await handle.wait_for_task_output(timeout=30)
         assert isinstance(done, SucceededTask)
         assert done.output[0].startswith(shared_emulator.url)
@@ -102,7 +92,7 @@ class TestOfficialClient:
         spec = ENDPOINTS[endpoint]
         params = minimal_params(spec, spec.variant_for(value))
         async with runwayml.AsyncRunwayML(api_key=API_KEY, base_url=shared_emulator.url) as client:
-            created = await call(client, endpoint)(**params)
+            created = await endpoint_method(client, endpoint)(**params)
             task = await client.tasks.retrieve(created.id)
         assert task.id == created.id
 

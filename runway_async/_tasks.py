@@ -310,6 +310,7 @@ class _Entry:
 
     __slots__ = (
         "aim_used",
+        "bump_after",
         "bumped",
         "created",
         "errors",
@@ -365,6 +366,9 @@ class _Entry:
         self.scheduled = False
         self.in_flight = False
         self.bumped = False
+        # A sibling ended while this task's GET was in flight: that GET may predate the freed
+        # slot, so the poll after it must come at the earliest allowed moment too.
+        self.bump_after = False
         self.wanted = False
         self.waiters: set[asyncio.Future[Task | BaseException]] = set()
         self.listeners: list[EventBuffer] = []
@@ -905,6 +909,10 @@ class TaskWatcher:
             entry.throttled_at = sent
             if entry.model is not None:
                 self._throttled.setdefault(entry.model, {})[entry.id] = entry
+                if entry.bumped:
+                    # The freed slot went to another task (the server queues by its own
+                    # order): pass the early look on to the next of ours in line.
+                    self._bump_throttled(entry.model, after=entry)
             if previous != "THROTTLED":
                 self._emit(entry, "throttled", None)
                 if entry.slot is not None and self._limiter is not None:
@@ -926,7 +934,8 @@ class TaskWatcher:
                     changed = False
                 if previous != "RUNNING" or changed:
                     self._emit(entry, "running", progress)
-        entry.bumped = False
+        entry.bumped = entry.bump_after
+        entry.bump_after = False
         self._after_poll(entry)
 
     def _start_guess(self, entry: _Entry, task: Task, sent: float) -> float | None:
@@ -1003,16 +1012,27 @@ class TaskWatcher:
         if task is not None and entry.model is not None:
             self._bump_throttled(entry.model)
 
-    def _bump_throttled(self, model: str) -> None:
-        """Poll our oldest THROTTLED task of ``model`` soon: a task of it ended, freeing a slot."""
+    def _bump_throttled(self, model: str, *, after: _Entry | None = None) -> None:
+        """Poll our oldest THROTTLED task of ``model`` soon: a task of it ended, freeing a slot.
+
+        Oldest by creation, as the server promotes THROTTLED tasks roughly in creation order;
+        ``after`` skips the tasks created up to that one, which already had their look.
+        """
         queue = self._throttled.get(model)
         if not queue:
             return
-        for other in queue.values():
-            if not other.bumped and not other.in_flight and self._interested(other):
+        ordered = sorted(queue.values(), key=_creation_order)
+        if after is not None:
+            ordered = ordered[ordered.index(after) + 1 :] if after in ordered else ordered
+        for other in ordered:
+            if other.bumped or other.bump_after or not self._interested(other):
+                continue
+            if other.in_flight:
+                other.bump_after = True
+            else:
                 other.bumped = True
                 self._schedule(other, self._earliest(other))
-                return
+            return
 
     # -- events -------------------------------------------------------------------------
 
@@ -1071,3 +1091,8 @@ class TaskWatcher:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def _creation_order(entry: _Entry) -> float:
+    """Sort key: tasks we created by creation time, tasks created elsewhere last."""
+    return entry.created if entry.created is not None else float("inf")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from ._config import is_loopback_host
+from ._tasks import task_path
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -609,8 +610,6 @@ async def _run_with_progress(
         TimeElapsedColumn,
     )
 
-    from ._batch import run_batch
-
     line_of = [entry.line for entry in lines if entry.job is not None]
     counts: dict[str, int] = {}
     interrupted = False
@@ -623,8 +622,7 @@ async def _run_with_progress(
     )
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("jobs", total=len(jobs))
-        batch = run_batch(
-            client,
+        batch = client.batch(
             jobs,
             deadline=timeout,
             download_to=out_dir,
@@ -778,7 +776,7 @@ def tasks_command() -> click.Command:
         if as_json:
             _print_json(
                 _run_with_client(
-                    lambda client: client.request("GET", _task_path(task_id)), task_id=task_id
+                    lambda client: client.request("GET", task_path(task_id)), task_id=task_id
                 )
             )
             return
@@ -830,14 +828,6 @@ def tasks_command() -> click.Command:
         click.echo(f"Cancelled task {task_id} (or deleted it, if it had ended).")
 
     return tasks
-
-
-def _task_path(task_id: str) -> str:
-    import urllib.parse
-
-    if not task_id:
-        raise ValueError("the task id is empty")
-    return "/v1/tasks/" + urllib.parse.quote(task_id, safe="")
 
 
 def _print_task(task: Task) -> None:

@@ -242,8 +242,11 @@ class Emulator:
 
     # -- control ------------------------------------------------------------------------
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self, *, tasks: bool = False) -> dict[str, Any]:
         """Return the metrics document, as ``GET /_emulator/metrics`` does.
+
+        Args:
+            tasks: Also include every task's timeline, as ``?tasks=1`` does.
 
         Returns:
             A JSON-ready dict with:
@@ -259,10 +262,16 @@ class Emulator:
             * ``detection_lag``: per task id, the delay between reaching a terminal status
               and the first GET that saw it, in ``api_seconds`` and ``real_seconds``;
             * ``detection_lag_summary``: ``count`` and p50/p95 of those delays;
+            * ``polls``: GETs of created tasks, ``total``, ``mean_per_task`` and
+              ``max_per_task``;
+            * ``peak_requests_per_second``: per route, the most requests in one real second;
+            * ``tasks`` (only when asked): per task id, ``model``, ``status``, ``created``,
+              ``admitted``, ``started``, ``ended`` and ``duration`` in API seconds, and
+              ``polls``;
             * ``now`` (simulated seconds since the reset) and ``faults_pending``.
 
         """
-        return self._server.metrics()
+        return self._server.metrics(tasks=tasks)
 
     def reset(self) -> None:
         """Clear every task, usage record, metric and queued fault."""

@@ -12,6 +12,7 @@ import hmac
 import json
 import re
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta, timezone
@@ -98,6 +99,7 @@ class EmulatorApp:
         # other threads (the thread mode's emu.metrics(), emu.reset()).
         self.lock = threading.Lock()
         self._requests: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._rate = _PeakRate()
         self._closing: asyncio.Event | None = None
         self._routes: dict[str, _RouteInfo] = {}
         self.app = self._build()
@@ -192,6 +194,7 @@ class EmulatorApp:
         finally:
             with self.lock:
                 self._requests[label][outcome] += 1
+                self._rate.count(label)
 
     @web.middleware
     async def _fault_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -412,25 +415,33 @@ class EmulatorApp:
 
     # -- control ------------------------------------------------------------------------
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self, *, tasks: bool = False) -> dict[str, Any]:
         """Return the metrics document (see ``Emulator.metrics``)."""
         with self.lock:
             requests = {
                 route: dict(sorted(counts.items()))
                 for route, counts in sorted(self._requests.items())
             }
-            data = self.simulation.metrics()
-        return {"requests": requests, **data, "faults_pending": len(self.faults.pending())}
+            peak = self._rate.peak()
+            data = self.simulation.metrics(tasks=tasks)
+        return {
+            "requests": requests,
+            "peak_requests_per_second": peak,
+            **data,
+            "faults_pending": len(self.faults.pending()),
+        }
 
     def reset(self) -> None:
         """Clear tasks, usage, metrics and queued faults."""
         with self.lock:
             self.simulation.reset()
             self._requests.clear()
+            self._rate = _PeakRate()
         self.faults.reset()
 
     async def _metrics(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.metrics())
+        tasks = request.query.get("tasks", "").lower() in {"1", "true", "yes"}
+        return web.json_response(self.metrics(tasks=tasks))
 
     async def _reset(self, request: web.Request) -> web.StreamResponse:
         self.reset()
@@ -519,6 +530,28 @@ def _usage_error(message: str, field: str) -> web.Response:
     return _error(
         400, message, issues=[{"code": "invalid_date", "path": [field], "message": message}]
     )
+
+
+class _PeakRate:
+    """The most API requests seen in one real second (fixed one-second windows), per route.
+
+    Keeps two numbers per route, however long the emulator runs.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._window: dict[str, tuple[int, int]] = {}  # route -> (second, count in it)
+        self._peak: Counter[str] = Counter()
+
+    def count(self, route: str) -> None:
+        second = int(self._clock())
+        start, seen = self._window.get(route, (second, 0))
+        seen = seen + 1 if start == second else 1
+        self._window[route] = (second, seen)
+        self._peak[route] = max(self._peak[route], seen)
+
+    def peak(self) -> dict[str, int]:
+        return dict(sorted(self._peak.items()))
 
 
 def render_task(task: TaskRecord, now: float, origin: str) -> Any:

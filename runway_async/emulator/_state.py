@@ -227,6 +227,7 @@ class Simulation:
         self._bodies: Counter[str] = Counter()
         self._lags: dict[str, _Lag] = {}
         self._seen_terminal: set[str] = set()
+        self._polls: Counter[str] = Counter()
 
     # -- time ---------------------------------------------------------------------------
 
@@ -403,6 +404,7 @@ class Simulation:
         task = self._tasks.get(task_id)
         if task is None:
             return None
+        self._polls[task_id] += 1
         if task.is_terminal and task.id not in self._seen_terminal and task.ended is not None:
             self._seen_terminal.add(task.id)
             lag = max(0.0, now - task.ended)
@@ -523,12 +525,15 @@ class Simulation:
         """Return the current UTC date of the wall clock."""
         return self._wall_clock().date()
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self, *, tasks: bool = False) -> dict[str, Any]:
         """Return the simulation's counters (the task part of ``/_emulator/metrics``).
 
+        Args:
+            tasks: Also return every task's timeline (``tasks``), for benchmark reports.
+
         Returns:
-            Tasks created, most simultaneous RUNNING, THROTTLED time, duplicate bodies and
-            detection lags, keyed as documented on ``Emulator.metrics``.
+            Tasks created, most simultaneous RUNNING, THROTTLED time, duplicate bodies,
+            detection lags and polls per task, keyed as documented on ``Emulator.metrics``.
 
         """
         now = self.advance()
@@ -572,6 +577,32 @@ class Simulation:
                 "p50_real_seconds": _round(_percentile(real, 0.5)),
                 "p95_real_seconds": _round(_percentile(real, 0.95)),
             },
+            "polls": self._poll_summary(),
+            **({"tasks": self._timelines()} if tasks else {}),
+        }
+
+    def _poll_summary(self) -> dict[str, Any]:
+        # GETs of each created task, including tasks never polled (0).
+        counts = [self._polls.get(task_id, 0) for task_id in self._tasks]
+        return {
+            "total": sum(counts),
+            "mean_per_task": _round(sum(counts) / len(counts)) if counts else None,
+            "max_per_task": max(counts, default=None),
+        }
+
+    def _timelines(self) -> dict[str, dict[str, Any]]:
+        return {
+            task.id: {
+                "model": task.model,
+                "status": task.status,
+                "created": _round(task.created),
+                "admitted": _round(task.admitted),
+                "started": _round(task.started),
+                "ended": _round(task.ended),
+                "duration": _round(task.duration),
+                "polls": self._polls.get(task.id, 0),
+            }
+            for task in self._tasks.values()
         }
 
     def known_task_ids(self) -> Mapping[str, TaskRecord]:

@@ -337,6 +337,30 @@ class TestThrottling:
         assert metrics["max_running"] == {"gen4_image": 1}
         assert metrics["throttled_seconds"]["models"]["gen4_image"] == pytest.approx(11 + 12)
 
+    async def test_metrics_count_polls_and_give_timelines(
+        self, manual: tuple[Emulator, FakeClock, Call]
+    ) -> None:
+        """Each task's GETs are counted; ``?tasks=1`` adds its timeline in API seconds."""
+        emu, clock, call = manual
+        ids = [(await call("POST", "/v1/text_to_image", IMAGE_BODY))[1]["id"] for _ in range(2)]
+        for _ in range(3):
+            await call("GET", f"/v1/tasks/{ids[0]}")
+        clock.tick(30.0)
+        await call("GET", f"/v1/tasks/{ids[1]}")
+        assert emu.metrics()["polls"] == {"total": 4, "mean_per_task": 2.0, "max_per_task": 3}
+        assert "tasks" not in emu.metrics()
+        status, body, _ = await call("GET", "/_emulator/metrics?tasks=1")
+        assert status == 200
+        first, second = (body["tasks"][i] for i in ids)
+        assert (first["polls"], second["polls"]) == (3, 1)
+        assert first["status"] == second["status"] == "SUCCEEDED"
+        # Concurrency 1: the second is admitted exactly when the first ends.
+        assert second["admitted"] == pytest.approx(first["ended"])
+        assert first["ended"] == pytest.approx(
+            first["admitted"] + emu.config.pending_seconds + first["duration"]
+        )
+        assert body["peak_requests_per_second"]["GET /v1/tasks/{id}"] >= 1
+
     async def test_fifo_and_limit_hold_in_real_time(self) -> None:
         """Eight tasks at concurrency 2 start in creation order, never more than 2 at once."""
         # Long enough (50 ms each) that all eight are created before the first ends.

@@ -58,7 +58,7 @@ from ._models import (
     UsageDay,
     UsedCredit,
 )
-from ._tasks import TaskHandle, TaskWatcher
+from ._tasks import TaskCreation, TaskHandle, TaskWatcher
 from ._version import __version__
 
 __all__ = [
@@ -115,6 +115,7 @@ __all__ = [
     "Task",
     "TaskCancelledError",
     "TaskCreated",
+    "TaskCreation",
     "TaskError",
     "TaskEvent",
     "TaskEventKind",

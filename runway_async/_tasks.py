@@ -40,9 +40,9 @@ import os
 import random
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -76,6 +76,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_WAIT_TIMEOUT",
+    "TaskCreation",
     "TaskHandle",
     "TaskWatcher",
     "is_retryable_poll_error",
@@ -222,6 +223,54 @@ class TaskHandle:
             max_retries=max_retries,
             max_bytes=max_bytes,
         )
+
+
+class TaskCreation(Awaitable[TaskHandle]):
+    """What a create call returns: await it for the ``TaskHandle``, or chain a wait.
+
+    ``await client.image_to_video.create(...)`` sends the create and returns the handle;
+    ``await client.image_to_video.create(...).wait_for_task_output()`` sends it and waits for
+    the output in one expression, as with the official SDK. Nothing is sent until it is
+    awaited (like a coroutine), and it can be awaited once.
+    """
+
+    __slots__ = ("_factory", "_used")
+
+    def __init__(self, factory: Callable[[], Coroutine[Any, Any, TaskHandle]]) -> None:
+        """Wrap the coroutine factory that sends the create (called on first await)."""
+        self._factory = factory
+        self._used = False
+
+    def __repr__(self) -> str:
+        state = "awaited" if self._used else "not sent"
+        return f"<TaskCreation {state}>"
+
+    def _start(self) -> Coroutine[Any, Any, TaskHandle]:
+        if self._used:
+            raise RuntimeError("this create call was already awaited; call create() again")
+        self._used = True
+        return self._factory()
+
+    def __await__(self) -> Generator[Any, None, TaskHandle]:
+        """Send the create and return the task's handle."""
+        return self._start().__await__()
+
+    async def wait_for_task_output(
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededTask:
+        """Send the create, then wait until the task ends; see ``TaskHandle.wait_for_task_output``.
+
+        Args:
+            timeout: Seconds to wait for the task once created (``None``: no deadline). Time
+                spent waiting for a concurrency slot is bounded by the client's
+                ``slot_timeout``.
+
+        Returns:
+            The SUCCEEDED task, with its ``output`` URLs.
+
+        """
+        handle = await self._start()
+        return await handle.wait_for_task_output(timeout=timeout)
 
 
 def is_retryable_poll_error(exc: BaseException) -> bool:

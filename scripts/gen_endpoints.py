@@ -65,12 +65,14 @@ RAISES = [
 ]
 
 RETURNS = {
-    "task_created": "The handle of the new task, with its estimated cost; "
-    "``await handle.wait_for_task_output()`` waits for the result.",
-    "id_only": "The handle of the new task (this endpoint gives no cost estimate); "
-    "``await handle.wait_for_task_output()`` waits for the result.",
-    "routed": "The handle of the new task, with the router's choice in ``routing`` (model, "
-    "estimated cost); ``await handle.wait_for_task_output()`` waits for the result.",
+    "task_created": "Awaitable: awaiting it sends the create and gives the new task's handle, "
+    "with its estimated cost; ``.wait_for_task_output()`` on either waits for the result.",
+    "id_only": "Awaitable: awaiting it sends the create and gives the new task's handle (this "
+    "endpoint gives no cost estimate); ``.wait_for_task_output()`` on either waits for the "
+    "result.",
+    "routed": "Awaitable: awaiting it sends the create and gives the new task's handle, with "
+    "the router's choice in ``routing`` (model, estimated cost); ``.wait_for_task_output()`` "
+    "on either waits for the result.",
 }
 
 
@@ -674,11 +676,11 @@ def method_lines(method: Method) -> list[str]:
         signature.append(f"        {param.python}: {param.annotation}{default},")
     body = ", ".join(f'"{p.python}": {p.python}' for p in method.params)
     return [
-        f"    async def {method.name}(",
+        f"    def {method.name}(",
         *signature,
-        "    ) -> TaskHandle:",
+        "    ) -> TaskCreation:",
         *method_docstring(method),
-        f'        return await self._create("{method.endpoint}", {{{body}}})',
+        f'        return self._create("{method.endpoint}", {{{body}}})',
     ]
 
 
@@ -704,7 +706,8 @@ def render_generation(model: Model) -> str:
         '"""Resource classes of the task-creating endpoints (``client.image_to_video``, ...).',
         "",
         "Each method validates its parameters against the spec before sending (raising",
-        "``InvalidRequestError``), posts them and returns a ``TaskHandle``.",
+        "``InvalidRequestError``) and returns a ``TaskCreation``: await it for the ``TaskHandle``",
+        "(sending the create then), or chain ``.wait_for_task_output()``.",
         '"""',
         "",
         "from __future__ import annotations",
@@ -715,7 +718,7 @@ def render_generation(model: Model) -> str:
     lines.append("from typing import " + ", ".join(["TYPE_CHECKING", *typing_names]))
     lines += [
         "",
-        "from .._tasks import TaskHandle",
+        "from .._tasks import TaskCreation",
         f"from ..types import {', '.join(type_names)}",
         "from ._base import Resource, TaskCreatingResource",
         "",
@@ -1037,18 +1040,14 @@ def check() -> list[str]:
     return stale(generate())
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Generate (or with ``--check`` verify) the files; return the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="fail if a file is stale")
-    args = parser.parse_args(argv)
-    outputs = generate()
-    if args.check:
+def write_or_check(outputs: dict[Path, str], *, check: bool, command: str) -> int:
+    """Write the changed files, or with ``check`` print the diffs of stale ones; the status."""
+    if check:
         diffs = stale(outputs)
         for diff in diffs:
             sys.stdout.write(diff)
         if diffs:
-            print(f"\n{len(diffs)} generated file(s) stale: run python scripts/gen_endpoints.py")
+            print(f"\n{len(diffs)} generated file(s) stale: run {command}")
             return 1
         print("generated files are up to date.")
         return 0
@@ -1059,6 +1058,14 @@ def main(argv: list[str] | None = None) -> int:
             target.write_text(text, encoding="utf-8")
             print(f"wrote {path}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate (or with ``--check`` verify) the files; return the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="fail if a file is stale")
+    args = parser.parse_args(argv)
+    return write_or_check(generate(), check=args.check, command="python scripts/gen_endpoints.py")
 
 
 if __name__ == "__main__":

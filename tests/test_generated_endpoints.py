@@ -13,7 +13,7 @@ from typing import Any, get_args
 
 import pytest
 
-from runway_async import TaskHandle, types
+from runway_async import TaskCreation, types
 from runway_async._resources import generation
 from runway_async._resources._base import Resource, TaskCreatingResource
 from runway_async._spec import ENDPOINTS, EndpointSpec, get_endpoint
@@ -161,7 +161,7 @@ class TestResourceClasses:
             public = sorted(
                 name
                 for name, member in vars(cls).items()
-                if not name.startswith("_") and inspect.iscoroutinefunction(member)
+                if not name.startswith("_") and inspect.isfunction(member)
             )
             assert public == sorted(methods), cls_name
 
@@ -200,7 +200,7 @@ class TestResourceClasses:
         """Every annotation of a generated method resolves at run time."""
         cls, name = method_of(endpoint)
         hints = typing.get_type_hints(getattr(cls, name))
-        assert hints["return"] is TaskHandle
+        assert hints["return"] is TaskCreation
 
     @pytest.mark.parametrize("endpoint", list(ENDPOINTS))
     def test_docstrings_document_every_parameter(self, endpoint: str) -> None:
@@ -225,7 +225,10 @@ class TestResourceClasses:
         cls, name = method_of(endpoint)
         resource = cls(client)  # type: ignore[arg-type]
         params = minimal_params(spec, spec.variants[0])
-        result = await getattr(resource, name)(**params)
+        creation = getattr(resource, name)(**params)
+        assert isinstance(creation, TaskCreation)
+        assert client.calls == []  # nothing is sent before it is awaited
+        result = await creation
         assert result == f"handle-of-{endpoint}"
         [(sent_endpoint, sent)] = client.calls
         assert sent_endpoint == endpoint

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .._client import AsyncRunway
-    from .._tasks import TaskHandle
+    from .._tasks import TaskCreation
 
 __all__ = ["Resource", "TaskCreatingResource"]
 
@@ -24,8 +24,8 @@ class Resource:
 class TaskCreatingResource(Resource):
     """A namespace whose calls create a task and return a ``TaskHandle``."""
 
-    async def _create(self, endpoint: str, params: dict[str, Any]) -> TaskHandle:
-        """Validate ``params`` (``None`` values are omitted), POST them, return a handle.
+    def _create(self, endpoint: str, params: dict[str, Any]) -> TaskCreation:
+        """Return the awaitable create: validate ``params`` (``None`` omitted), POST, a handle.
 
         Args:
             endpoint: The endpoint's resource path as on the client (``image_to_video``,
@@ -33,4 +33,7 @@ class TaskCreatingResource(Resource):
             params: The keyword arguments of the call; ``None`` values are dropped.
 
         """
-        return await self._client._create_task(endpoint, params)
+        from .._tasks import TaskCreation
+
+        client = self._client
+        return TaskCreation(lambda: client._create_task(endpoint, params))

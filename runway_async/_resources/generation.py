@@ -2,7 +2,8 @@
 """Resource classes of the task-creating endpoints (``client.image_to_video``, ...).
 
 Each method validates its parameters against the spec before sending (raising
-``InvalidRequestError``), posts them and returns a ``TaskHandle``.
+``InvalidRequestError``) and returns a ``TaskCreation``: await it for the ``TaskHandle``
+(sending the create then), or chain ``.wait_for_task_output()``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-from .._tasks import TaskHandle
+from .._tasks import TaskCreation
 from ..types import (
     AdLocalizationTargetLanguage,
     AudioMedia,
@@ -128,7 +129,7 @@ __all__ = [
 class ImageToVideo(TaskCreatingResource):
     """``client.image_to_video``: ``POST /v1/image_to_video``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: ImageToVideoModel,
@@ -150,7 +151,7 @@ class ImageToVideo(TaskCreatingResource):
         references: str | Sequence[PositionedImage] | None = None,
         resolution: ImageToVideoResolution | None = None,
         seed: int | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create a video from an image and an optional text prompt.
 
         ``POST /v1/image_to_video``.
@@ -199,8 +200,8 @@ class ImageToVideo(TaskCreatingResource):
                 seedance2_mini, h3_max, seedance2_5.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -212,7 +213,7 @@ class ImageToVideo(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "image_to_video",
             {
                 "model": model,
@@ -241,7 +242,7 @@ class ImageToVideo(TaskCreatingResource):
 class TextToVideo(TaskCreatingResource):
     """``client.text_to_video``: ``POST /v1/text_to_video``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: TextToVideoModel,
@@ -263,7 +264,7 @@ class TextToVideo(TaskCreatingResource):
         references: Sequence[ImageInput] | None = None,
         resolution: TextToVideoResolution | None = None,
         seed: int | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create a video from a text prompt.
 
         ``POST /v1/text_to_video``.
@@ -318,8 +319,8 @@ class TextToVideo(TaskCreatingResource):
                 seedance2_mini, h3_max, seedance2_5.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -331,7 +332,7 @@ class TextToVideo(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "text_to_video",
             {
                 "model": model,
@@ -360,7 +361,7 @@ class TextToVideo(TaskCreatingResource):
 class VideoToVideo(TaskCreatingResource):
     """``client.video_to_video``: ``POST /v1/video_to_video``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: VideoToVideoModel,
@@ -383,7 +384,7 @@ class VideoToVideo(TaskCreatingResource):
         seed: int | None = None,
         target_aspect_ratio: VideoToVideoTargetAspectRatio | None = None,
         video_uri: str | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Transform, extend or edit a video guided by a prompt and references.
 
         ``POST /v1/video_to_video``. The input video field is videoUri for aleph2, the
@@ -435,8 +436,8 @@ class VideoToVideo(TaskCreatingResource):
                 gemini_omni_flash_1.1, kling_4, which require it.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -448,7 +449,7 @@ class VideoToVideo(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "video_to_video",
             {
                 "model": model,
@@ -478,7 +479,7 @@ class VideoToVideo(TaskCreatingResource):
 class TextToImage(TaskCreatingResource):
     """``client.text_to_image``: ``POST /v1/text_to_image``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: TextToImageModel,
@@ -498,7 +499,7 @@ class TextToImage(TaskCreatingResource):
         reference_images: Sequence[ReferenceImage] | None = None,
         seed: int | None = None,
         thinking_level: TextToImageThinkingLevel | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create images from a text prompt and optional reference images.
 
         ``POST /v1/text_to_image``. outputCount above 1 gives several URLs in the task output;
@@ -552,8 +553,8 @@ class TextToImage(TaskCreatingResource):
                 model nano_banana_2.1.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -565,7 +566,7 @@ class TextToImage(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "text_to_image",
             {
                 "model": model,
@@ -592,7 +593,7 @@ class TextToImage(TaskCreatingResource):
 class CharacterPerformance(TaskCreatingResource):
     """``client.character_performance``: ``POST /v1/character_performance``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: CharacterPerformanceModel,
@@ -603,7 +604,7 @@ class CharacterPerformance(TaskCreatingResource):
         expression_intensity: int | None = None,
         ratio: CharacterPerformanceRatio | None = None,
         seed: int | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Animate a character with the performance of a reference video.
 
         ``POST /v1/character_performance``.
@@ -619,8 +620,8 @@ class CharacterPerformance(TaskCreatingResource):
             seed: Random seed, random when omitted; the same seed and inputs give similar output.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -632,7 +633,7 @@ class CharacterPerformance(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "character_performance",
             {
                 "model": model,
@@ -650,7 +651,7 @@ class CharacterPerformance(TaskCreatingResource):
 class ImageUpscale(TaskCreatingResource):
     """``client.image_upscale``: ``POST /v1/image_upscale``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: ImageUpscaleModel,
@@ -660,7 +661,7 @@ class ImageUpscale(TaskCreatingResource):
         sharpen: int | None = None,
         smart_grain: int | None = None,
         ultra_detail: int | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Upscale an image.
 
         ``POST /v1/image_upscale``. The input image must measure 300-8000 px per side; the output
@@ -676,8 +677,8 @@ class ImageUpscale(TaskCreatingResource):
             ultra_detail: Amount of fine detail added.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -689,7 +690,7 @@ class ImageUpscale(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "image_upscale",
             {
                 "model": model,
@@ -706,7 +707,7 @@ class ImageUpscale(TaskCreatingResource):
 class VideoUpscale(TaskCreatingResource):
     """``client.video_upscale``: ``POST /v1/video_upscale``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: VideoUpscaleModel,
@@ -718,7 +719,7 @@ class VideoUpscale(TaskCreatingResource):
         sharpen: int | None = None,
         smart_grain: int | None = None,
         target_framerate: VideoUpscaleTargetFramerate | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Upscale a video or raise its frame rate.
 
         ``POST /v1/video_upscale``.
@@ -740,8 +741,8 @@ class VideoUpscale(TaskCreatingResource):
                 model enhance_frame_rate, which requires it.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -753,7 +754,7 @@ class VideoUpscale(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "video_upscale",
             {
                 "model": model,
@@ -772,14 +773,14 @@ class VideoUpscale(TaskCreatingResource):
 class VideoToHdr(TaskCreatingResource):
     """``client.video_to_hdr``: ``POST /v1/video_to_hdr``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: VideoToHdrModel,
         video_uri: str,
         output_format: VideoToHdrOutputFormat | None = None,
         prores_profile: VideoToHdrProresProfile | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Convert an SDR video to HDR at its source resolution.
 
         ``POST /v1/video_to_hdr``. No re-synthesis: the pixels are up-converted. Billed per second
@@ -792,8 +793,8 @@ class VideoToHdr(TaskCreatingResource):
             prores_profile: ProRes profile of a ProRes output.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -805,7 +806,7 @@ class VideoToHdr(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "video_to_hdr",
             {
                 "model": model,
@@ -819,7 +820,7 @@ class VideoToHdr(TaskCreatingResource):
 class VideoToAudio(TaskCreatingResource):
     """``client.video_to_audio``: ``POST /v1/video_to_audio``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: VideoToAudioModel,
@@ -831,7 +832,7 @@ class VideoToAudio(TaskCreatingResource):
         preserve_speech: bool | None = None,
         prompt_text: str | None = None,
         seed: int | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create sound effects synchronised to a video.
 
         ``POST /v1/video_to_audio``. The output is audio only, not a re-muxed video.
@@ -848,8 +849,8 @@ class VideoToAudio(TaskCreatingResource):
             seed: Random seed.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -861,7 +862,7 @@ class VideoToAudio(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "video_to_audio",
             {
                 "model": model,
@@ -880,7 +881,7 @@ class VideoToAudio(TaskCreatingResource):
 class SoundEffect(TaskCreatingResource):
     """``client.sound_effect``: ``POST /v1/sound_effect``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: SoundEffectModel,
@@ -897,7 +898,7 @@ class SoundEffect(TaskCreatingResource):
         sample_rate: SoundEffectSampleRate | None = None,
         seed: int | None = None,
         speech_rate: int | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create a sound effect from a text description.
 
         ``POST /v1/sound_effect``.
@@ -923,8 +924,8 @@ class SoundEffect(TaskCreatingResource):
                 Only for model seed_audio.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -936,7 +937,7 @@ class SoundEffect(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "sound_effect",
             {
                 "model": model,
@@ -960,7 +961,7 @@ class SoundEffect(TaskCreatingResource):
 class TextToSpeech(TaskCreatingResource):
     """``client.text_to_speech``: ``POST /v1/text_to_speech``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: TextToSpeechModel,
@@ -981,7 +982,7 @@ class TextToSpeech(TaskCreatingResource):
         style: float | None = None,
         use_speaker_boost: bool | None = None,
         voice: ReferenceAudioVoice | RunwayPresetVoice | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Speak a text with a preset or cloned voice.
 
         ``POST /v1/text_to_speech``.
@@ -1017,8 +1018,8 @@ class TextToSpeech(TaskCreatingResource):
                 eleven_v3.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1030,7 +1031,7 @@ class TextToSpeech(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "text_to_speech",
             {
                 "model": model,
@@ -1058,14 +1059,14 @@ class TextToSpeech(TaskCreatingResource):
 class SpeechToSpeech(TaskCreatingResource):
     """``client.speech_to_speech``: ``POST /v1/speech_to_speech``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: SpeechToSpeechModel,
         media: AudioMedia | VideoMedia,
         voice: RunwayPresetVoice,
         remove_background_noise: bool | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Re-voice the speech of an audio or video clip.
 
         ``POST /v1/speech_to_speech``.
@@ -1077,8 +1078,8 @@ class SpeechToSpeech(TaskCreatingResource):
             remove_background_noise: Remove background noise from the input first.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1090,7 +1091,7 @@ class SpeechToSpeech(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "speech_to_speech",
             {
                 "model": model,
@@ -1104,7 +1105,7 @@ class SpeechToSpeech(TaskCreatingResource):
 class VoiceDubbing(TaskCreatingResource):
     """``client.voice_dubbing``: ``POST /v1/voice_dubbing``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: VoiceDubbingModel,
@@ -1113,7 +1114,7 @@ class VoiceDubbing(TaskCreatingResource):
         disable_voice_cloning: bool | None = None,
         drop_background_audio: bool | None = None,
         num_speakers: int | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Dub the speech of an audio clip into another language.
 
         ``POST /v1/voice_dubbing``.
@@ -1127,8 +1128,8 @@ class VoiceDubbing(TaskCreatingResource):
             num_speakers: Number of speakers; detected automatically when omitted.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1140,7 +1141,7 @@ class VoiceDubbing(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "voice_dubbing",
             {
                 "model": model,
@@ -1156,12 +1157,12 @@ class VoiceDubbing(TaskCreatingResource):
 class VoiceIsolation(TaskCreatingResource):
     """``client.voice_isolation``: ``POST /v1/voice_isolation``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: VoiceIsolationModel,
         audio_uri: str,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Isolate the voice of an audio clip from its background.
 
         ``POST /v1/voice_isolation``. The input audio must last more than 4.6 s and less than 3600
@@ -1172,8 +1173,8 @@ class VoiceIsolation(TaskCreatingResource):
             audio_uri: The audio to isolate the voice from.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1185,19 +1186,19 @@ class VoiceIsolation(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create("voice_isolation", {"model": model, "audio_uri": audio_uri})
+        return self._create("voice_isolation", {"model": model, "audio_uri": audio_uri})
 
 
 class AvatarVideos(TaskCreatingResource):
     """``client.avatar_videos``: ``POST /v1/avatar_videos``."""
 
-    async def create(
+    def create(
         self,
         *,
         model: AvatarVideosModel,
         avatar: RunwayPresetAvatar | CustomAvatar,
         speech: AudioSpeech | TextSpeech,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create a video of an avatar speaking a text or an audio clip.
 
         ``POST /v1/avatar_videos``. The reply carries only the task id, no cost estimate.
@@ -1208,8 +1209,8 @@ class AvatarVideos(TaskCreatingResource):
             speech: What the avatar says: an audio clip or a text to speak.
 
         Returns:
-            The handle of the new task (this endpoint gives no cost estimate); ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle (this endpoint
+            gives no cost estimate); ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1221,21 +1222,19 @@ class AvatarVideos(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
-            "avatar_videos", {"model": model, "avatar": avatar, "speech": speech}
-        )
+        return self._create("avatar_videos", {"model": model, "avatar": avatar, "speech": speech})
 
 
 class Recipes(TaskCreatingResource):
     """Packaged multi-step workflows (``client.recipes``): ``POST /v1/recipes/*``."""
 
-    async def ad_localization(
+    def ad_localization(
         self,
         *,
         reference_image: ImageInput,
         target_language: AdLocalizationTargetLanguage,
         version: RecipeVersion,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Localise an ad image into another language.
 
         ``POST /v1/recipes/ad_localization``.
@@ -1246,8 +1245,8 @@ class Recipes(TaskCreatingResource):
             version: Recipe version: a dated pin, or unsafe-latest, which may change without notice.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1259,7 +1258,7 @@ class Recipes(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "recipes.ad_localization",
             {
                 "reference_image": reference_image,
@@ -1268,7 +1267,7 @@ class Recipes(TaskCreatingResource):
             },
         )
 
-    async def marketing_stock_image(
+    def marketing_stock_image(
         self,
         *,
         prompt: str,
@@ -1276,7 +1275,7 @@ class Recipes(TaskCreatingResource):
         output_count: int | None = None,
         quality: MarketingStockImageQuality | None = None,
         reference_image: ImageInput | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create marketing stock images from a prompt.
 
         ``POST /v1/recipes/marketing_stock_image``.
@@ -1289,8 +1288,8 @@ class Recipes(TaskCreatingResource):
             reference_image: Image guiding the result.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1302,7 +1301,7 @@ class Recipes(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "recipes.marketing_stock_image",
             {
                 "prompt": prompt,
@@ -1313,7 +1312,7 @@ class Recipes(TaskCreatingResource):
             },
         )
 
-    async def multi_shot_video(
+    def multi_shot_video(
         self,
         *,
         mode: MultiShotVideoMode,
@@ -1324,7 +1323,7 @@ class Recipes(TaskCreatingResource):
         prompt: str | None = None,
         ratio: MultiShotVideoRatio | None = None,
         shots: Sequence[Shot] | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create a multi-shot video from a prompt or from a shot list.
 
         ``POST /v1/recipes/multi_shot_video``.
@@ -1341,8 +1340,8 @@ class Recipes(TaskCreatingResource):
                 custom, which requires it.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1354,7 +1353,7 @@ class Recipes(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "recipes.multi_shot_video",
             {
                 "mode": mode,
@@ -1368,7 +1367,7 @@ class Recipes(TaskCreatingResource):
             },
         )
 
-    async def product_ad(
+    def product_ad(
         self,
         *,
         product_images: Sequence[ImageInput],
@@ -1379,7 +1378,7 @@ class Recipes(TaskCreatingResource):
         ratio: ProductAdRatio | None = None,
         style_images: Sequence[ImageInput] | None = None,
         user_concept: str | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create a product ad video from product photos.
 
         ``POST /v1/recipes/product_ad``.
@@ -1395,8 +1394,8 @@ class Recipes(TaskCreatingResource):
             user_concept: Your idea for the ad.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1408,7 +1407,7 @@ class Recipes(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "recipes.product_ad",
             {
                 "product_images": product_images,
@@ -1422,13 +1421,13 @@ class Recipes(TaskCreatingResource):
             },
         )
 
-    async def product_campaign_image(
+    def product_campaign_image(
         self,
         *,
         image: ImageInput,
         prompt: str,
         version: RecipeVersion,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create four campaign images of a product.
 
         ``POST /v1/recipes/product_campaign_image``.
@@ -1439,8 +1438,8 @@ class Recipes(TaskCreatingResource):
             version: Recipe version: a dated pin, or unsafe-latest, which may change without notice.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1452,11 +1451,11 @@ class Recipes(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "recipes.product_campaign_image", {"image": image, "prompt": prompt, "version": version}
         )
 
-    async def product_swap(
+    def product_swap(
         self,
         *,
         new_product_images: Sequence[NewProductImage],
@@ -1466,7 +1465,7 @@ class Recipes(TaskCreatingResource):
         audio: bool | None = None,
         duration: int | None = None,
         resolution: ProductSwapResolution | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Swap the product shown in a video for another one.
 
         ``POST /v1/recipes/product_swap``.
@@ -1481,8 +1480,8 @@ class Recipes(TaskCreatingResource):
             resolution: Resolution of the video (default 720p).
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1494,7 +1493,7 @@ class Recipes(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "recipes.product_swap",
             {
                 "new_product_images": new_product_images,
@@ -1507,7 +1506,7 @@ class Recipes(TaskCreatingResource):
             },
         )
 
-    async def product_ugc(
+    def product_ugc(
         self,
         *,
         character_image: ImageInput,
@@ -1518,7 +1517,7 @@ class Recipes(TaskCreatingResource):
         product_info: str | None = None,
         ratio: ProductUgcRatio | None = None,
         user_concept: str | None = None,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create a vertical UGC-style ad of a person presenting a product.
 
         ``POST /v1/recipes/product_ugc``.
@@ -1534,8 +1533,8 @@ class Recipes(TaskCreatingResource):
             user_concept: Your idea for the ad.
 
         Returns:
-            The handle of the new task, with its estimated cost; ``await
-            handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with its
+            estimated cost; ``.wait_for_task_output()`` on either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1547,7 +1546,7 @@ class Recipes(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create(
+        return self._create(
             "recipes.product_ugc",
             {
                 "character_image": character_image,
@@ -1565,12 +1564,12 @@ class Recipes(TaskCreatingResource):
 class GenerateVideo(TaskCreatingResource):
     """Router-driven video generation (``client.generate.video``): ``POST /v1/generate/video``."""
 
-    async def create(
+    def create(
         self,
         *,
         config_id: str,
         input: GenerateVideoInput,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create a video through a model router, which picks the model.
 
         ``POST /v1/generate/video``. The reply carries the router's choice (routing) with the cost
@@ -1581,8 +1580,9 @@ class GenerateVideo(TaskCreatingResource):
             input: What to generate; the router picks a model able to do it.
 
         Returns:
-            The handle of the new task, with the router's choice in ``routing`` (model, estimated
-            cost); ``await handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with the
+            router's choice in ``routing`` (model, estimated cost); ``.wait_for_task_output()`` on
+            either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1594,18 +1594,18 @@ class GenerateVideo(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create("generate.video", {"config_id": config_id, "input": input})
+        return self._create("generate.video", {"config_id": config_id, "input": input})
 
 
 class GenerateImage(TaskCreatingResource):
     """Router-driven image generation (``client.generate.image``): ``POST /v1/generate/image``."""
 
-    async def create(
+    def create(
         self,
         *,
         config_id: str,
         input: GenerateImageInput,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create images through a model router, which picks the model.
 
         ``POST /v1/generate/image``. The reply carries the router's choice (routing) with the cost
@@ -1616,8 +1616,9 @@ class GenerateImage(TaskCreatingResource):
             input: What to generate; the router picks a model able to do it.
 
         Returns:
-            The handle of the new task, with the router's choice in ``routing`` (model, estimated
-            cost); ``await handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with the
+            router's choice in ``routing`` (model, estimated cost); ``.wait_for_task_output()`` on
+            either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1629,18 +1630,18 @@ class GenerateImage(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create("generate.image", {"config_id": config_id, "input": input})
+        return self._create("generate.image", {"config_id": config_id, "input": input})
 
 
 class GenerateAudio(TaskCreatingResource):
     """Router-driven audio generation (``client.generate.audio``): ``POST /v1/generate/audio``."""
 
-    async def create(
+    def create(
         self,
         *,
         config_id: str,
         input: GenerateAudioInput,
-    ) -> TaskHandle:
+    ) -> TaskCreation:
         """Create speech or sound through a model router, which picks the model.
 
         ``POST /v1/generate/audio``. The reply carries the router's choice (routing) with the cost
@@ -1651,8 +1652,9 @@ class GenerateAudio(TaskCreatingResource):
             input: What to generate; the router picks a model able to do it.
 
         Returns:
-            The handle of the new task, with the router's choice in ``routing`` (model, estimated
-            cost); ``await handle.wait_for_task_output()`` waits for the result.
+            Awaitable: awaiting it sends the create and gives the new task's handle, with the
+            router's choice in ``routing`` (model, estimated cost); ``.wait_for_task_output()`` on
+            either waits for the result.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
@@ -1664,7 +1666,7 @@ class GenerateAudio(TaskCreatingResource):
                 task was created.
 
         """
-        return await self._create("generate.audio", {"config_id": config_id, "input": input})
+        return self._create("generate.audio", {"config_id": config_id, "input": input})
 
 
 class Generate(Resource):

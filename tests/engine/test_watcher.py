@@ -61,6 +61,41 @@ class TestOfficialPattern:
         assert metrics["throttled_seconds"]["total"] == 0
         assert metrics["duplicate_creates"] == 0
 
+    async def test_chained_wait_in_one_expression(
+        self, start_emulator: EmulatorFactory, make_client: ClientFactory
+    ) -> None:
+        """create(...).wait_for_task_output() chained, gathered 60 times, holds the limit."""
+        async with start_emulator(concurrency=3) as emu, make_client(emu) as client:
+            done = await asyncio.gather(
+                *(
+                    client.text_to_image.create(**image(n)).wait_for_task_output(timeout=60)
+                    for n in range(60)
+                )
+            )
+            metrics = emu.metrics()
+        assert all(isinstance(task, SucceededTask) for task in done)
+        assert len({task.id for task in done}) == 60
+        assert metrics["tasks_created_total"] == 60
+        assert metrics["max_running"]["gen4_image"] <= 3
+        assert metrics["throttled_seconds"]["total"] == 0
+
+    async def test_a_creation_is_lazy_and_awaited_once(
+        self, start_emulator: EmulatorFactory, make_client: ClientFactory
+    ) -> None:
+        """Nothing is sent until the creation is awaited; a second await is an error."""
+        async with start_emulator() as emu, make_client(emu) as client:
+            creation = client.text_to_image.create(**image(0))
+            unused = client.text_to_image.create(**image(1))
+            assert "not sent" in repr(unused)
+            assert emu.metrics()["tasks_created_total"] == 0
+            handle = await creation
+            with pytest.raises(RuntimeError, match="already awaited"):
+                await creation
+            await handle.wait_for_task_output(timeout=60)
+            metrics = emu.metrics()
+        assert metrics["tasks_created_total"] == 1
+        del unused  # dropped unawaited: no request and no "never awaited" warning
+
     async def test_gets_stay_within_the_request_budget(
         self, start_emulator: EmulatorFactory, make_client: ClientFactory
     ) -> None:

@@ -1,4 +1,7 @@
-"""Project tasks: ``nox -s tests``, ``nox -s lint``, ``nox -s typing``, ``nox -s generate``."""
+"""Project tasks: ``nox -s tests``, ``lint``, ``typing``, ``generate``, ``conformance``, ``bench``.
+
+Each session installs what it needs into its own virtualenv.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ CONFORMANCE_DEPS = [
 ]
 AIORESPONSES = "aioresponses>=0.7.6"
 LINT_DEPS = ["ruff==0.17.6"]
+# The official SDK the benchmarks compare against (its default httpx transport).
+BENCH_DEPS = ["runwayml==5.24.0"]
 TYPING_DEPS = ["mypy>=1.11", "pytest>=8", "aioresponses>=0.7.6"]
 
 # aioresponses 0.7.9 breaks on aiohttp 3.14 (ClientResponse gained a required argument), so
@@ -74,6 +79,7 @@ def generate(session: nox.Session) -> None:
     check = ["--check"] if "--check" in session.posargs else []
     session.run("python", "scripts/build_spec.py", *check)
     session.run("python", "scripts/gen_endpoints.py", *check)
+    session.run("python", "scripts/gen_sync.py", *check)
 
 
 @nox.session
@@ -81,3 +87,10 @@ def conformance(session: nox.Session) -> None:
     """Run the official runwayml SDK's API tests against the emulator in spec-mock mode."""
     session.install("-e", ".", *CONFORMANCE_DEPS)
     session.run("python", "scripts/conformance.py", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark against the official SDK on the emulator (``-- --only small`` to pick)."""
+    session.install("-e", ".", *BENCH_DEPS)
+    session.run("python", "benchmarks/run.py", *session.posargs)

@@ -58,6 +58,7 @@ from ._models import (
     UsageDay,
     UsedCredit,
 )
+from ._sync import Runway, RunwayML
 from ._tasks import TaskCreation, TaskHandle, TaskWatcher
 from ._version import __version__
 
@@ -107,7 +108,9 @@ __all__ = [
     "RoutedTaskCreated",
     "Routing",
     "RunningTask",
+    "Runway",
     "RunwayError",
+    "RunwayML",
     "RunwayMLError",
     "Slot",
     "SlotTimeoutError",

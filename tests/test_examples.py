@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from runway_async import PollConfig
@@ -84,3 +86,28 @@ class TestBatchExamples:
                 bad = await http.post("/posters", json={"prompt": ""})
                 assert bad.status == 400
                 assert (await bad.json())["field"] == "prompt_text"
+
+
+class TestSyncOfficialExample:
+    """examples/sync_official.py: the official README's sync usage with only the import changed."""
+
+    def test_runs_unchanged_on_the_emulator(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Create, print the id, wait, retrieve and wait, organization, the official errors."""
+        import runway_async
+
+        runway_async.set_testing(True)  # as the pytest plugin's fixtures do: no 5 s poll floor
+        try:
+            with Emulator(time_scale=0.01, seed=3).in_thread() as emu:
+                for name, value in emu.env().items():
+                    monkeypatch.setenv(name, value)
+                runpy.run_path(str(ROOT / "examples" / "sync_official.py"), run_name="__main__")
+        finally:
+            runway_async.set_testing(False)
+        lines = capsys.readouterr().out.splitlines()
+        assert len(lines[0]) == 36  # the task id
+        assert lines[1].startswith("SUCCEEDED ('http://127.0.0.1:")
+        assert lines[2] == "SUCCEEDED SUCCEEDED"
+        assert int(lines[3]) > 0  # credit balance
+        assert lines[4:] == ["Another non-200-range status code was received", "404"]

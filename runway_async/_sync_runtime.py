@@ -1,0 +1,417 @@
+"""What the generated sync classes (``_sync.py``) stand on: the portal and the wrappers.
+
+Every sync client owns one ``Portal``: an event loop in a daemon thread, started on first
+use, in which the async client, its aiohttp session and its task watcher live. A sync call
+hands the async call to that loop and blocks the calling thread until it is done, so one
+sync client can be shared by many threads, and a thread that runs an event loop of its own
+(a Jupyter cell) can call it without "event loop is already running". After ``os.fork()``
+the child starts a new thread and a new async client on first use.
+
+Nothing here knows the API: the generated classes delegate each method in one line through
+``SyncObject._run`` (a call) or ``SyncObject._iterate`` (an async iterator as an iterator),
+and the conversions from async results to sync twins come from the generated registry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import contextlib
+import itertools
+import os
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+from anyio.from_thread import BlockingPortal
+
+if TYPE_CHECKING:
+    from ._client import AsyncRunway
+
+__all__ = [
+    "Portal",
+    "SyncClientBase",
+    "SyncObject",
+    "SyncResource",
+    "SyncWrapper",
+    "client_twin",
+    "register_twin",
+    "run_task_method",
+    "task_twin",
+]
+
+# How long closing waits for the loop thread, and a cancelled call for its cleanup.
+_STOP_TIMEOUT: Final = 10.0
+_CANCEL_GRACE: Final = 5.0
+
+# Async class -> how to make its sync twin from an instance and the owning sync client.
+_TWINS: dict[type, Callable[[Any, SyncClientBase], Any]] = {}
+
+# Async clients left behind in a forked child: their session belongs to the parent's loop,
+# so they can be neither used nor closed; kept referenced so no "unclosed" warning fires.
+_ORPHANS: list[object] = []
+
+
+def register_twin(async_cls: type, make: Callable[[Any, SyncClientBase], Any]) -> None:
+    """Record how to wrap instances of ``async_cls`` returned by async calls."""
+    _TWINS[async_cls] = make
+
+
+def retype_task(task: Any, twin: type, client: SyncClientBase) -> Any:
+    """Return ``task`` (a frozen attrs task) as its sync twin class, bound to ``client``."""
+    values = {a.alias: getattr(task, a.name) for a in attrs.fields(type(task))}
+    values["client"] = client
+    return twin(**values)
+
+
+def task_twin(twin: type) -> Callable[[Any, SyncClientBase], Any]:
+    """Return the maker of ``twin`` (a sync task class) from an async task."""
+    return lambda task, client: retype_task(task, twin, client)
+
+
+def client_twin(value: AsyncRunway, client: SyncClientBase) -> SyncClientBase:
+    """Return the sync copy around ``value``, a ``with_options`` copy of the async client."""
+    return client._copy(value)
+
+
+def run_task_method(task: Any, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Run an async task model's ``method`` for its sync twin ``task``, blocking.
+
+    The twin is bound to its sync client; the async method runs on an async copy bound to
+    that client's async client, in its loop.
+    """
+    client = task._client
+    if not isinstance(client, SyncClientBase):
+        raise RuntimeError(
+            f"Task {task.id} is not bound to a client, so it cannot wait; get it from "
+            "client.tasks.retrieve(id) or call client.tasks.wait(id) instead."
+        )
+    async_cls = type(task).__mro__[1]
+    view = retype_task(task, async_cls, client._async_client())  # type: ignore[arg-type]
+    return client._run(method, view, *args, **kwargs)
+
+
+def _unwrap(value: Any) -> Any:
+    # A sync twin passed back into a call (client.download(handle, ...)) means its async self.
+    return value._wrapped if isinstance(value, SyncWrapper) else value
+
+
+def to_sync(value: Any, client: SyncClientBase) -> Any:
+    """Wrap what an async call returned: twins for async objects, lists element-wise."""
+    make = _TWINS.get(type(value))
+    if make is not None:
+        return make(value, client)
+    if type(value) is list:
+        return [to_sync(item, client) for item in value]
+    return value
+
+
+class Portal:
+    """One event-loop thread for one sync client (and the copies made by ``with_options``).
+
+    Started lazily, restarted in a forked child, stopped by ``stop()`` and at interpreter
+    exit.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._key: int | None = None
+        self._portal: BlockingPortal | None = None
+        self._thread_id: int | None = None
+        self._pid = os.getpid()
+
+    @property
+    def running(self) -> bool:
+        """Whether the loop thread is up (in this process)."""
+        return self._portal is not None and self._pid == os.getpid()
+
+    def in_loop_thread(self) -> bool:
+        """Whether the caller is the portal's own loop thread."""
+        return self.running and threading.get_ident() == self._thread_id
+
+    def _get(self) -> BlockingPortal:
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child: the parent's thread is not here
+                self._thread = self._portal = self._thread_id = self._key = None
+                self._pid = os.getpid()
+            if self._portal is None:
+                self._portal, self._thread = _start_loop_thread()
+                self._thread_id = self._thread.ident
+                # However this object goes (closed, dropped, or still open at exit), its
+                # thread is stopped cleanly, its pending tasks cancelled inside the loop.
+                # Keyed by a counter: thread ids are reused once a thread ends.
+                self._key = key = next(_KEYS)
+                _RUNNING[key] = (self._portal, self._thread)
+                weakref.finalize(self, _stop_thread, key)
+            return self._portal
+
+    def call(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Run ``func(*args, **kwargs)`` in the loop (awaiting what it returns) and wait.
+
+        Ctrl-C (or any exception raised in the waiting thread) cancels the call in the loop
+        before it propagates, so no request is left running unseen.
+        """
+        if self.in_loop_thread():
+            raise RuntimeError(
+                "a sync Runway call was made from inside its own event loop (for example from "
+                "an on_event callback); use the async client there"
+            )
+        portal = self._get()
+        future: concurrent.futures.Future[Any] = portal.start_task_soon(
+            _call_with_kwargs, func, args, kwargs
+        )
+        try:
+            return future.result()
+        except BaseException:
+            if not future.done():
+                future.cancel()
+                # Give the cancelled call a moment to clean up (release its slot, ...).
+                concurrent.futures.wait([future], timeout=_CANCEL_GRACE)
+            raise
+
+    def iterate(self, factory: Callable[[], Any]) -> Iterator[Any]:
+        """Turn the async iterator ``factory()`` (built in the loop) into an iterator."""
+        iterator: AsyncIterator[Any] = self.call(factory)
+        try:
+            while True:
+                try:
+                    item = self.call(_anext, iterator)
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None and self.running:
+                self.call(aclose)
+
+    def stop(self) -> None:
+        """Stop the loop thread (a no-op if it is not running)."""
+        with self._lock:
+            key, same_process = self._key, self._pid == os.getpid()
+            self._thread = self._portal = self._thread_id = self._key = None
+        if key is not None and same_process:
+            _stop_thread(key)
+
+
+def _start_loop_thread() -> tuple[BlockingPortal, threading.Thread]:
+    # Our own thread rather than anyio's start_blocking_portal, whose helper pool hangs in
+    # a forked child; the portal is created inside the new loop and serves until stopped.
+    ready: concurrent.futures.Future[BlockingPortal] = concurrent.futures.Future()
+
+    async def serve() -> None:
+        async with BlockingPortal() as portal:
+            ready.set_result(portal)
+            await portal.sleep_until_stopped()
+
+    def main() -> None:
+        try:
+            asyncio.run(serve())
+        except BaseException as exc:  # reported to the starting thread
+            if not ready.done():
+                ready.set_exception(exc)
+
+    thread = threading.Thread(target=main, name="runway-sync", daemon=True)
+    thread.start()
+    return ready.result(timeout=_STOP_TIMEOUT), thread
+
+
+# Every running loop thread of this process, by a key of its own, until it is stopped.
+_RUNNING: dict[int, tuple[BlockingPortal, threading.Thread]] = {}
+_KEYS = itertools.count()
+
+
+def _stop_thread(key: int) -> None:
+    entry = _RUNNING.pop(key, None)
+    if entry is None:
+        return
+    portal, thread = entry
+    if threading.current_thread() is thread:
+        # Dropped inside its own loop (a finalizer run there): stop without blocking.
+        asyncio.get_running_loop().create_task(portal.stop(cancel_remaining=True))
+        return
+    with contextlib.suppress(RuntimeError):  # the loop already ended
+        portal.call(portal.stop, True)
+    thread.join(timeout=_STOP_TIMEOUT)
+
+
+if hasattr(os, "register_at_fork"):  # the parent's threads are not in a forked child
+    os.register_at_fork(after_in_child=_RUNNING.clear)
+
+_CLIENTS: weakref.WeakSet[SyncClientBase] = weakref.WeakSet()
+
+
+async def _call_with_kwargs(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    result = func(*args, **kwargs)
+    if hasattr(result, "__await__"):
+        return await result
+    return result
+
+
+async def _anext(iterator: AsyncIterator[Any]) -> Any:
+    return await iterator.__anext__()
+
+
+class SyncObject:
+    """A sync twin: delegates to an async object through its client's portal."""
+
+    __slots__ = ("_client_ref",)
+
+    _client_ref: SyncClientBase
+
+    def _target(self) -> Any:
+        raise NotImplementedError
+
+    def _run(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        client = self._client_ref
+        args = tuple(_unwrap(arg) for arg in args)
+        kwargs = {key: _unwrap(value) for key, value in kwargs.items()}
+        return to_sync(client._portal.call(func, *args, **kwargs), client)
+
+    def _iterate(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        client = self._client_ref
+        for item in client._portal.iterate(lambda: func(*args, **kwargs)):
+            yield to_sync(item, client)
+
+    def __repr__(self) -> str:
+        target = self._target()
+        return repr(target).replace(type(target).__name__, type(self).__name__, 1)
+
+
+class SyncWrapper(SyncObject):
+    """The twin of one async object returned by a call (a task handle, a batch)."""
+
+    __slots__ = ("_wrapped",)
+
+    def __init__(self, wrapped: Any, client: SyncClientBase) -> None:
+        """Wrap ``wrapped``, reaching its loop through ``client``."""
+        self._wrapped = wrapped
+        self._client_ref = client
+
+    def _target(self) -> Any:
+        return self._wrapped
+
+
+class SyncResource(SyncObject):
+    """The twin of a namespace reached by attribute from the client (``client.tasks``)."""
+
+    __slots__ = ("_path",)
+
+    def __init__(self, client: SyncClientBase, path: tuple[str, ...]) -> None:
+        """Reach the async namespace at ``path`` from ``client``'s async client."""
+        self._client_ref = client
+        self._path = path
+
+    def _target(self) -> Any:
+        target: Any = self._client_ref._async_client()
+        for name in self._path:
+            target = getattr(target, name)
+        return target
+
+    def _child(self, cls: type[SyncResource], name: str) -> Any:
+        return cls(self._client_ref, (*self._path, name))
+
+
+class SyncClientBase(SyncObject):
+    """The sync client's machinery: its async client, its portal and closing."""
+
+    __slots__ = (
+        "__weakref__",
+        "_async",
+        "_children",
+        "_closed",
+        "_factory",
+        "_owner",
+        "_pid",
+        "_portal",
+    )
+
+    def _start(self, factory: Callable[[], AsyncRunway]) -> None:
+        # Building the async client here validates the arguments in the caller's thread;
+        # it opens nothing until its first request, which happens in the portal's loop.
+        self._factory: Callable[[], AsyncRunway] | None = factory
+        self._async = factory()
+        self._pid = os.getpid()
+        self._portal = Portal()
+        self._owner = True
+        self._closed = False
+        self._children: dict[str, Any] = {}
+        self._client_ref = self
+        _CLIENTS.add(self)
+
+    def _copy(self, async_client: AsyncRunway) -> SyncClientBase:
+        # A with_options() copy: shares the portal; closing it closes nothing.
+        clone = object.__new__(type(self))
+        clone._factory = None
+        clone._async = async_client
+        clone._pid = self._pid
+        clone._portal = self._portal
+        clone._owner = False
+        clone._closed = False
+        clone._children = {}
+        clone._client_ref = clone
+        return clone
+
+    def _async_client(self) -> AsyncRunway:
+        if self._pid != os.getpid():
+            if self._factory is None:
+                raise RuntimeError(
+                    "a with_options() copy cannot be used after os.fork(); make the copy "
+                    "again from the client in the child process"
+                )
+            _ORPHANS.append(self._async)
+            self._async, self._pid = self._factory(), os.getpid()
+        return self._async
+
+    def _target(self) -> Any:
+        return self._async_client()
+
+    def _child(self, cls: type[SyncResource], name: str) -> Any:
+        child = self._children.get(name)
+        if child is None:
+            child = self._children[name] = cls(self, (name,))
+        return child
+
+    def close(self) -> None:
+        """Close the connections and stop the client's event-loop thread.
+
+        A copy made by ``with_options`` does not own them: closing it is a no-op.
+        """
+        if not self._owner or self._closed:
+            return
+        self._closed = True
+        try:
+            if self._portal.running and self._pid == os.getpid():
+                self._portal.call(self._async.aclose)
+        finally:
+            self._portal.stop()
+
+    def __del__(self) -> None:
+        # A client dropped without close(): close it. A finalizer run inside the client's
+        # own loop cannot block on it, so there the closing is scheduled in the loop.
+        try:
+            if not getattr(self, "_owner", False) or getattr(self, "_closed", True):
+                return
+            if self._portal.in_loop_thread():
+                self._closed = True
+                asyncio.get_running_loop().create_task(self._async.aclose())
+            else:
+                self.close()
+        except Exception:  # noqa: S110 - nothing useful can be done in a finalizer
+            pass
+
+
+@atexit.register
+def _close_all() -> None:
+    for client in list(_CLIENTS):
+        try:
+            client.close()
+        except Exception:  # noqa: S112 - best effort at exit, one failure must not stop the rest
+            continue
+    for key in list(_RUNNING):
+        _stop_thread(key)

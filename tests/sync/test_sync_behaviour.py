@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,13 @@ from runway_async import (
     TaskTimeoutError,
     _sync,
 )
+from runway_async._spec import ENDPOINTS
 from runway_async.emulator import Emulator
 
-from ..engine.conftest import IMAGE, image
+from ..conftest import endpoint_method
+from ..emulator.test_every_endpoint import VARIANTS
+from ..engine.conftest import IMAGE, TIME_SCALE, fast_poll, image, new_key
+from ..test_spec import minimal_params
 from .conftest import SyncEmulatorFactory
 
 ClientFactory = Callable[..., Runway]
@@ -292,3 +296,31 @@ class TestThreads:
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
         assert client.organization.retrieve().credit_balance > 0  # the parent is unaffected
+
+
+@pytest.fixture(scope="module")
+def unlimited_emulator() -> Iterator[Emulator]:
+    """One emulator for the module with no per-model limits in the way."""
+    emulator = Emulator(time_scale=TIME_SCALE, seed=3, concurrency=None, daily_limit=None)
+    with emulator.in_thread() as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def shared_client(unlimited_emulator: Emulator) -> Iterator[Runway]:
+    """One sync client for the module."""
+    with Runway(new_key(), base_url=unlimited_emulator.url, poll=fast_poll()) as client:
+        yield client
+
+
+@pytest.mark.parametrize(("endpoint", "value"), VARIANTS)
+def test_every_endpoint_and_model_through_the_sync_twins(
+    shared_client: Runway, endpoint: str, value: str | None
+) -> None:
+    """Each generated sync create method sends its parameters and its task succeeds."""
+    spec = ENDPOINTS[endpoint]
+    params = minimal_params(spec, spec.variant_for(value))
+    handle = endpoint_method(shared_client, endpoint)(**params)
+    assert isinstance(handle, _sync.TaskHandle)
+    assert handle.endpoint == endpoint
+    assert handle.wait_for_task_output(timeout=30).output

@@ -168,6 +168,14 @@ COLUMNS = [
 ]
 
 
+def cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "-" if value is None else str(value)
+
+
 def ratio(ours: float | None, theirs: float | None) -> str:
     if ours is None or not theirs:
         return "-"
@@ -182,7 +190,7 @@ def table(results: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(title for _, title in COLUMNS) + " |")
         lines.append("|" + "---|" * len(COLUMNS))
         for row in rows:
-            lines.append("| " + " | ".join(str(row[key]) for key, _ in COLUMNS) + " |")
+            lines.append("| " + " | ".join(cell(row[key]) for key, _ in COLUMNS) + " |")
         by_sdk = {row["sdk"]: row for row in rows}
         if "ours" in by_sdk and "official" in by_sdk:
             ours, theirs = by_sdk["ours"], by_sdk["official"]

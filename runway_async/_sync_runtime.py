@@ -120,9 +120,22 @@ class Portal:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._key: int | None = None
+        self._owned: list[AsyncRunway] = []
         self._portal: BlockingPortal | None = None
         self._thread_id: int | None = None
         self._pid = os.getpid()
+
+    def own(self, client: AsyncRunway) -> None:
+        """Close ``client`` in the loop before the loop thread ends, if still open then."""
+        with self._lock:
+            self._after_fork()
+            self._owned.append(client)
+
+    def _after_fork(self) -> None:
+        if self._pid != os.getpid():  # a forked child: the parent's thread is not here
+            self._thread = self._portal = self._thread_id = self._key = None
+            self._owned = []  # the parent's clients belong to the parent's loop
+            self._pid = os.getpid()
 
     @property
     def running(self) -> bool:
@@ -135,11 +148,9 @@ class Portal:
 
     def _get(self) -> BlockingPortal:
         with self._lock:
-            if self._pid != os.getpid():  # a forked child: the parent's thread is not here
-                self._thread = self._portal = self._thread_id = self._key = None
-                self._pid = os.getpid()
+            self._after_fork()
             if self._portal is None:
-                self._portal, self._thread = _start_loop_thread()
+                self._portal, self._thread = _start_loop_thread(self._owned)
                 self._thread_id = self._thread.ident
                 # However this object goes (closed, dropped, or still open at exit), its
                 # thread is stopped cleanly, its pending tasks cancelled inside the loop.
@@ -197,15 +208,20 @@ class Portal:
             _stop_thread(key)
 
 
-def _start_loop_thread() -> tuple[BlockingPortal, threading.Thread]:
+def _start_loop_thread(owned: list[AsyncRunway]) -> tuple[BlockingPortal, threading.Thread]:
     # Our own thread rather than anyio's start_blocking_portal, whose helper pool hangs in
     # a forked child; the portal is created inside the new loop and serves until stopped.
+    # Before the loop ends it closes the async clients it owns that are still open (a sync
+    # client dropped without close(), or still open at exit), so no session leaks.
     ready: concurrent.futures.Future[BlockingPortal] = concurrent.futures.Future()
 
     async def serve() -> None:
         async with BlockingPortal() as portal:
             ready.set_result(portal)
             await portal.sleep_until_stopped()
+        for client in owned:
+            with contextlib.suppress(Exception):  # closing is idempotent and best effort
+                await client.aclose()
 
     def main() -> None:
         try:
@@ -338,6 +354,7 @@ class SyncClientBase(SyncObject):
         self._async = factory()
         self._pid = os.getpid()
         self._portal = Portal()
+        self._portal.own(self._async)
         self._owner = True
         self._closed = False
         self._children: dict[str, Any] = {}
@@ -366,6 +383,7 @@ class SyncClientBase(SyncObject):
                 )
             _ORPHANS.append(self._async)
             self._async, self._pid = self._factory(), os.getpid()
+            self._portal.own(self._async)
         return self._async
 
     def _target(self) -> Any:
@@ -393,13 +411,13 @@ class SyncClientBase(SyncObject):
 
     def __del__(self) -> None:
         # A client dropped without close(): close it. A finalizer run inside the client's
-        # own loop cannot block on it, so there the closing is scheduled in the loop.
+        # own loop cannot block on it; there the loop closes it when it stops (its portal
+        # goes with this client, or at exit).
         try:
             if not getattr(self, "_owner", False) or getattr(self, "_closed", True):
                 return
             if self._portal.in_loop_thread():
                 self._closed = True
-                asyncio.get_running_loop().create_task(self._async.aclose())
             else:
                 self.close()
         except Exception:  # noqa: S110 - nothing useful can be done in a finalizer

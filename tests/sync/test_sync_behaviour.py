@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import threading
@@ -248,6 +249,16 @@ class TestThreads:
         client.close()
         assert client.is_closed
         assert all(t.name != "runway-sync" or not t.is_alive() for t in threading.enumerate())
+
+    def test_a_dropped_client_closes_itself(self, emulator: Emulator) -> None:
+        """A client never closed (as in scripts) closes its session and thread when dropped."""
+        before = sum(t.name == "runway-sync" for t in threading.enumerate())
+        client = Runway("key", base_url=emulator.url, poll=fast_poll())
+        client.text_to_image.create(**IMAGE).wait_for_task_output(timeout=30)
+        assert sum(t.name == "runway-sync" for t in threading.enumerate()) == before + 1
+        del client
+        gc.collect()  # an unclosed session would fail the test (warnings are errors)
+        assert sum(t.name == "runway-sync" for t in threading.enumerate()) == before
 
     def test_context_manager_closes(self, emulator: Emulator) -> None:
         """`with Runway(...) as client` closes it on exit."""

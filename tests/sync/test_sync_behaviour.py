@@ -244,21 +244,25 @@ class TestThreads:
         assert copy.organization.retrieve().credit_balance > 0
         copy.close()  # not the owner: a no-op
         assert client.organization.retrieve().credit_balance > 0
-        before = {t.name for t in threading.enumerate()}
-        assert "runway-sync" in before
+        thread = client._portal._thread
+        assert thread is not None
+        assert thread.is_alive()
+        assert copy._portal is client._portal
         client.close()
         assert client.is_closed
-        assert all(t.name != "runway-sync" or not t.is_alive() for t in threading.enumerate())
+        assert not thread.is_alive()
 
     def test_a_dropped_client_closes_itself(self, emulator: Emulator) -> None:
         """A client never closed (as in scripts) closes its session and thread when dropped."""
-        before = sum(t.name == "runway-sync" for t in threading.enumerate())
         client = Runway("key", base_url=emulator.url, poll=fast_poll())
         client.text_to_image.create(**IMAGE).wait_for_task_output(timeout=30)
-        assert sum(t.name == "runway-sync" for t in threading.enumerate()) == before + 1
+        thread = client._portal._thread
+        assert thread is not None
+        assert thread.is_alive()
         del client
         gc.collect()  # an unclosed session would fail the test (warnings are errors)
-        assert sum(t.name == "runway-sync" for t in threading.enumerate()) == before
+        thread.join(timeout=10)
+        assert not thread.is_alive()
 
     def test_context_manager_closes(self, emulator: Emulator) -> None:
         """`with Runway(...) as client` closes it on exit."""

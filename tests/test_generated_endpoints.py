@@ -60,12 +60,11 @@ OFFICIAL_METHODS: dict[str, list[str]] = {
 }
 
 
-def load_generator() -> ModuleType:
-    """Import scripts/gen_endpoints.py (not a package module) by path."""
-    if not GENERATOR.is_file():
-        pytest.skip("scripts/gen_endpoints.py is not in this source tree")
-    name = "gen_endpoints_under_test"
-    spec = importlib.util.spec_from_file_location(name, GENERATOR)
+def load_script(path: Path, name: str) -> ModuleType:
+    """Import a script of scripts/ (not a package module) by path, as module ``name``."""
+    if not path.is_file():
+        pytest.skip(f"{path.name} is not in this source tree")
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -76,6 +75,11 @@ def load_generator() -> ModuleType:
         del sys.modules[name]
         raise
     return module
+
+
+def load_generator() -> ModuleType:
+    """Import scripts/gen_endpoints.py by path."""
+    return load_script(GENERATOR, "gen_endpoints_under_test")
 
 
 def ruff_available() -> bool:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +19,7 @@ from runway_async._resources.organization import Organization
 from runway_async._resources.tasks import Tasks
 from runway_async._tasks import TaskHandle
 
-from ..test_generated_endpoints import ruff_available
+from ..test_generated_endpoints import load_script, ruff_available
 
 RENAMED = {"__aenter__": "__enter__", "__aexit__": "__exit__", "__aiter__": "__iter__"}
 # async-only spellings whose sync twin is the runtime's close() (it also stops the thread)
@@ -115,18 +113,9 @@ SYNC_GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "gen_sync.py"
 
 def load_sync_generator() -> ModuleType:
     """Import scripts/gen_sync.py by path (it imports gen_endpoints beside it)."""
-    if not SYNC_GENERATOR.is_file():
-        pytest.skip("scripts/ is not in this source tree")
     if not ruff_available():
         pytest.skip("ruff is needed to format the generated code")
-    name = "gen_sync_under_test"
-    spec = importlib.util.spec_from_file_location(name, SYNC_GENERATOR)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SYNC_GENERATOR, "gen_sync_under_test")
 
 
 def test_the_generated_sync_module_is_up_to_date() -> None:

@@ -18,6 +18,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import functools
 import itertools
 import os
 import threading
@@ -122,7 +123,6 @@ class Portal:
         self._key: int | None = None
         self._owned: list[AsyncRunway] = []
         self._portal: BlockingPortal | None = None
-        self._thread_id: int | None = None
         self._pid = os.getpid()
 
     def own(self, client: AsyncRunway) -> None:
@@ -133,7 +133,7 @@ class Portal:
 
     def _after_fork(self) -> None:
         if self._pid != os.getpid():  # a forked child: the parent's thread is not here
-            self._thread = self._portal = self._thread_id = self._key = None
+            self._thread = self._portal = self._key = None
             self._owned = []  # the parent's clients belong to the parent's loop
             self._pid = os.getpid()
 
@@ -144,14 +144,13 @@ class Portal:
 
     def in_loop_thread(self) -> bool:
         """Whether the caller is the portal's own loop thread."""
-        return self.running and threading.get_ident() == self._thread_id
+        return self.running and threading.current_thread() is self._thread
 
     def _get(self) -> BlockingPortal:
         with self._lock:
             self._after_fork()
             if self._portal is None:
                 self._portal, self._thread = _start_loop_thread(self._owned)
-                self._thread_id = self._thread.ident
                 # However this object goes (closed, dropped, or still open at exit), its
                 # thread is stopped cleanly, its pending tasks cancelled inside the loop.
                 # Keyed by a counter: thread ids are reused once a thread ends.
@@ -172,8 +171,9 @@ class Portal:
                 "an on_event callback); use the async client there"
             )
         portal = self._get()
+        # The portal awaits what the call returns (a coroutine, or a TaskCreation).
         future: concurrent.futures.Future[Any] = portal.start_task_soon(
-            _call_with_kwargs, func, args, kwargs
+            functools.partial(func, *args, **kwargs)
         )
         try:
             return future.result()
@@ -190,7 +190,7 @@ class Portal:
         try:
             while True:
                 try:
-                    item = self.call(_anext, iterator)
+                    item = self.call(iterator.__anext__)
                 except StopAsyncIteration:
                     return
                 yield item
@@ -203,7 +203,7 @@ class Portal:
         """Stop the loop thread (a no-op if it is not running)."""
         with self._lock:
             key, same_process = self._key, self._pid == os.getpid()
-            self._thread = self._portal = self._thread_id = self._key = None
+            self._thread = self._portal = self._key = None
         if key is not None and same_process:
             _stop_thread(key)
 
@@ -256,21 +256,6 @@ def _stop_thread(key: int) -> None:
 
 if hasattr(os, "register_at_fork"):  # the parent's threads are not in a forked child
     os.register_at_fork(after_in_child=_RUNNING.clear)
-
-_CLIENTS: weakref.WeakSet[SyncClientBase] = weakref.WeakSet()
-
-
-async def _call_with_kwargs(
-    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    result = func(*args, **kwargs)
-    if hasattr(result, "__await__"):
-        return await result
-    return result
-
-
-async def _anext(iterator: AsyncIterator[Any]) -> Any:
-    return await iterator.__anext__()
 
 
 class SyncObject:
@@ -337,7 +322,6 @@ class SyncClientBase(SyncObject):
     """The sync client's machinery: its async client, its portal and closing."""
 
     __slots__ = (
-        "__weakref__",
         "_async",
         "_children",
         "_closed",
@@ -359,7 +343,6 @@ class SyncClientBase(SyncObject):
         self._closed = False
         self._children: dict[str, Any] = {}
         self._client_ref = self
-        _CLIENTS.add(self)
 
     def _copy(self, async_client: AsyncRunway) -> SyncClientBase:
         # A with_options() copy: shares the portal; closing it closes nothing.
@@ -404,7 +387,7 @@ class SyncClientBase(SyncObject):
             return
         self._closed = True
         try:
-            if self._portal.running and self._pid == os.getpid():
+            if self._portal.running:
                 self._portal.call(self._async.aclose)
         finally:
             self._portal.stop()
@@ -425,11 +408,7 @@ class SyncClientBase(SyncObject):
 
 
 @atexit.register
-def _close_all() -> None:
-    for client in list(_CLIENTS):
-        try:
-            client.close()
-        except Exception:  # noqa: S112 - best effort at exit, one failure must not stop the rest
-            continue
+def _stop_all() -> None:
+    # Each loop closes the clients it owns before it ends.
     for key in list(_RUNNING):
         _stop_thread(key)

@@ -177,9 +177,7 @@ class Generator:
 
     def async_alias(self, source: Source, name: str) -> str:
         """Return (and import) the private alias of async class ``name``."""
-        alias = name if name.startswith("Async") else f"_Async{name}"
-        if name.startswith("Async"):
-            alias = f"_{name}"
+        alias = f"_{name}" if name.startswith("Async") else f"_Async{name}"
         self.async_imports[alias] = (source.module, name)
         return alias
 

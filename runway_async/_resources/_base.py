@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._tasks import TaskCreation
+
 if TYPE_CHECKING:
     from .._client import AsyncRunway
-    from .._tasks import TaskCreation
 
 __all__ = ["Resource", "TaskCreatingResource"]
 
@@ -33,7 +34,5 @@ class TaskCreatingResource(Resource):
             params: The keyword arguments of the call; ``None`` values are dropped.
 
         """
-        from .._tasks import TaskCreation
-
         client = self._client
         return TaskCreation(lambda: client._create_task(endpoint, params))

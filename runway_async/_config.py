@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
+import numbers
 import os
 import urllib.parse
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final, Literal, overload
 
 import attrs
 
@@ -21,6 +24,8 @@ __all__ = [
     "PollConfig",
     "RetryConfig",
     "Timeout",
+    "check_number",
+    "check_seconds",
     "is_loopback_host",
     "is_testing",
     "resolve_api_key",
@@ -58,26 +63,131 @@ def is_testing() -> bool:
     return _testing
 
 
-def _positive(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if value <= 0:
-        raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
+@overload
+def check_number(
+    name: str,
+    value: object,
+    *,
+    allow_none: Literal[False] = False,
+    positive: bool = False,
+    unit: str = "",
+) -> float: ...
 
 
-def _non_negative(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if value < 0:
-        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+@overload
+def check_number(
+    name: str,
+    value: object,
+    *,
+    allow_none: bool,
+    positive: bool = False,
+    unit: str = "",
+) -> float | None: ...
 
 
-def _at_most_a_tenth(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if value > 0.1:
-        raise ValueError(f"{attribute.name} must be <= 0.1, got {value!r}")
+def check_number(
+    name: str,
+    value: object,
+    *,
+    allow_none: bool = False,
+    positive: bool = False,
+    unit: str = "",
+) -> float | None:
+    """Return ``value`` as a float after checking it is a finite number in range.
+
+    The one check behind every duration, rate and fraction a caller passes in: NaN would
+    make every comparison false (so a deadline never passes, or passes at once), infinity
+    overflows the timers underneath, and a bool is almost always a mistake.
+
+    Args:
+        name: The argument's name, for the message (``timeout``, ``poll.min_interval``).
+        value: What the caller passed.
+        allow_none: Accept ``None`` (returned as is), where it means "no limit".
+        positive: Require ``> 0`` rather than ``>= 0``.
+        unit: Words after "a number" in the message (``"of seconds"``).
+
+    Returns:
+        ``value`` as a float (``None`` when allowed and given).
+
+    Raises:
+        TypeError: ``value`` is not a real number (a bool, a string, ...), nor an allowed
+            ``None``.
+        ValueError: ``value`` is NaN, infinite, negative, or zero where ``positive``.
+
+    """
+    bound = "> 0" if positive else ">= 0"
+    expected = f"a finite number{' ' + unit if unit else ''} {bound}"
+    if allow_none:
+        expected += " or None" + (" (no limit)" if unit == "of seconds" else "")
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {expected}, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return number
 
 
-def _optional_positive(
-    _inst: object, attribute: attrs.Attribute[float | None], value: float | None
-) -> None:
-    if value is not None and value <= 0:
-        raise ValueError(f"{attribute.name} must be > 0 or None, got {value!r}")
+@overload
+def check_seconds(
+    name: str, value: object, *, allow_none: Literal[False] = False, positive: bool = False
+) -> float: ...
+
+
+@overload
+def check_seconds(
+    name: str, value: object, *, allow_none: bool, positive: bool = False
+) -> float | None: ...
+
+
+def check_seconds(
+    name: str, value: object, *, allow_none: bool = False, positive: bool = False
+) -> float | None:
+    """Return a duration in seconds as a float, refusing NaN, infinity, negatives and bools.
+
+    Every timeout, deadline, interval and delay a caller passes goes through here, so they
+    all fail the same way, at the call that received them, before anything is sent.
+
+    Args:
+        name: The argument's name, for the message.
+        value: What the caller passed.
+        allow_none: Accept ``None`` (returned as is), where it means "no deadline".
+        positive: Require ``> 0`` rather than ``>= 0``.
+
+    Returns:
+        ``value`` as a float (``None`` when allowed and given).
+
+    Raises:
+        TypeError: ``value`` is not a real number (nor an allowed ``None``).
+        ValueError: ``value`` is NaN, infinite, negative, or zero where ``positive``.
+
+    """
+    return check_number(name, value, allow_none=allow_none, positive=positive, unit="of seconds")
+
+
+def _seconds(
+    *, positive: bool = False, allow_none: bool = False
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """Return an attrs validator running ``check_seconds`` on the field."""
+
+    def validate(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        check_seconds(attribute.name, value, positive=positive, allow_none=allow_none)
+
+    return validate
+
+
+def _number(
+    *, positive: bool = False, at_most: float | None = None
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """Return an attrs validator for a finite number that is not a duration."""
+
+    def validate(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        number = check_number(attribute.name, value, positive=positive)
+        if at_most is not None and number > at_most:
+            raise ValueError(f"{attribute.name} must be <= {at_most}, got {value!r}")
+
+    return validate
 
 
 @attrs.frozen(kw_only=True)
@@ -90,17 +200,15 @@ class Timeout:
 
     """
 
-    total: float = attrs.field(default=60.0, validator=_positive)
-    connect: float = attrs.field(default=10.0, validator=_positive)
+    total: float = attrs.field(default=60.0, validator=_seconds(positive=True))
+    connect: float = attrs.field(default=10.0, validator=_seconds(positive=True))
 
     @classmethod
     def coerce(cls, value: float | Timeout) -> Timeout:
         """Return ``value`` as a ``Timeout``; a number is the total deadline."""
         if isinstance(value, Timeout):
             return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"timeout must be a number of seconds or a Timeout, got {value!r}")
-        total = float(value)
+        total = check_seconds("timeout", value, positive=True)
         return cls(total=total, connect=min(10.0, total))
 
 
@@ -128,11 +236,11 @@ class RetryConfig:
             attrs.validators.instance_of(int), attrs.validators.ge(0), attrs.validators.le(50)
         ),
     )
-    initial_delay: float = attrs.field(default=0.5, validator=_non_negative)
-    max_delay: float = attrs.field(default=8.0, validator=_non_negative)
-    jitter: float = attrs.field(default=0.5, validator=_non_negative)
-    max_retry_after: float = attrs.field(default=60.0, validator=_non_negative)
-    max_total: float = attrs.field(default=120.0, validator=_positive)
+    initial_delay: float = attrs.field(default=0.5, validator=_seconds())
+    max_delay: float = attrs.field(default=8.0, validator=_seconds())
+    jitter: float = attrs.field(default=0.5, validator=_number())
+    max_retry_after: float = attrs.field(default=60.0, validator=_seconds())
+    max_total: float = attrs.field(default=120.0, validator=_seconds(positive=True))
 
     def backoff(self, retry_number: int, retry_after: float | None, rand: float) -> float:
         """Return the seconds to wait before retry number ``retry_number`` (1-based).
@@ -177,14 +285,14 @@ class PollConfig:
 
     """
 
-    min_interval: float = attrs.field(validator=_positive)
-    max_interval: float | None = attrs.field(validator=_optional_positive)
-    default_duration: float | None = attrs.field(validator=_optional_positive)
-    jitter: float = attrs.field(validator=attrs.validators.and_(_non_negative, _at_most_a_tenth))
+    min_interval: float = attrs.field(validator=_seconds(positive=True))
+    max_interval: float | None = attrs.field(validator=_seconds(positive=True, allow_none=True))
+    default_duration: float | None = attrs.field(validator=_seconds(positive=True, allow_none=True))
+    jitter: float = attrs.field(validator=_number(at_most=0.1))
     max_in_flight: int = attrs.field(
         validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(1))
     )
-    requests_per_second: float = attrs.field(validator=_positive)
+    requests_per_second: float = attrs.field(validator=_number(positive=True))
     _defaulted: bool = attrs.field(init=False, default=False, repr=False, eq=False)
 
     def __init__(
@@ -257,10 +365,11 @@ def resolve_api_key(api_key: str | None) -> str:
 
 
 def is_loopback_host(host: str | None) -> bool:
-    """Return whether ``host`` is ``localhost`` or a loopback IP address."""
+    """Return whether ``host`` is ``localhost`` (or a subdomain) or a loopback IP address."""
     if not host:
         return False
-    host = host.strip("[]").lower()
+    # A fully qualified name ("localhost.") resolves like the bare one.
+    host = host.strip("[]").lower().removesuffix(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:

@@ -26,6 +26,7 @@ from typing import IO, TYPE_CHECKING, Final
 
 import attrs
 
+from ._config import check_seconds
 from ._exceptions import APIConnectionError, APIError, APIStatusError, TaskError
 from ._models import SucceededTask, Task
 from ._transport import (
@@ -522,8 +523,7 @@ async def download_outputs(
         OSError: The directory or file could not be written.
 
     """
-    if timeout <= 0:
-        raise ValueError(f"timeout must be > 0, got {timeout!r}")
+    timeout = check_seconds("timeout", timeout, positive=True)
     retry = client._transport.retry
     if max_retries is not None:
         retry = attrs.evolve(retry, max_retries=max_retries)

@@ -8,6 +8,11 @@ Legacy variants (dropped from the newest SDK, acceptance by the API unconfirmed)
 through: only the JSON types of the members we know are checked, no required or unknown
 members, enums, ranges, lengths, counts or media rules. Constraints marked unconfirmed are
 never enforced.
+
+Whatever the spec says of a member, every string in the body (keys included, also inside
+members typed ``any`` and in legacy variants) must be encodable text, and every value must be
+JSON data: a lone surrogate or a NaN cannot be sent, so it is refused here, naming the field,
+rather than failing in the JSON encoder with the request half made.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ INVALID_MEDIA: Final = "invalid_media"
 
 _ENUM_LIMIT = 30  # enum values named in a message; ``allowed`` always has them all
 _STRING_SHOWN = 48  # characters of a string value quoted in a message
+# Code points that only exist as halves of a UTF-16 pair: alone in a Python str they cannot
+# be encoded as UTF-8 (or UTF-16), so such a string is not text the API could receive.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @attrs.frozen(kw_only=True)
@@ -202,6 +210,16 @@ def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def _escaped(text: str) -> str:
+    """Return ``text`` with each lone surrogate written as an escape, safe to print."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def _segment(key: object) -> str | int:
+    """Return a mapping key as a path segment that can be printed."""
+    return _escaped(key) if isinstance(key, str) else repr(key)
+
+
 class _Checker:
     """Checks values of one variant's body, collecting issues."""
 
@@ -259,9 +277,13 @@ class _Checker:
         path: tuple[str | int, ...],
         ppath: tuple[str | int, ...],
     ) -> list[ValidationIssue]:
+        if isinstance(value, str):
+            found = self.check_text(value, path, ppath)
+            if found is not None:
+                return [found]
         kind = node.kind
         if kind == "any":
-            return []
+            return self.check_data(value, path, ppath)
         if kind == "union":
             return self.check_union(node, value, path, ppath)
         if not _matches(node, value):
@@ -295,12 +317,76 @@ class _Checker:
             if kind == "map" and node.values is not None:
                 issues: list[ValidationIssue] = []
                 for key, item in value.items():
+                    key_issue = self.check_key(key, path, ppath)
+                    if key_issue is not None:
+                        issues.append(key_issue)
+                        continue
                     issues += self.check(node.values, item, (*path, key), (*ppath, key))
                 return issues
             return self.check_object(node, value, path, ppath)
         if isinstance(value, Sequence):
             return self.check_array(node, value, path, ppath)
         return []
+
+    def check_text(
+        self, value: str, path: tuple[str | int, ...], ppath: tuple[str | int, ...]
+    ) -> ValidationIssue | None:
+        """Return the issue of a string that is not encodable text, if it is not."""
+        found = _SURROGATE.search(value)
+        if found is None:
+            return None
+        tail = (
+            f"it contains a lone surrogate (U+{ord(found[0]):04X}) at index {found.start()}, "
+            "which cannot be encoded; fix how the text was decoded"
+        )
+        return self.issue(
+            INVALID_FORMAT, path, ppath, "is not valid Unicode text", got=_show(value), tail=tail
+        )
+
+    def check_key(
+        self, key: object, path: tuple[str | int, ...], ppath: tuple[str | int, ...]
+    ) -> ValidationIssue | None:
+        """Return the issue of a key of a user-keyed object, if it cannot be sent."""
+        if not isinstance(key, str):
+            text = f"has a key that is not a string: {key!r}"
+            return self.issue(INVALID_TYPE, path, ppath, text)
+        found = _SURROGATE.search(key)
+        if found is None:
+            return None
+        sub, subp = (*path, _escaped(key)), (*ppath, _escaped(key))
+        tail = f"it contains a lone surrogate (U+{ord(found[0]):04X}), which cannot be encoded"
+        return self.issue(INVALID_FORMAT, sub, subp, "is not a valid Unicode key", tail=tail)
+
+    def check_data(
+        self, value: object, path: tuple[str | int, ...], ppath: tuple[str | int, ...]
+    ) -> list[ValidationIssue]:
+        """Check a value the spec leaves open: it only has to be sendable JSON."""
+        if value is None or isinstance(value, (bool, int)):
+            return []
+        if isinstance(value, str):
+            found = self.check_text(value, path, ppath)
+            return [] if found is None else [found]
+        if isinstance(value, float):
+            if math.isfinite(value):
+                return []
+            text = "must be a finite number (JSON has no NaN or infinity)"
+            return [self.issue(INVALID_TYPE, path, ppath, text, got=_show(value))]
+        if isinstance(value, Mapping):
+            issues: list[ValidationIssue] = []
+            for key, item in value.items():
+                key_issue = self.check_key(key, path, ppath)
+                if key_issue is not None:
+                    issues.append(key_issue)
+                elif isinstance(key, str):
+                    issues += self.check_data(item, (*path, key), (*ppath, key))
+            return issues
+        if is_sequence(value) and isinstance(value, Sequence):
+            issues = []
+            for index, item in enumerate(value):
+                issues += self.check_data(item, (*path, index), (*ppath, index))
+            return issues
+        text = "must be JSON data (a string, number, boolean, null, list or object)"
+        return [self.issue(INVALID_TYPE, path, ppath, text, got=_kind_of(value))]
 
     def check_string(
         self,
@@ -410,6 +496,13 @@ class _Checker:
             if known is not None:
                 sub, subp = (*path, key), (*ppath, known.python_name)
                 issues += self.check(known.type, item, sub, subp)
+            elif self.light and key != skip:
+                # Let through unchecked, but it must still be sendable.
+                key_issue = self.check_key(key, path, ppath)
+                if key_issue is not None:
+                    issues.append(key_issue)
+                elif isinstance(key, str):
+                    issues += self.check_data(item, (*path, key), (*ppath, python_name(key)))
         return issues
 
     def check_unknown(
@@ -419,7 +512,7 @@ class _Checker:
         path: tuple[str | int, ...],
         ppath: tuple[str | int, ...],
     ) -> ValidationIssue:
-        name = key if isinstance(key, str) else repr(key)
+        name = _escaped(key) if isinstance(key, str) else repr(key)
         py_name = python_name(name)
         allowed = tuple(node.fields)
         python_allowed = tuple(f.python_name for f in node.fields.values())

@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
+import statistics
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from runway_async import (
+    AsyncRunway,
     NotFoundError,
+    PollConfig,
     RunningTask,
     SucceededTask,
     Task,
     TaskTimeoutError,
 )
-from runway_async._tasks import TaskWatcher
+from runway_async._tasks import TaskWatcher, _Entry
 
-from .conftest import MIN_INTERVAL, TIME_SCALE, ClientFactory, EmulatorFactory, fast_poll, image
+from .conftest import (
+    MIN_INTERVAL,
+    ClientFactory,
+    EmulatorFactory,
+    fast_poll,
+    image,
+    new_key,
+)
 
 
 def task_gets(metrics: dict[str, Any]) -> int:
@@ -252,38 +264,72 @@ class TestSchedule:
             first = await wave(10)
             await wave(20)
             later = await wave(20)
-            expected = client._watcher().expected_duration("gen4_image")
+            watcher = client._watcher()
         assert later < first
-        assert later <= 1.5
-        # 8 API s plus 0.5 pending, jitter 10%: the learned aim sits near the slowest (loop
-        # noise at this time scale is ~0.25 API s per millisecond, hence the wide bounds).
-        assert 6.0 * TIME_SCALE <= expected <= 12.0 * TIME_SCALE
+        # Learned, not the default; how close the estimate sits to the real durations depends
+        # on loop timing here, so TestFirstPollPlan checks that on controlled inputs instead.
+        assert watcher.expected_duration("gen4_image") != client.poll.assumed_duration
 
-    async def test_detection_lag_is_small_once_learned(
-        self, start_emulator: EmulatorFactory, make_client: ClientFactory
-    ) -> None:
-        """After a warm-up, most ends are seen within a fraction of the task's duration."""
-        async with (
-            start_emulator(concurrency=10, durations={"image": 8.0}) as emu,
-            make_client(emu) as client,
-        ):
-            warm = await asyncio.gather(
-                *(client.text_to_image.create(**image(n)) for n in range(20))
+
+class TestFirstPollPlan:
+    """Where the watcher plans a task's first poll, on controlled inputs (no wall clock).
+
+    The detection lag this planning yields is measured by the benchmarks (``nox -s bench``
+    reports lag p50/p95); here only the decision is checked, so load cannot fail it.
+    """
+
+    POLL = PollConfig(min_interval=5.0, jitter=0.02)  # production-like, set explicitly
+    MODEL = "gen4_image"
+
+    @pytest.fixture
+    async def watcher(self) -> AsyncIterator[TaskWatcher]:
+        """Yield a watcher that never sends anything (only its planning is exercised)."""
+        async with AsyncRunway(new_key(), base_url="http://127.0.0.1:9") as client:
+            watcher = TaskWatcher(
+                client=client, transport=client._transport, poll=self.POLL, rand=random.Random(3)
             )
-            await asyncio.gather(*(h.wait_for_task_output(timeout=60) for h in warm))
-            seen = set(emu.metrics()["detection_lag"])
-            handles = await asyncio.gather(
-                *(client.text_to_image.create(**image(n)) for n in range(20, 60))
-            )
-            await asyncio.gather(*(h.wait_for_task_output(timeout=60) for h in handles))
-            lags = sorted(
-                lag["api_seconds"]
-                for task_id, lag in emu.metrics()["detection_lag"].items()
-                if task_id not in seen
-            )
-        assert len(lags) == 40
-        # Loop scheduling noise at this time scale is ~0.25 API s per millisecond.
-        assert lags[len(lags) // 2] <= 2.5
+            yield watcher
+            await watcher.aclose()
+
+    def new_task(self, created: float) -> _Entry:
+        """Return the entry of a task of MODEL created at ``created`` (loop seconds)."""
+        return _Entry("t", model=self.MODEL, created=created, poll=self.POLL, slot=None)
+
+    def warm_up(self, watcher: TaskWatcher, durations: list[float]) -> None:
+        """Let the watcher learn ended tasks, each seen just after its end, as polls find them."""
+        for index, duration in enumerate(durations):
+            created = 1000.0 * index
+            entry = self.new_task(created)
+            entry.lo = created + 0.99 * duration  # its last GET that found it still running
+            watcher._learn(entry, created + 1.01 * duration)
+
+    def test_cold_start_looks_at_the_poll_floor(self, watcher: TaskWatcher) -> None:
+        """With nothing learned about the model, the first poll is min_interval after creation."""
+        assert watcher._plan(self.new_task(50.0), now=50.0) == 50.0 + self.POLL.min_interval
+
+    def test_first_poll_is_planned_just_after_the_learned_end(self, watcher: TaskWatcher) -> None:
+        """After warm-up, the first poll is planned after most tasks have ended, not long after."""
+        rng = random.Random(11)
+        durations = [8.0 * (0.9 + 0.2 * rng.random()) for _ in range(40)]  # 8 s +-10%
+        self.warm_up(watcher, durations)
+        expected = watcher.expected_duration(self.MODEL)
+        assert expected <= 1.1 * max(durations)  # near the slowest seen, not beyond
+        created = 50_000.0
+        planned = watcher._plan(self.new_task(created), now=created)
+        # Planned at the learned end, plus at most the jitter that spreads a fleet of tasks.
+        assert created + expected <= planned <= created + expected * (1 + self.POLL.jitter)
+        # After the end of nearly every task like the ones seen (the aim is a high quantile)...
+        ended = sum(created + d <= planned for d in durations)
+        assert ended >= 0.9 * len(durations)
+        # ...yet soon after it: a small fraction of a task's duration, not a poll interval.
+        median = statistics.median(durations)
+        assert planned - (created + median) <= 0.15 * median
+        assert planned - created < self.POLL.min_interval + median
+
+    def test_a_plan_in_the_past_is_now(self, watcher: TaskWatcher) -> None:
+        """A task whose learned end has already passed is polled at once, never in the past."""
+        self.warm_up(watcher, [8.0] * 6)
+        assert watcher._plan(self.new_task(0.0), now=100.0) == 100.0
 
 
 class TestErrorsAndDeadlines:

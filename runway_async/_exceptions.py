@@ -29,7 +29,10 @@
         └── TaskTimeoutError (TimeoutError)   waiting for the task ran past its deadline
 
 Messages never contain the API key: the transport builds them from the method, the path and
-the server's reply only.
+the server's reply only. Nor do tracebacks: an error of the HTTP library is never chained
+(its objects and its frames' locals hold the request's headers); its type and message are
+kept as text in ``APIConnectionError.cause``. Messages built from server data are bounded
+(``MAX_MESSAGE_CHARS``); the full data stays on the exception (``body``, ``task_details``).
 """
 
 from __future__ import annotations
@@ -66,6 +69,27 @@ __all__ = [
     "TaskTimeoutError",
     "UnprocessableEntityError",
 ]
+
+
+MAX_MESSAGE_CHARS = 1000
+"""Longest exception message built from server data; the rest is cut with a pointer."""
+
+
+def bound_message(message: str, where: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Return ``message`` cut to ``limit`` characters, saying where the full text is.
+
+    Args:
+        message: The message.
+        where: Where the full data stays, such as ``".body"``.
+        limit: Most characters kept.
+
+    Returns:
+        ``message`` itself when short enough, else its start, ``...`` and a pointer.
+
+    """
+    if len(message) <= limit:
+        return message
+    return f"{message[:limit]}... ({len(message) - limit} more characters; see {where})"
 
 
 class RunwayError(Exception):
@@ -105,7 +129,8 @@ class APIError(RunwayError):
     """An error that involved talking to the API.
 
     Attributes:
-        message: Human-readable description.
+        message: Human-readable description, at most ``MAX_MESSAGE_CHARS`` (and a pointer to
+            ``body``) long.
         method: HTTP method of the request, when there was one.
         url: URL of the request (never carries credentials).
         body: The parsed JSON reply, or its raw text when it was not JSON; ``None`` if none.
@@ -120,6 +145,7 @@ class APIError(RunwayError):
         url: str | None = None,
         body: object | None = None,
     ) -> None:
+        message = bound_message(message, ".body")
         super().__init__(message)
         self.message = message
         self.method = method
@@ -130,9 +156,15 @@ class APIError(RunwayError):
 class APIConnectionError(APIError):
     """The request could not be completed at the connection level.
 
+    It is never chained to the HTTP library's exception (whose objects and frames hold the
+    request's headers, API key included); ``cause`` keeps what it said.
+
     Attributes:
         sent: ``False`` when the connection was never established, so the server certainly
             did not receive the request; ``True`` when it may have.
+        cause: The underlying error's type and message as text (``"ClientPayloadError:
+            Response payload is not completed"``), credentials and URL queries removed;
+            ``None`` when there was none.
 
     """
 
@@ -143,9 +175,11 @@ class APIConnectionError(APIError):
         method: str | None = None,
         url: str | None = None,
         sent: bool = True,
+        cause: str | None = None,
     ) -> None:
         super().__init__(message, method=method, url=url)
         self.sent = sent
+        self.cause = cause
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):
@@ -158,8 +192,9 @@ class APITimeoutError(APIConnectionError, TimeoutError):
         method: str | None = None,
         url: str | None = None,
         sent: bool = True,
+        cause: str | None = None,
     ) -> None:
-        super().__init__(message, method=method, url=url, sent=sent)
+        super().__init__(message, method=method, url=url, sent=sent, cause=cause)
 
 
 class APIStatusError(APIError):
@@ -280,9 +315,10 @@ class SlotTimeoutError(RunwayError, TimeoutError):
 
 
 class ResponseValidationError(APIError):
-    """The server's reply did not have the expected shape.
+    """The server's reply did not have the expected shape, or was too large to read.
 
-    The raw reply is kept in ``body``.
+    The raw reply is kept in ``body`` (for a reply over ``max_response_bytes``, its first
+    bytes as text).
     """
 
 
@@ -294,11 +330,14 @@ class AmbiguousSubmissionError(APIError):
     """A create request failed in a way that leaves unknown whether the server accepted it.
 
     The request is not re-sent automatically, since that could pay twice for one generation.
-    Check your tasks (or the usage report) before submitting again.
+    Check your tasks (or the usage report) before submitting again. Raised for a create whose
+    reply failed, never came, or came but could not be read (not JSON, no task id, too large):
+    the task may exist in every case.
 
     Attributes:
         request_body: The JSON body that was sent, so the caller can decide to re-send it.
         status_code: The status of the failed reply, or ``None`` when no reply came.
+        body: The reply (parsed JSON, or its text), when one came.
 
     """
 
@@ -321,11 +360,14 @@ class TaskError(RunwayError):
     """A task did not produce output.
 
     Attributes:
+        message: Human-readable description, at most ``MAX_MESSAGE_CHARS`` (and a pointer to
+            ``task_details``) long.
         task_details: The last task seen (the official SDK's name for it).
 
     """
 
     def __init__(self, message: str, task_details: Task | None) -> None:
+        message = bound_message(message, ".task_details")
         super().__init__(message)
         self.message = message
         self.task_details = task_details
@@ -340,7 +382,8 @@ class TaskFailedError(TaskError):
     """The task ended FAILED (or CANCELLED, see the subclass).
 
     Attributes:
-        failure: The server's human-readable failure text (for logs, not end users).
+        failure: The server's human-readable failure text (for logs, not end users), in
+            full (the message quotes at most ``MAX_MESSAGE_CHARS`` of it).
         failure_code: The machine-readable code such as ``SAFETY.INPUT.TEXT``, when given.
 
     """

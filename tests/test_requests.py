@@ -171,12 +171,12 @@ class TestBodies:
         assert mocked.requests == {}
 
     async def test_malformed_create_reply(self, mocked: Any) -> None:
-        """A create reply without an id raises ResponseValidationError with the raw body."""
-        from runway_async import ResponseValidationError
+        """A create reply without an id is ambiguous (the task may exist), with the raw body."""
+        from runway_async import AmbiguousSubmissionError
 
         mocked.post(BASE + "/v1/text_to_image", body="<html>oops</html>", status=200)
         async with AsyncRunway(API_KEY) as client:
-            with pytest.raises(ResponseValidationError) as info:
+            with pytest.raises(AmbiguousSubmissionError) as info:
                 await client.text_to_image.create(
                     model="gen4_image", prompt_text="x", ratio="1920:1080"
                 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -163,6 +164,48 @@ class TestReadRetries:
                 await client.request("GET", "/v1/organization")
         assert info.value.retry_after == pytest.approx(30)
         assert len(server.requests) == 1
+
+
+class TestRetryBudget:
+    """RetryConfig.max_total bounds the whole call, the attempt in progress included."""
+
+    async def test_attempt_timeout_is_cut_to_what_is_left(self) -> None:
+        """Each attempt gets the rest of the budget as its timeout; none starts once it is spent."""
+        retry = RetryConfig(max_retries=5, max_total=10.0)
+        client = runway_async.AsyncRunway(
+            API_KEY, base_url="http://127.0.0.1:9", timeout=6.0, retry=retry
+        )
+        transport = client._transport
+        now = [0.0]
+        transport._clock = lambda: now[0]
+        budgets: list[float | None] = []
+
+        async def stalled_attempt(
+            method: str, url: str, json: object, params: object, *, budget: float | None = None
+        ) -> Response:
+            budgets.append(budget)
+            now[0] += 6.0 if budget is None else min(6.0, budget)  # runs to its timeout
+            raise APITimeoutError("stalled", method=method, url=url, sent=True)
+
+        transport._send_once = stalled_attempt  # type: ignore[method-assign]
+        async with client:
+            with pytest.raises(APITimeoutError):
+                await client.request("GET", "/v1/organization")
+        assert budgets == [10.0, 4.0]
+        assert now[0] == 10.0
+
+    async def test_stalled_get_fails_when_the_budget_is_spent(self, server: ScriptedServer) -> None:
+        """A GET stalled past max_total fails then, not when its own longer timeout ends."""
+        server.reply(hang())
+        retry = RetryConfig(max_retries=3, max_total=0.3)
+        async with client_for(server, timeout=30.0, retry=retry) as client:
+            started = time.monotonic()
+            with pytest.raises(APITimeoutError) as info:
+                await client.request("GET", "/v1/organization")
+            elapsed = time.monotonic() - started
+        assert "max_total" in str(info.value)
+        assert len(server.requests) == 1
+        assert 0.25 <= elapsed < 20.0  # without the cut: 30 s; any machine is well inside
 
 
 class TestErrors:

@@ -3,7 +3,10 @@
 A fault stands for what goes wrong between a client and the real API (a gateway shedding
 load, a connection cut, a reply that never comes), so tests can check how a client copes.
 The *before* kinds leave the request unprocessed (no task); the *after* kinds process it
-first (the task exists), which is what makes a submission ambiguous to the client.
+first (the task exists), which is what makes a submission ambiguous to the client. The kinds
+that mangle the reply itself (``not_http``, ``not_json``, ``truncated``, ``oversized``,
+``endless``) process the request too: the server did the work and the reply went wrong on its
+way back, the case a client must not answer by sending the create again.
 """
 
 from __future__ import annotations
@@ -36,16 +39,44 @@ class FaultKind(str, enum.Enum):
     """Process the request, then never reply, or reply after ``delay`` seconds."""
     LATENCY = "latency"
     """Wait ``delay`` seconds, then process the request normally."""
+    NOT_HTTP = "not_http"
+    """Process the request, then answer bytes that are not HTTP at all and close."""
+    NOT_JSON = "not_json"
+    """Process the request, then answer its status with an HTML page instead of JSON."""
+    TRUNCATED = "truncated"
+    """Process the request, then send half its reply under a ``Content-Length`` of the
+    whole, and close."""
+    OVERSIZED = "oversized"
+    """Process the request, then answer its JSON reply padded to ``size`` bytes (default
+    16 MiB) with an extra ``padding`` member. With ``status``, answer that error status with
+    a padded JSON error instead, without processing the request."""
+    ENDLESS = "endless"
+    """Process the request, then send the reply's headers and a body that never ends: one
+    space every ``delay`` seconds (default 0.1) until the client gives up."""
 
     @property
     def processes_request(self) -> bool:
         """Whether the request is processed (a task may be created) under this fault."""
-        return self in (
-            FaultKind.ERROR_AFTER,
-            FaultKind.DROP_AFTER,
-            FaultKind.HOLD_AFTER,
-            FaultKind.LATENCY,
-        )
+        return self in _PROCESSING_KINDS
+
+
+_PROCESSING_KINDS: frozenset[FaultKind] = frozenset(
+    {
+        FaultKind.ERROR_AFTER,
+        FaultKind.DROP_AFTER,
+        FaultKind.HOLD_AFTER,
+        FaultKind.LATENCY,
+        FaultKind.NOT_HTTP,
+        FaultKind.NOT_JSON,
+        FaultKind.TRUNCATED,
+        FaultKind.OVERSIZED,
+        FaultKind.ENDLESS,
+    }
+)
+DEFAULT_OVERSIZED_BYTES = 16 * 1024 * 1024
+"""Size of an ``oversized`` reply when the fault names none: twice the client's default cap."""
+DEFAULT_ENDLESS_INTERVAL = 0.1
+"""Seconds between the pieces of an ``endless`` body when the fault names no ``delay``."""
 
 
 _DEFAULT_STATUS: Mapping[FaultKind, int] = {
@@ -69,6 +100,13 @@ def _optional_status(_inst: object, _attribute: attrs.Attribute[Any], value: Any
         raise ValueError(f"status must be an HTTP error status (400-599) or None, got {value!r}")
 
 
+def _optional_size(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"size must be an integer number of bytes >= 0 or None, got {value!r}")
+
+
 def _optional_route(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and (not isinstance(value, str) or not value):
         raise ValueError(f"route must be a non-empty string or None, got {value!r}")
@@ -86,8 +124,11 @@ class Fault:
         retry_after: For ``rate_limit`` (and error kinds, if given): the ``Retry-After``
             header in seconds.
         delay: Seconds to wait: before processing for ``latency``; before replying for
-            ``hold_after`` (``None``: never reply).
-        status: The HTTP status for ``error_before``/``error_after``/``rate_limit``.
+            ``hold_after`` (``None``: never reply); between the pieces of an ``endless``
+            body (``None``: 0.1).
+        status: The HTTP status for ``error_before``/``error_after``/``rate_limit``, and
+            for an ``oversized`` error reply.
+        size: Bytes of an ``oversized`` reply (``None``: 16 MiB).
 
     """
 
@@ -96,6 +137,14 @@ class Fault:
     retry_after: float | None = attrs.field(default=None, validator=_optional_non_negative)
     delay: float | None = attrs.field(default=None, validator=_optional_non_negative)
     status: int | None = attrs.field(default=None, validator=_optional_status)
+    size: int | None = attrs.field(default=None, validator=_optional_size)
+
+    @property
+    def processes_request(self) -> bool:
+        """Whether the request is processed (a task may be created) under this fault."""
+        if self.kind is FaultKind.OVERSIZED and self.status is not None:
+            return False  # an oversized error reply stands for a rejection
+        return self.kind.processes_request
 
     @property
     def http_status(self) -> int:
@@ -127,8 +176,8 @@ def parse_fault(data: object) -> tuple[Fault, int]:
     """Return the fault and count described by a JSON object (the ``/_emulator/faults`` body).
 
     Args:
-        data: ``{"kind": ..., "count"?, "route"?, "retry_after"?, "delay"?, "status"?}``
-            (camelCase ``retryAfter`` is accepted too).
+        data: ``{"kind": ..., "count"?, "route"?, "retry_after"?, "delay"?, "status"?,
+            "size"?}`` (camelCase ``retryAfter`` is accepted too).
 
     Returns:
         The fault and how many requests it applies to.
@@ -142,7 +191,7 @@ def parse_fault(data: object) -> tuple[Fault, int]:
     fields = dict(data)
     if "retryAfter" in fields:
         fields["retry_after"] = fields.pop("retryAfter")
-    unknown = set(fields) - {"kind", "count", "route", "retry_after", "delay", "status"}
+    unknown = set(fields) - {"kind", "count", "route", "retry_after", "delay", "status", "size"}
     if unknown:
         raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
     if "kind" not in fields:
@@ -185,6 +234,7 @@ class FaultQueue:
         retry_after: float | None = None,
         delay: float | None = None,
         status: int | None = None,
+        size: int | None = None,
     ) -> Fault:
         """Queue a fault for the next ``count`` matching requests.
 
@@ -193,8 +243,10 @@ class FaultQueue:
             count: How many matching requests it applies to.
             route: An endpoint name or path prefix; ``None`` = any task-creating POST.
             retry_after: ``Retry-After`` seconds (``rate_limit`` defaults to 1).
-            delay: Seconds of ``latency``, or before a ``hold_after`` reply (``None``: never).
-            status: HTTP status for the error kinds and ``rate_limit``.
+            delay: Seconds of ``latency``, before a ``hold_after`` reply (``None``: never),
+                or between the pieces of an ``endless`` body.
+            status: HTTP status for the error kinds, ``rate_limit`` and ``oversized``.
+            size: Bytes of an ``oversized`` reply.
 
         Returns:
             The queued fault.
@@ -205,7 +257,14 @@ class FaultQueue:
         """
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError(f"count must be an integer >= 1, got {count!r}")
-        fault = Fault(kind=kind, route=route, retry_after=retry_after, delay=delay, status=status)
+        fault = Fault(
+            kind=kind,
+            route=route,
+            retry_after=retry_after,
+            delay=delay,
+            status=status,
+            size=size,
+        )
         if fault.kind is FaultKind.LATENCY and fault.delay is None:
             raise ValueError("a latency fault needs a delay")
         with self._lock:

@@ -35,7 +35,14 @@ from .._models import (
 from .._spec import validate_wire
 from . import _catalog
 from ._config import EmulatorConfig
-from ._faults import Fault, FaultKind, FaultQueue, parse_fault
+from ._faults import (
+    DEFAULT_ENDLESS_INTERVAL,
+    DEFAULT_OVERSIZED_BYTES,
+    Fault,
+    FaultKind,
+    FaultQueue,
+    parse_fault,
+)
 from ._media import MEDIA, media_for_extension
 from ._state import DailyLimitExceeded, Simulation, TaskRecord
 
@@ -219,18 +226,72 @@ class EmulatorApp:
             return self._fault_reply(fault, "Too many requests (injected).")
         if kind is FaultKind.DROP_BEFORE:
             return self._drop(request)
+        if not fault.processes_request:  # an oversized error reply
+            error = {"error": "Request rejected (injected oversized reply)."}
+            return _padded(error, fault.http_status, fault.size)
         response = await handler(request)
         if kind is FaultKind.ERROR_AFTER:
             return self._fault_reply(fault, "Internal server error after processing (injected).")
         if kind is FaultKind.DROP_AFTER:
             return self._drop(request)
-        # HOLD_AFTER: the work is done; the reply comes late or never.
-        if fault.delay is None:
-            await self.closing().wait()
-            return self._drop(request)
-        if await self._sleep(fault.delay):
-            return self._drop(request)
-        return response
+        if kind is FaultKind.HOLD_AFTER:
+            # The work is done; the reply comes late or never.
+            if fault.delay is None:
+                await self.closing().wait()
+                return self._drop(request)
+            if await self._sleep(fault.delay):
+                return self._drop(request)
+            return response
+        return await self._mangle(fault, request, response)
+
+    async def _mangle(
+        self, fault: Fault, request: web.Request, response: web.StreamResponse
+    ) -> web.StreamResponse:
+        """Answer a processed request with a broken version of its ``response``."""
+        kind = fault.kind
+        body = _body_of(response)
+        if kind is FaultKind.NOT_HTTP:
+            return self._send_raw(request, _NOT_HTTP)
+        if kind is FaultKind.NOT_JSON:
+            # What a proxy or gateway in the way tends to answer.
+            return web.Response(status=response.status, text=_NOT_JSON, content_type="text/html")
+        if kind is FaultKind.TRUNCATED:
+            head = (
+                f"HTTP/1.1 {response.status} {response.reason}\r\n"
+                "Content-Type: application/json\r\n"
+                f"Content-Length: {max(len(body), 1)}\r\n"
+                "Connection: close\r\n\r\n"
+            ).encode("latin-1")
+            return self._send_raw(request, head + body[: len(body) // 2])
+        if kind is FaultKind.OVERSIZED:
+            try:
+                data = json.loads(body) if body else None
+            except ValueError:
+                data = body.decode("utf-8", errors="replace")
+            return _padded(data, response.status, fault.size)
+        # ENDLESS: headers, then a body that trickles until the client gives up.
+        stream = web.StreamResponse(
+            status=response.status, headers={"Content-Type": "application/json"}
+        )
+        interval = fault.delay if fault.delay is not None else DEFAULT_ENDLESS_INTERVAL
+        try:
+            await stream.prepare(request)
+            while True:
+                # Leading whitespace is valid JSON, so only the end of it is missing.
+                await stream.write(b" ")
+                if await self._sleep(interval):
+                    break
+        except ConnectionError:
+            pass  # the client gave up: what this fault is for
+        return stream
+
+    def _send_raw(self, request: web.Request, data: bytes) -> web.StreamResponse:
+        """Write ``data`` on the connection as it is and close it; no HTTP reply follows."""
+        if request.transport is not None:
+            request.transport.write(data)
+            # close(), not abort(): the bytes must be flushed before the connection ends.
+            request.transport.close()
+        return web.Response(status=204)
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep, cut short when the server stops; return whether it is stopping."""
@@ -457,6 +518,7 @@ class EmulatorApp:
                 retry_after=fault.retry_after,
                 delay=fault.delay,
                 status=fault.status,
+                size=fault.size,
             )
         except ValueError as exc:
             return _error(400, f"Invalid fault: {exc}")
@@ -480,7 +542,34 @@ def _fault_json(fault: Fault, count: int) -> dict[str, Any]:
         "retry_after": fault.retry_after,
         "delay": fault.delay,
         "status": fault.status,
+        "size": fault.size,
     }
+
+
+# Not a status line: a client's HTTP parser must refuse it.
+_NOT_HTTP: Final = b"\x00\x17\x03garbage: this is not an HTTP reply\r\n\xff\xfe\r\n\r\n"
+_NOT_JSON: Final = (
+    "<html><head><title>Gateway</title></head>"
+    "<body><h1>Something went wrong upstream</h1><p>Injected.</p></body></html>"
+)
+
+
+def _body_of(response: web.StreamResponse) -> bytes:
+    body = response.body if isinstance(response, web.Response) else None
+    return bytes(body) if isinstance(body, (bytes, bytearray)) else b""
+
+
+def _padded(data: object, status: int, size: int | None) -> web.Response:
+    """Return ``data`` as a JSON reply of ``size`` bytes, padded with a ``padding`` member."""
+    target = DEFAULT_OVERSIZED_BYTES if size is None else size
+    obj: dict[str, Any] = dict(data) if isinstance(data, dict) else {"value": data}
+    obj["padding"] = ""
+    # ASCII-only JSON, so characters are bytes.
+    missing = max(0, target - len(json.dumps(obj)))
+    obj["padding"] = "x" * missing
+    return web.Response(
+        body=json.dumps(obj).encode(), status=status, content_type="application/json"
+    )
 
 
 def _origin(request: web.Request) -> str:

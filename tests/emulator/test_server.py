@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import re
 import time
+import urllib.parse
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,7 +27,8 @@ from runway_async import (
     TaskFailedError,
 )
 from runway_async._spec import ENDPOINTS
-from runway_async.emulator import Emulator, EmulatorConfig
+from runway_async.emulator import Emulator, EmulatorConfig, Fault, FaultKind
+from runway_async.emulator._faults import parse_fault
 
 from ..conftest import API_KEY
 from .conftest import HEADERS, IMAGE_BODY, IMAGE_PARAMS, TIME_SCALE, FakeClock
@@ -585,6 +590,153 @@ class TestFaults:
                 with pytest.raises(InternalServerError):
                     await client.text_to_image.create(**IMAGE_PARAMS)
             assert emu.metrics()["tasks_created_total"] == 0
+
+
+class TestReplyFaults:
+    """Faults that mangle the reply itself: the request is processed, the answer is broken."""
+
+    async def test_not_http_answers_garbage_after_creating_the_task(
+        self, emulator: Emulator
+    ) -> None:
+        """not_http writes bytes that are no HTTP reply and closes; the task was created."""
+        emulator.faults.inject("not_http")
+        reply = await raw_post(emulator.url, "/v1/text_to_image", IMAGE_BODY)
+        assert reply
+        assert not reply.startswith(b"HTTP/")
+        metrics = emulator.metrics()
+        assert metrics["tasks_created_total"] == 1
+        assert metrics["requests"]["POST /v1/text_to_image"] == {"dropped": 1}
+
+    async def test_not_json_answers_html_with_the_real_status(
+        self, emulator: Emulator, call: Call
+    ) -> None:
+        """not_json answers the request's own status (200) with an HTML page; the task exists."""
+        emulator.faults.inject("not_json")
+        status, body, headers = await call("POST", "/v1/text_to_image", IMAGE_BODY)
+        assert status == 200
+        assert headers["Content-Type"].startswith("text/html")
+        assert body.startswith(b"<html>")
+        assert emulator.metrics()["tasks_created_total"] == 1
+
+    async def test_truncated_sends_less_than_its_content_length(self, emulator: Emulator) -> None:
+        """A truncated reply declares its full Content-Length, sends half and closes."""
+        emulator.faults.inject("truncated")
+        reply = await raw_post(emulator.url, "/v1/text_to_image", IMAGE_BODY)
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 ")
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+        assert 0 < len(body) < length
+        assert body.startswith(b'{"id"')
+        assert emulator.metrics()["tasks_created_total"] == 1
+
+    async def test_oversized_pads_the_real_reply_to_size(
+        self, emulator: Emulator, call: Call
+    ) -> None:
+        """An oversized reply is the real one padded to exactly size bytes; the task exists."""
+        emulator.faults.inject("oversized", size=50_000)
+        status, body, _ = await call("POST", "/v1/text_to_image", IMAGE_BODY)
+        assert status == 200
+        assert len(json.dumps(body)) == 50_000
+        assert body["id"] in emulator.simulation.known_task_ids()
+        assert set(body["padding"]) == {"x"}
+
+    async def test_oversized_with_a_status_is_a_rejection(
+        self, emulator: Emulator, call: Call
+    ) -> None:
+        """An oversized fault with a status answers that error, padded, and creates no task."""
+        emulator.faults.inject("oversized", size=20_000, status=400)
+        status, body, _ = await call("POST", "/v1/text_to_image", IMAGE_BODY)
+        assert status == 400
+        assert len(json.dumps(body)) == 20_000
+        assert "error" in body
+        assert emulator.metrics()["tasks_created_total"] == 0
+
+    async def test_oversized_applies_to_reads(self, emulator: Emulator, call: Call) -> None:
+        """An oversized fault routed to a GET pads that GET's reply (the task itself)."""
+        _, created, _ = await call("POST", "/v1/text_to_image", IMAGE_BODY)
+        emulator.faults.inject("oversized", size=10_000, route="tasks")
+        status, body, _ = await call("GET", f"/v1/tasks/{created['id']}")
+        assert status == 200
+        assert body["id"] == created["id"]
+        assert len(json.dumps(body)) == 10_000
+
+    async def test_endless_sends_headers_then_a_body_that_never_ends(
+        self, emulator: Emulator, http: aiohttp.ClientSession
+    ) -> None:
+        """An endless reply sends 200, then a space per delay, and never ends its body."""
+        emulator.faults.inject("endless", delay=0.001)
+        async with http.post(
+            emulator.url + "/v1/text_to_image", json=IMAGE_BODY, headers=HEADERS
+        ) as resp:
+            assert resp.status == 200
+            assert resp.content_length is None
+            received = b""
+            while len(received) < 5:
+                received += await resp.content.read(5 - len(received))
+            assert received == b"     "
+            assert not resp.content.at_eof()
+        assert emulator.metrics()["tasks_created_total"] == 1
+
+    async def test_endless_body_stops_when_the_server_stops(
+        self, http: aiohttp.ClientSession
+    ) -> None:
+        """A server stopping ends an endless body itself instead of being cut off mid-reply."""
+        async with Emulator(time_scale=TIME_SCALE) as emu:
+            emu.faults.inject("endless", delay=60)
+            resp = await http.post(emu.url + "/v1/text_to_image", json=IMAGE_BODY, headers=HEADERS)
+            assert resp.status == 200
+        resp.release()
+        outcomes = emu.metrics()["requests"]["POST /v1/text_to_image"]
+        assert "held" not in outcomes  # "held": the handler was cancelled by the shutdown
+
+    async def test_reply_faults_over_http(self, emulator: Emulator, call: Call) -> None:
+        """POST /_emulator/faults takes the new kinds and size; a bad size is a 400."""
+        status, body, _ = await call(
+            "POST", "/_emulator/faults", {"kind": "oversized", "size": 1234, "route": "tasks"}
+        )
+        assert status == 200
+        assert body["queued"]["size"] == 1234
+        _, listed, _ = await call("GET", "/_emulator/faults")
+        assert listed["faults"][0]["kind"] == "oversized"
+        for bad in ({"kind": "oversized", "size": -1}, {"kind": "endless", "size": "big"}):
+            status, body, _ = await call("POST", "/_emulator/faults", bad)
+            assert status == 400
+            assert "size" in body["error"]
+
+    async def test_which_kinds_process_the_request(self) -> None:
+        """Every reply-mangling kind processes the request, except oversized with a status."""
+        for kind in ("not_http", "not_json", "truncated", "oversized", "endless"):
+            assert Fault(kind=kind).processes_request
+            assert FaultKind(kind).processes_request
+        assert not Fault(kind="oversized", status=400).processes_request
+        assert parse_fault({"kind": "oversized", "size": 10, "count": 2}) == (
+            Fault(kind=FaultKind.OVERSIZED, size=10),
+            2,
+        )
+
+
+async def raw_post(url: str, path: str, body: Any) -> bytes:
+    """Send one POST over a plain socket and return every byte the server sent until it closed."""
+    parts = urllib.parse.urlsplit(url)
+    data = json.dumps(body).encode()
+    head = "".join(
+        [
+            f"POST {path} HTTP/1.1\r\n",
+            f"Host: {parts.netloc}\r\n",
+            *(f"{name}: {value}\r\n" for name, value in HEADERS.items()),
+            "Content-Type: application/json\r\n",
+            f"Content-Length: {len(data)}\r\n",
+            "Connection: close\r\n\r\n",
+        ]
+    )
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    try:
+        writer.write(head.encode() + data)
+        return await reader.read()
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
 
 
 class TestMetricsAndReset:

@@ -9,9 +9,15 @@ happens to a job (invalid parameters, a refused create, a FAILED task) ends up i
 never in an exception that would lose the others.
 
 Stopping: ``batch.cancel()``, cancelling a coroutine that consumes the batch, leaving its
-``async with`` block early, or the batch's ``deadline``. Jobs not started yet are reported
-without creating their tasks; jobs in flight are interrupted, and their server tasks are
-cancelled too when ``cancel_server_tasks_on_cancel`` is set.
+``async with`` block early, or the batch's ``deadline``. Jobs that sent nothing yet (not
+started, or waiting for a concurrency slot) end at once without creating a task. A create
+whose request was already sent, and a download under way, get the ``grace_period`` to
+finish, so the new task's id is recorded and paid-for files land on disk. Then each
+interrupted task is looked at (GET) before anything is decided: one that already ended is
+reported as it ended (a success stays ``SUCCEEDED``), and only one still PENDING, THROTTLED
+or RUNNING is cancelled (``DELETE``), when ``cancel_server_tasks_on_cancel`` is set. An
+ended task is never sent a DELETE, which would delete it and its outputs; a task that ends
+between that GET and the DELETE is the one remaining race, narrowed to one round trip.
 
 A ``BatchJournal`` hears of every created task and every result, and tells the batch which
 jobs already have a task, so a batch resumed after a crash waits for those tasks instead of
@@ -21,6 +27,7 @@ paying for them again.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import os
@@ -41,8 +48,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 import attrs
 
-from ._config import is_loopback_host
-from ._download import DownloadedFile, download_outputs
+from ._config import check_seconds, is_loopback_host
+from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DownloadedFile, _download_file, _TaskOutputs
 from ._exceptions import (
     InvalidRequestError,
     NotFoundError,
@@ -51,14 +58,18 @@ from ._exceptions import (
     TaskFailedError,
     TaskTimeoutError,
 )
+from ._models import SucceededTask
 from ._spec import get_endpoint, to_wire
+from ._tasks import raise_for_outcome
 
 if TYPE_CHECKING:
     from ._client import AsyncRunway
-    from ._models import SucceededTask, Task
+    from ._models import Task
     from ._tasks import TaskHandle
 
 __all__ = [
+    "CREATE_SENT",
+    "DEFAULT_GRACE_PERIOD",
     "DEFAULT_MAX_IN_FLIGHT",
     "Batch",
     "BatchJournal",
@@ -66,6 +77,7 @@ __all__ = [
     "BatchStatus",
     "InMemoryBatchJournal",
     "Job",
+    "mark_create_sent",
     "run_batch",
     "validate_job",
 ]
@@ -80,12 +92,50 @@ rather than this pool decides how many tasks run; few enough that any batch cost
 memory.
 """
 
+DEFAULT_GRACE_PERIOD: Final = 10.0
+"""Seconds a stopped batch gives creates already sent and downloads under way to finish."""
+
+_STOP_REQUEST_TIMEOUT: Final = 10.0
+"""Seconds a stopped batch spends at most looking at (and cancelling) one interrupted task.
+
+The GET and the DELETE of every interrupted task run side by side, after or during the
+grace period, so a stop never takes longer than ``grace_period`` plus this.
+"""
+
+# The statuses a DELETE cancels. On any other status the API's DELETE deletes the task (an
+# ended one) or does who knows what (a status this SDK does not know): never sent then.
+_CANCELLABLE: Final = frozenset({"PENDING", "THROTTLED", "RUNNING"})
+
+CREATE_SENT: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "runway_async_create_sent", default=None
+)
+"""Called by the create path right before it sends a create's POST, when set.
+
+A batch worker sets it around each job's create call (a context variable, so each worker
+task, and so each job, has its own), which tells the batch whether a stop found the job
+before or after its request went out.
+"""
+
+
+def mark_create_sent() -> None:
+    """Tell the batch job running in this context, if any, that its create is being sent.
+
+    Called synchronously right before the POST: as nothing else runs in between, a job not
+    marked when its batch stops is suspended before the send, and cancelling it sends
+    nothing.
+    """
+    hook = CREATE_SENT.get()
+    if hook is not None:
+        hook()
+
+
 BatchStatus: TypeAlias = Literal[
     "SUCCEEDED", "FAILED", "CANCELLED", "INVALID", "TIMED_OUT", "ERROR"
 ]
 """How a job ended.
 
-* ``SUCCEEDED``: the task succeeded (and its outputs were downloaded, if asked).
+* ``SUCCEEDED``: the task succeeded (and its outputs were downloaded, if asked; when the
+  batch stopped first, ``BatchResult.note`` says what was not downloaded).
 * ``FAILED``: the task ended FAILED.
 * ``CANCELLED``: the batch was cancelled before the job ended, or its task was cancelled.
 * ``INVALID``: the parameters failed validation; nothing was sent.
@@ -265,6 +315,10 @@ class BatchResult:
             ``TaskCancelledError``, ``TaskTimeoutError`` (the deadline), an ``APIError``, an
             ``OSError`` from a download; ``None`` for a success. Not part of equality.
         error_message: A one-line description of ``error`` for logs and reports.
+        note: Something to know about a result that is not an error: for a ``SUCCEEDED``
+            job whose task had succeeded when the batch stopped, that (and how many of)
+            its outputs were not downloaded; their URLs are in ``task.output`` and expire
+            in 24-48 h. ``None`` otherwise.
 
     """
 
@@ -276,6 +330,7 @@ class BatchResult:
     files: tuple[DownloadedFile, ...] = ()
     error: BaseException | None = attrs.field(default=None, eq=False)
     error_message: str | None = None
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -422,13 +477,39 @@ class _JobSource:
 
 @attrs.define
 class _JobState:
-    """A job in flight, as far as it got."""
+    """A job in flight, as far as it got.
+
+    Attributes:
+        sent: Whether its create request was sent (set by ``mark_create_sent``).
+        task: The last state of its task seen.
+        files: The outputs downloaded so far, each added as soon as it is on disk.
+        settling: Whether the stop is looking at its task (``Batch._settle``).
+        deleting: Whether that look led to a DELETE.
+
+    """
 
     index: int
     job: Job
     phase: _Phase = "creating"
+    sent: bool = False
     task_id: str | None = None
-    task: SucceededTask | None = None
+    task: Task | None = None
+    files: list[DownloadedFile] = attrs.Factory(list)
+    settling: bool = False
+    deleting: bool = False
+
+    def mark_sent(self) -> None:
+        """Record that the create request is going out now."""
+        self.sent = True
+
+    @property
+    def finishing(self) -> bool:
+        """Whether a stop lets the job go on for the grace period.
+
+        A create already sent is awaited so its task id is known (and the task can be
+        cancelled); a download under way is finishing what was paid for.
+        """
+        return (self.phase == "creating" and self.sent) or self.phase == "downloading"
 
 
 class Batch:
@@ -456,6 +537,7 @@ class Batch:
         cancel_server_tasks_on_cancel: bool = False,
         on_result: Callable[[BatchResult], object] | None = None,
         journal: BatchJournal | None = None,
+        grace_period: float = DEFAULT_GRACE_PERIOD,
     ) -> None:
         if max_in_flight is not None and (
             isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int)
@@ -463,10 +545,8 @@ class Batch:
             raise TypeError(f"max_in_flight must be an int or None, got {max_in_flight!r}")
         if max_in_flight is not None and max_in_flight < 1:
             raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight!r}")
-        if deadline is not None and (
-            isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or deadline <= 0
-        ):
-            raise ValueError(f"deadline must be a number of seconds > 0 or None, got {deadline!r}")
+        deadline = check_seconds("deadline", deadline, allow_none=True, positive=True)
+        grace_period = check_seconds("grace_period", grace_period)
         loop = asyncio.get_running_loop()  # RuntimeError outside a loop, like create_task
         self._client = client
         self._source = _JobSource(jobs)
@@ -482,9 +562,18 @@ class Batch:
         self._journal_error: BaseException | None = None
         self._source_error: BaseException | None = None
         self._loopback = is_loopback_host(urllib.parse.urlsplit(client.base_url).hostname)
+        self._grace_period = grace_period
         self._stopped_by: _Stop | None = None
+        self._grace_timer: asyncio.TimerHandle | None = None
+        # Set when the stop could not wait (a second cancellation of the runner): nothing
+        # more is sent, and what is left is reported as it stands.
+        self._hard_stopped = False
         self._active: dict[asyncio.Task[None], _JobState] = {}
+        # Interrupted jobs whose tasks _settle is looking at (or, after a hard stop, that
+        # wait for the report as they stand).
         self._interrupted: list[_JobState] = []
+        self._settling: list[asyncio.Task[None]] = []
+        self._grace_ended = False
         self._unstarted: list[tuple[int, Job]] = []
         self._results: list[BatchResult] = []
         self._changed = asyncio.Event()
@@ -501,8 +590,11 @@ class Batch:
     def cancel(self) -> bool:
         """Stop the batch: no new tasks; jobs in flight and not started end CANCELLED.
 
-        With ``cancel_server_tasks_on_cancel``, the server tasks of the jobs in flight are
-        cancelled too. Returns at once; iterate or ``gather()`` to see the results.
+        Jobs that sent nothing end at once. Creates already sent and downloads under way
+        get the batch's ``grace_period``; then each interrupted task is looked at: one that
+        ended is reported as it ended (``SUCCEEDED`` stays ``SUCCEEDED``), and one still
+        running is cancelled on the server if ``cancel_server_tasks_on_cancel`` is set.
+        Returns at once; iterate or ``gather()`` to see the results.
 
         Returns:
             ``False`` when the batch had already finished or stopped, else ``True``.
@@ -570,11 +662,40 @@ class Batch:
     # -- running ------------------------------------------------------------------------
 
     def _stop(self, reason: _Stop) -> None:
+        """Take no more jobs; interrupt the jobs in flight, but let those finishing finish.
+
+        Jobs that sent nothing are cancelled at once (that sends nothing). A create already
+        sent and a download under way go on until the grace period ends (``_end_grace``).
+        """
         if self._stopped_by is not None or self._finished:
             return
         self._stopped_by = reason
+        finishing = False
+        for worker, state in self._active.items():
+            if state.finishing:
+                finishing = True
+            else:
+                worker.cancel()
+        if finishing:
+            self._grace_timer = self._runner.get_loop().call_later(
+                self._grace_period, self._end_grace
+            )
+
+    def _end_grace(self) -> None:
+        """Interrupt the creates and downloads still running when the grace period ends."""
+        self._grace_timer = None
+        self._grace_ended = True
         for worker in self._active:
             worker.cancel()
+
+    def _hard_stop(self) -> None:
+        """Interrupt everything at once and send nothing more (the runner was cancelled twice)."""
+        self._stop("cancel")
+        self._hard_stopped = True
+        for worker in self._active:
+            worker.cancel()
+        for settle in self._settling:
+            settle.cancel()
 
     def _may_start(self) -> bool:
         return (
@@ -592,41 +713,53 @@ class Batch:
         ]
         try:
             try:
-                if workers:
-                    await asyncio.wait(workers)
+                await self._wind_down(workers)
             except asyncio.CancelledError:
-                # The runner itself was cancelled (the loop is shutting down): stop the
-                # workers, report what we can, and end.
+                # The runner itself was cancelled (the loop is shutting down): stop as
+                # cancel() does, within the same bounds (the grace period, then one bounded
+                # look at each task); a second cancellation stops at once.
                 self._stop("cancel")
-                await asyncio.wait(workers)
+                self._settle_leftovers()
+                try:
+                    await self._wind_down(workers)
+                except asyncio.CancelledError:
+                    self._hard_stop()
+                    await self._wind_down(workers)
                 self._collect_worker_errors(workers)
-                self._report_interrupted({})
+                self._report_interrupted()
                 raise
             finally:
                 if timer is not None:
                     timer.cancel()
+                if self._grace_timer is not None:
+                    self._grace_timer.cancel()
             self._collect_worker_errors(workers)
             await self._wind_up()
         finally:
             self._finished = True
             self._notify()
 
+    async def _wind_down(self, workers: list[asyncio.Task[None]]) -> None:
+        """Wait for every worker, then for every interrupted task being looked at."""
+        if workers:
+            await asyncio.wait(workers)
+        while True:
+            pending = [settle for settle in self._settling if not settle.done()]
+            if not pending:
+                return
+            await asyncio.wait(pending)
+
     def _collect_worker_errors(self, workers: list[asyncio.Task[None]]) -> None:
-        for worker in workers:
-            if worker.cancelled():
+        for task in [*workers, *self._settling]:
+            if task.cancelled():
                 continue
-            error = worker.exception()
+            error = task.exception()
             if error is not None and self._source_error is None:
                 self._source_error = error
 
     async def _wind_up(self) -> None:
-        """Cancel the interrupted jobs' server tasks if asked; report every job left."""
-        delete_errors: dict[str, BaseException | None] = {}
-        if self._cancel_server_tasks:
-            ids = [s.task_id for s in self._interrupted if s.phase == "waiting" and s.task_id]
-            outcomes = await asyncio.gather(*(self._cancel_server_task(i) for i in ids))
-            delete_errors = dict(zip(ids, outcomes, strict=True))
-        self._report_interrupted(delete_errors)
+        """Report every job left: interrupted ones not reported yet, and those not started."""
+        self._report_interrupted()
         for index, job in self._unstarted:
             self._finish(self._not_started(index, job))
         if self._stopped_by is None and self._journal_error is None:
@@ -641,15 +774,94 @@ class Batch:
                 return
             self._finish(self._not_started(*item))
 
-    async def _cancel_server_task(self, task_id: str) -> BaseException | None:
+    # -- stopping: what became of an interrupted job's task ------------------------------
+
+    def _interrupt(self, state: _JobState) -> None:
+        """Take an interrupted job: look at its task first if it has one, else report it."""
+        self._interrupted.append(state)
+        if self._stopped_by is None or self._hard_stopped:
+            return  # cancelled from outside: the runner decides (see _run)
+        if state.phase == "waiting" and state.task_id is not None:
+            self._start_settling(state)
+        else:
+            self._interrupted.remove(state)
+            self._finish(self._interrupted_result(state))
+
+    def _settle_leftovers(self) -> None:
+        """Look at the tasks of jobs interrupted from outside before the batch stopped."""
+        for state in self._interrupted:
+            if state.phase == "waiting" and state.task_id is not None and not state.settling:
+                self._start_settling(state)
+
+    def _start_settling(self, state: _JobState) -> None:
+        state.settling = True
+        self._settling.append(
+            self._runner.get_loop().create_task(
+                self._settle(state), name=f"runway_async batch stop of job {state.index}"
+            )
+        )
+
+    async def _settle(self, state: _JobState) -> None:
+        """Look at an interrupted job's task, cancel it if it is unfinished and asked; report.
+
+        Bounded by ``_STOP_REQUEST_TIMEOUT``; if cancelled (a hard stop), the job stays in
+        ``_interrupted`` and is reported as it stands.
+        """
+        try:
+            result = await asyncio.wait_for(self._look_and_cancel(state), _STOP_REQUEST_TIMEOUT)
+        except asyncio.TimeoutError:
+            doing = "cancelling" if state.deleting else "looking up"
+            result = self._stopped_result(
+                state,
+                f"; {doing} its task {state.task_id} took longer than "
+                f"{_STOP_REQUEST_TIMEOUT:g} s, so it may still be running",
+            )
+        self._interrupted.remove(state)
+        self._finish(result)
+
+    async def _look_and_cancel(self, state: _JobState) -> BatchResult:
+        """GET the task, then DELETE it only if it is still PENDING, THROTTLED or RUNNING.
+
+        The GET comes right before the decision, so a task that ended before the stop (even
+        one the wait had already seen end) is reported as it ended and never deleted: on an
+        ended task the API's DELETE deletes it with its outputs. A task ending between the
+        GET and the DELETE is the one race left, narrowed to that round trip.
+        """
+        task_id = state.task_id
+        assert task_id is not None
+        try:
+            task = await self._client.tasks.retrieve(task_id)
+        except NotFoundError:
+            return self._stopped_result(state, f"; its task {task_id} no longer exists")
+        except Exception as exc:
+            logger.warning("Could not look up task %s of a stopped batch: %s", task_id, exc)
+            return self._stopped_result(
+                state, f"; its task {task_id} was left running: looking it up failed ({exc})"
+            )
+        state.task = task
+        if isinstance(task, SucceededTask):
+            return self._stopped_success(state, task)
+        if task.is_terminal:
+            return self._ended(state, task)
+        if task.status not in _CANCELLABLE:
+            return self._stopped_result(
+                state,
+                f"; its task {task_id} was left running: its status {task.status!r} is not "
+                "one a DELETE is known to cancel",
+            )
+        if not self._cancel_server_tasks:
+            return self._stopped_result(state, f"; its task {task_id} was left running")
+        state.deleting = True
         try:
             await self._client.tasks.delete(task_id)
         except NotFoundError:
-            return None  # gone already
+            return self._stopped_result(state, f"; its task {task_id} no longer exists")
         except Exception as exc:
             logger.warning("Could not cancel task %s of a stopped batch: %s", task_id, exc)
-            return exc
-        return None
+            return self._stopped_result(
+                state, f"; cancelling its task {task_id} failed, so it may still be running: {exc}"
+            )
+        return self._stopped_result(state, f"; its task {task_id} was cancelled")
 
     async def _worker(self) -> None:
         me = asyncio.current_task()
@@ -666,16 +878,23 @@ class Batch:
             try:
                 result = await self._run_job(state)
             except asyncio.CancelledError:
+                self._interrupt(state)
                 if self._stopped_by is None:
                     raise
-                self._interrupted.append(state)
                 return
             finally:
                 del self._active[me]
+            if result is None:
+                self._interrupt(state)
+                return
             self._finish(result)
 
-    async def _run_job(self, state: _JobState) -> BatchResult:
-        """Create (or re-attach to) the job's task, wait for it, download; report the end."""
+    async def _run_job(self, state: _JobState) -> BatchResult | None:
+        """Create (or re-attach to) the job's task, wait for it, download; report the end.
+
+        Returns ``None`` for a job whose create was answered after the batch stopped: its
+        task is not waited for, but looked at by the stop (``_interrupt``).
+        """
         index, job = state.index, state.job
         try:
             validate_job(job, allow_loopback_http=self._loopback)
@@ -686,25 +905,23 @@ class Batch:
                 succeeded = await self._client.tasks.wait(known, timeout=None)
             else:
                 create = _endpoint_method(self._client, job.endpoint)
-                handle = await create(**job.params)
+                token = CREATE_SENT.set(state.mark_sent)
+                try:
+                    handle = await create(**job.params)
+                finally:
+                    CREATE_SENT.reset(token)
                 state.task_id = handle.id
                 state.phase = "waiting"
                 self._journal_call(lambda j: j.job_submitted(index, job, handle.id))
+                if self._stopped_by is not None:
+                    return None  # answered within the grace period
                 succeeded = await handle.wait_for_task_output(timeout=None)
             state.task = succeeded
-            files: tuple[DownloadedFile, ...] = ()
             if self._download_to is not None:
+                if self._stopped_by is not None:
+                    return self._stopped_success(state, succeeded)  # no new download
                 state.phase = "downloading"
-                files = tuple(
-                    await download_outputs(
-                        self._client,
-                        succeeded,
-                        self._download_to,
-                        # Names come from the task id, so the only file replaced is an
-                        # earlier download of this same output (a resumed batch).
-                        overwrite=True,
-                    )
-                )
+                await self._download(state, succeeded)
         except InvalidRequestError as exc:
             return self._failed(state, "INVALID", exc)
         except TaskCancelledError as exc:
@@ -721,8 +938,33 @@ class Batch:
             status="SUCCEEDED",
             task_id=state.task_id,
             task=succeeded,
-            files=files,
+            files=tuple(state.files),
         )
+
+    async def _download(self, state: _JobState, task: SucceededTask) -> None:
+        """Download the task's outputs into ``download_to``, recording each file as it lands.
+
+        One file at a time rather than ``download_outputs``' list at the end, so a download
+        cut short by a stop still reports every file that is complete on disk.
+        """
+        assert self._download_to is not None
+        outputs = _TaskOutputs(self._client, task)
+        retry = self._client._transport.retry
+        for index in range(len(task.output)):
+            downloaded = await _download_file(
+                self._client,
+                retry,
+                outputs.urls[index],
+                self._download_to,
+                outputs=outputs,
+                index=index,
+                # Names come from the task id, so the only file replaced is an earlier
+                # download of this same output (a resumed batch).
+                overwrite=True,
+                timeout=DEFAULT_DOWNLOAD_TIMEOUT,
+                max_bytes=None,
+            )
+            state.files.append(downloaded)
 
     def _journal_call(self, call: Callable[[BatchJournal], str | None]) -> str | None:
         """Call the journal; if it fails, start no more jobs (it can no longer keep track).
@@ -759,6 +1001,7 @@ class Batch:
             status=status,
             task_id=state.task_id,
             task=task if task is not None else state.task,
+            files=tuple(state.files),
             error=error,
             error_message=message,
         )
@@ -773,7 +1016,8 @@ class Batch:
             status: BatchStatus = "TIMED_OUT"
         elif self._stopped_by == "cancel":
             error = TaskCancelledError(
-                f"Job {index} was cancelled with its batch before its task was created.", None
+                f"Job {index} was cancelled with its batch before it started; no task was created.",
+                None,
             )
             status = "CANCELLED"
         else:
@@ -786,42 +1030,83 @@ class Batch:
             index=index, job=job, status=status, error=error, error_message=error.message
         )
 
-    def _report_interrupted(self, delete_errors: Mapping[str, BaseException | None]) -> None:
+    def _stopped_result(self, state: _JobState, detail: str) -> BatchResult:
+        """Return the result of a job the stop interrupted; ``detail`` says what became of it."""
         timed_out = self._stopped_by == "deadline"
+        what = (
+            "did not finish before the batch's deadline"
+            if timed_out
+            else ("was cancelled with its batch")
+        )
+        message = f"Job {state.index} {what}{detail}."
+        error: TaskError = (
+            TaskTimeoutError(message, state.task)
+            if timed_out
+            else TaskCancelledError(message, state.task)
+        )
+        return BatchResult(
+            index=state.index,
+            job=state.job,
+            status="TIMED_OUT" if timed_out else "CANCELLED",
+            task_id=state.task_id,
+            task=state.task,
+            files=tuple(state.files),
+            error=error,
+            error_message=error.message,
+        )
+
+    def _stopped_success(self, state: _JobState, task: SucceededTask) -> BatchResult:
+        """Return the result of a job whose task had succeeded when the batch stopped."""
+        note = f"its task {task.id} had already succeeded when the batch stopped"
+        if self._download_to is not None:
+            note += (
+                f", but only {len(state.files)} of its {len(task.output)} outputs were "
+                "downloaded; the output URLs are in task.output and expire in 24-48 h"
+            )
+        return BatchResult(
+            index=state.index,
+            job=state.job,
+            status="SUCCEEDED",
+            task_id=task.id,
+            task=task,
+            files=tuple(state.files),
+            note=note,
+        )
+
+    def _ended(self, state: _JobState, task: Task) -> BatchResult:
+        """Return the result of a job whose task had FAILED or was CANCELLED at the stop."""
+        try:
+            raise_for_outcome(task)
+        except TaskCancelledError as exc:
+            return self._failed(state, "CANCELLED", exc, task)
+        except TaskFailedError as exc:
+            return self._failed(state, "FAILED", exc, task)
+        raise AssertionError(f"task {task.id} has not failed (status {task.status})")
+
+    def _interrupted_result(self, state: _JobState) -> BatchResult:
+        """Return the result of an interrupted job from what the batch itself knows."""
+        if state.phase == "downloading" and isinstance(state.task, SucceededTask):
+            return self._stopped_success(state, state.task)
+        if state.phase == "creating" and not state.sent:
+            detail = "; its create request had not been sent, so no task was created"
+        elif state.phase == "creating":
+            when = (
+                f"within the grace period ({self._grace_period:g} s)"
+                if self._grace_ended
+                else "before the batch stopped"
+            )
+            detail = (
+                f"; its create request was sent but not answered {when}; the server may have "
+                "created a task"
+            )
+        else:
+            detail = f"; its task {state.task_id} was left running"
+        return self._stopped_result(state, detail)
+
+    def _report_interrupted(self) -> None:
+        """Report the interrupted jobs nobody reported yet, as far as the batch knows."""
         for state in self._interrupted:
-            if timed_out:
-                what = "did not finish before the batch's deadline"
-            else:
-                what = "was cancelled with its batch"
-            if state.phase == "creating":
-                detail = " while its task was being created (the server may have created one)"
-            elif state.phase == "downloading":
-                detail = f" while downloading the outputs of task {state.task_id}"
-            elif state.task_id is not None and state.task_id in delete_errors:
-                failed = delete_errors[state.task_id]
-                if failed is None:
-                    detail = f"; its task {state.task_id} was cancelled"
-                else:
-                    detail = f"; cancelling its task {state.task_id} failed: {failed}"
-            else:
-                detail = f"; its task {state.task_id} was left running"
-            message = f"Job {state.index} {what}{detail}."
-            error: TaskError = (
-                TaskTimeoutError(message, state.task)
-                if timed_out
-                else TaskCancelledError(message, state.task)
-            )
-            self._finish(
-                BatchResult(
-                    index=state.index,
-                    job=state.job,
-                    status="TIMED_OUT" if timed_out else "CANCELLED",
-                    task_id=state.task_id,
-                    task=state.task,
-                    error=error,
-                    error_message=message,
-                )
-            )
+            self._finish(self._interrupted_result(state))
         self._interrupted.clear()
 
     def _finish(self, result: BatchResult) -> None:
@@ -885,6 +1170,7 @@ def run_batch(
     cancel_server_tasks_on_cancel: bool = False,
     on_result: Callable[[BatchResult], object] | None = None,
     journal: BatchJournal | None = None,
+    grace_period: float = DEFAULT_GRACE_PERIOD,
 ) -> Batch:
     """Start running ``jobs`` and return the ``Batch`` (call it inside the event loop).
 
@@ -898,18 +1184,27 @@ def run_batch(
         jobs: ``Job`` objects: a list, a lazy iterable or an async iterable.
         max_in_flight: Most jobs in flight at once (creating, waiting or downloading);
             default ``DEFAULT_MAX_IN_FLIGHT`` (64).
-        deadline: Seconds from now for the whole batch. When it passes, no more tasks are
-            created, and every unfinished job ends ``TIMED_OUT`` (its server task cancelled
-            if ``cancel_server_tasks_on_cancel``).
+        deadline: Seconds from now for the whole batch. When it passes, the batch stops
+            as ``batch.cancel()`` stops it, and unfinished jobs end ``TIMED_OUT``.
         download_to: Download each succeeded task's outputs into this directory, as
             ``<task_id>_<n>.<ext>`` (``BatchResult.files``). A failed download makes the
             job ``ERROR``, keeping ``task_id`` and ``task``.
-        cancel_server_tasks_on_cancel: When the batch is cancelled or its deadline passes,
-            also cancel (``client.tasks.delete``) the tasks of the jobs still waiting.
-            Otherwise those tasks keep running on the server (and are paid for).
+        cancel_server_tasks_on_cancel: When the batch stops, also cancel (``DELETE``) the
+            tasks of the interrupted jobs that are still PENDING, THROTTLED or RUNNING. Each
+            task is fetched first: one that already ended is reported as it ended and never
+            sent a DELETE (which would delete it and its outputs); only a task ending
+            between that GET and the DELETE can still be caught. Without this option those
+            tasks keep running on the server (and are paid for).
         on_result: Called with each result as it comes (exceptions are logged, not raised).
         journal: Told of every created task and every result; asked for a job's earlier
             task, which is then waited for instead of creating a new one.
+        grace_period: Seconds, counted from the stop (``cancel()``, the deadline, a
+            cancelled consumer), that creates already sent and downloads under way get to
+            finish: a create answered in time has its task id recorded (and its task
+            cancelled as above); one still unanswered is reported as possibly created. A
+            job whose task had succeeded stays ``SUCCEEDED``, with a ``note`` when its
+            outputs were not all downloaded. Jobs that sent nothing end at once. Looking
+            at (and cancelling) the interrupted tasks takes at most 10 s more.
 
     Returns:
         The running batch.
@@ -917,7 +1212,8 @@ def run_batch(
     Raises:
         RuntimeError: No event loop is running.
         TypeError: ``jobs`` is not an iterable, or an option has the wrong type.
-        ValueError: ``max_in_flight`` < 1 or ``deadline`` <= 0.
+        ValueError: ``max_in_flight`` < 1, ``deadline`` <= 0, ``grace_period`` < 0, or a
+            duration that is NaN or infinite.
 
     """
     return Batch(
@@ -929,4 +1225,5 @@ def run_batch(
         cancel_server_tasks_on_cancel=cancel_server_tasks_on_cancel,
         on_result=on_result,
         journal=journal,
+        grace_period=grace_period,
     )

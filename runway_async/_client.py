@@ -13,12 +13,21 @@ from typing import Any, Final
 
 import attrs
 
-from ._batch import Batch, BatchJournal, BatchResult, Job, run_batch
+from ._batch import (
+    DEFAULT_GRACE_PERIOD,
+    Batch,
+    BatchJournal,
+    BatchResult,
+    Job,
+    mark_create_sent,
+    run_batch,
+)
 from ._config import (
     DEFAULT_RUNWAY_VERSION,
     PollConfig,
     RetryConfig,
     Timeout,
+    check_seconds,
     is_loopback_host,
     resolve_api_key,
     resolve_base_url,
@@ -28,6 +37,7 @@ from ._convert import structure
 from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DownloadedFile, download_outputs
 from ._events import TaskEvent
 from ._exceptions import (
+    AmbiguousSubmissionError,
     APIConnectionError,
     APIStatusError,
     RateLimitError,
@@ -42,6 +52,7 @@ from ._limits import (
     Slot,
     check_max_concurrency,
 )
+from ._loops import LoopLocal
 from ._models import RoutedTaskCreated, Task, TaskCreated
 from ._resources.generation import (
     AvatarVideos,
@@ -66,7 +77,13 @@ from ._resources.organization import Organization
 from ._resources.tasks import Tasks
 from ._spec import EndpointSpec, get_endpoint, to_wire
 from ._tasks import TaskHandle, TaskWatcher
-from ._transport import Transport
+from ._transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Response,
+    Secret,
+    Transport,
+    check_max_response_bytes,
+)
 
 __all__ = ["AsyncRunway", "AsyncRunwayML"]
 
@@ -83,10 +100,28 @@ class _NotGiven:
 NOT_GIVEN: Final = _NotGiven()
 
 
-class _Shared:
-    """What a client and its ``with_options`` copies share: the watcher, limiter and tasks.
+class _LoopTasks:
+    """One event loop's part of a client: its task watcher and its background work."""
 
-    The watcher is created lazily inside the running loop, like the HTTP session.
+    def __init__(self, watcher: TaskWatcher) -> None:
+        self.watcher = watcher
+        self.background: set[asyncio.Task[None]] = set()
+
+    async def close(self) -> None:
+        tasks = list(self.background)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self.watcher.aclose()
+
+
+class _Shared:
+    """What a client and its ``with_options`` copies share: the watchers, limiter and tasks.
+
+    One watcher per event loop the client is used in, created lazily inside that loop like
+    the HTTP session, and closed when that loop shuts down or the client is closed. The
+    limiter is shared by every loop (and by other clients with the same key).
     """
 
     def __init__(
@@ -102,44 +137,43 @@ class _Shared:
         self.poll = poll
         self.limiter = limiter
         self.on_event = on_event
-        self.watcher: TaskWatcher | None = None
-        self.background: set[asyncio.Task[None]] = set()
+        self._by_loop: LoopLocal[_LoopTasks] = LoopLocal(_LoopTasks.close)
         self.closed = False
 
-    def get_watcher(self, client: AsyncRunway) -> TaskWatcher:
-        loop = asyncio.get_running_loop()
-        watcher = self.watcher
-        if watcher is None:
-            if self.closed:
-                raise RuntimeError("This client is closed; create a new one.")
-            watcher = self.watcher = TaskWatcher(
-                client=client,
-                transport=self.poll_transport,
-                poll=self.poll,
-                limiter=self.limiter,
-                on_event=self.on_event,
+    def _state(self, client: AsyncRunway) -> _LoopTasks:
+        if self.closed:
+            raise RuntimeError("This client is closed; create a new one.")
+        return self._by_loop.get(
+            lambda: _LoopTasks(
+                TaskWatcher(
+                    client=client,
+                    transport=self.poll_transport,
+                    poll=self.poll,
+                    limiter=self.limiter,
+                    on_event=self.on_event,
+                )
             )
-        elif watcher.loop is not loop:
-            raise RuntimeError(
-                "This AsyncRunway client was first used in another event loop; create one "
-                "client per event loop, or use the sync Runway client."
-            )
-        return watcher
+        )
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def get_watcher(self, client: AsyncRunway) -> TaskWatcher:
+        """Return the running loop's watcher, creating it on first use in that loop."""
+        return self._state(client).watcher
+
+    def current_watcher(self) -> TaskWatcher | None:
+        """Return the running loop's watcher if it has one."""
+        state = self._by_loop.current()
+        return state.watcher if state is not None else None
+
+    def spawn(self, client: AsyncRunway, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` in the background of the running loop; closing cancels it."""
+        background = self._state(client).background
         task = asyncio.get_running_loop().create_task(coro)
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
+        background.add(task)
+        task.add_done_callback(background.discard)
 
     async def close(self) -> None:
         self.closed = True
-        tasks = list(self.background)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        if self.watcher is not None:
-            await self.watcher.aclose()
+        await self._by_loop.aclose()
 
 
 class AsyncRunway:
@@ -147,6 +181,9 @@ class AsyncRunway:
 
     Use it as ``async with AsyncRunway() as client: ...`` or call ``await client.aclose()``.
     The HTTP session is created lazily inside the running event loop on the first request.
+    The client works from any event loop (successive ``asyncio.run()`` calls, loops in
+    several threads): each loop gets its own session and task watcher, closed when that
+    loop shuts down; the limiter is shared.
 
     Args:
         api_key: Your API key; defaults to ``$RUNWAYML_API_SECRET``.
@@ -171,6 +208,10 @@ class AsyncRunway:
         on_event: Called with every ``TaskEvent`` (submitted, throttled, running, ended) of
             the client's tasks, in the event loop; setting it makes the watcher poll every
             task the client creates.
+        max_response_bytes: Largest API reply read, in bytes (default 8 MiB; downloads have
+            their own ``max_bytes``). A longer reply stops being read there and raises
+            ``ResponseValidationError`` (``AmbiguousSubmissionError`` for a create), with its
+            first bytes in ``.body``.
 
     """
 
@@ -210,29 +251,35 @@ class AsyncRunway:
         max_concurrency: MaxConcurrency = AUTO,
         slot_timeout: float | None = None,
         on_event: Callable[[TaskEvent], object] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        # From here on the key lives only inside a Secret, so no frame of this constructor
+        # shows it among its locals in a traceback (capture_locals, Sentry, pytest -l).
+        key = Secret(resolve_api_key(api_key))
+        del api_key
         setup_logging_from_env()
         check_max_concurrency(max_concurrency)
         _check_slot_timeout(slot_timeout)
+        check_max_response_bytes(max_response_bytes)
         retry = retry or RetryConfig()
         if max_retries is not None:
             retry = _evolve_retry(retry, max_retries)
         resolved_url = resolve_base_url(base_url)
-        resolved_key = resolve_api_key(api_key)
         transport = Transport(
             base_url=resolved_url,
-            api_key=resolved_key,
+            api_key=key,
             runway_version=runway_version,
             timeout=Timeout.coerce(timeout),
             retry=retry,
             session=session,
             default_headers=default_headers,
+            max_response_bytes=max_response_bytes,
         )
         poll = poll or PollConfig()
         shared = _Shared(
             transport=transport,
             poll=poll,
-            limiter=limiter or InProcessLimiter.shared(resolved_key, resolved_url),
+            limiter=limiter or InProcessLimiter.shared(key.reveal(), resolved_url),
             on_event=on_event,
         )
         self._init(
@@ -319,7 +366,8 @@ class AsyncRunway:
         return self._slot_timeout
 
     def __repr__(self) -> str:
-        return f"<AsyncRunway base_url={self.base_url!r}>"
+        transport = getattr(self, "_transport", None)  # a half-built client, in a traceback
+        return f"<AsyncRunway base_url={transport.base_url if transport else None!r}>"
 
     def with_options(
         self,
@@ -330,6 +378,7 @@ class AsyncRunway:
         poll: PollConfig | None = None,
         max_concurrency: MaxConcurrency | _NotGiven = NOT_GIVEN,
         slot_timeout: float | _NotGiven | None = NOT_GIVEN,
+        max_response_bytes: int | None = None,
     ) -> AsyncRunway:
         """Return a copy with other settings that shares this client's connection pool.
 
@@ -345,13 +394,19 @@ class AsyncRunway:
                 original's).
             max_concurrency: Per-model caps for the copy's creates (see ``AsyncRunway``).
             slot_timeout: Seconds the copy's creates may wait for a slot.
+            max_response_bytes: Largest API reply the copy reads (the shared watcher's
+                polls keep the original's).
 
         """
+        if max_response_bytes is not None:
+            check_max_response_bytes(max_response_bytes)
         new_retry = retry or self._transport.retry
         if max_retries is not None:
             new_retry = _evolve_retry(new_retry, max_retries)
         transport = self._transport.copy(
-            timeout=Timeout.coerce(timeout) if timeout is not None else None, retry=new_retry
+            timeout=Timeout.coerce(timeout) if timeout is not None else None,
+            retry=new_retry,
+            max_response_bytes=max_response_bytes,
         )
         if not isinstance(max_concurrency, _NotGiven):
             check_max_concurrency(max_concurrency)
@@ -419,12 +474,16 @@ class AsyncRunway:
         cancel_server_tasks_on_cancel: bool = False,
         on_result: Callable[[BatchResult], object] | None = None,
         journal: BatchJournal | None = None,
+        grace_period: float = DEFAULT_GRACE_PERIOD,
     ) -> Batch:
         """Start running many jobs and return the ``Batch`` (call it inside the event loop).
 
         ``async for result in batch`` yields each job's ``BatchResult`` as it finishes;
         ``await batch.gather()`` returns them all in input order. A job that fails is a
-        result with its error, never an exception. See ``run_batch`` for the details.
+        result with its error, never an exception. When the batch stops (``cancel()``, its
+        ``deadline``), creates already sent and downloads under way get ``grace_period``
+        seconds to finish, and a task that already ended is never cancelled (nor deleted).
+        See ``run_batch`` for the details.
         """
         return run_batch(
             self,
@@ -435,6 +494,7 @@ class AsyncRunway:
             cancel_server_tasks_on_cancel=cancel_server_tasks_on_cancel,
             on_result=on_result,
             journal=journal,
+            grace_period=grace_period,
         )
 
     async def request(
@@ -493,11 +553,12 @@ class AsyncRunway:
                 counted,
                 limit=self._limit_for(counted),
                 timeout=self._slot_timeout,
-                on_wait=self._refresh_organization_soon,
+                on_wait=lambda: self._on_slot_wait(counted),
             )
         try:
+            mark_create_sent()  # a batch learns the request went out (see _batch.CREATE_SENT)
             response = await self._transport.request(spec.method, spec.path, json=body)
-            handle = self._handle_for(endpoint, spec, response.data, model)
+            handle = self._handle_for(endpoint, spec, response, model, body)
         except BaseException as exc:
             if slot is not None:
                 self._release_after_failed_create(slot, exc, watcher)
@@ -518,6 +579,37 @@ class AsyncRunway:
         return handle
 
     def _handle_for(
+        self,
+        endpoint: str,
+        spec: EndpointSpec,
+        response: Response,
+        model: object,
+        request_body: Mapping[str, Any],
+    ) -> TaskHandle:
+        """Return the handle of the task a create's successful reply names.
+
+        Raises:
+            AmbiguousSubmissionError: The reply is not a created task (not JSON, no task id,
+                another shape): the server answered success, so the task may exist; nothing
+                is re-sent. ``body`` is the reply, ``request_body`` what was sent.
+
+        """
+        try:
+            return self._parse_created(endpoint, spec, response.data, model)
+        except ResponseValidationError as exc:
+            unreadable = exc
+        raise AmbiguousSubmissionError(
+            f"{spec.method} {spec.path} was answered {response.status} with a reply that is "
+            "not a created task, so the task may exist; it was not re-sent. Check your tasks "
+            f"before submitting again. {unreadable.message}",
+            method=spec.method,
+            url=self._transport.url(spec.path),
+            request_body=request_body,
+            status_code=response.status,
+            body=response.data,
+        ) from unreadable
+
+    def _parse_created(
         self, endpoint: str, spec: EndpointSpec, data: Any, model: object
     ) -> TaskHandle:
         if spec.response == "routed":
@@ -530,7 +622,7 @@ class AsyncRunway:
                 routing=routed.routing,
                 client=self,
             )
-        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str) or not data["id"]:
             raise ResponseValidationError(
                 f"{spec.path} replied without a task id.", method="POST", url=spec.path, body=data
             )
@@ -563,10 +655,20 @@ class AsyncRunway:
         )
         limiter.release(slot, after=after)
 
+    def _on_slot_wait(self, model: str) -> None:
+        """While a create waits for a slot: refresh the limits, adopt orphaned slots."""
+        self._refresh_organization_soon()
+        orphans = getattr(self._shared.limiter, "orphans", None)
+        if orphans is None or self._shared.closed:
+            return
+        watcher = self._watcher()
+        for slot in orphans(model):
+            watcher.adopt(slot)
+
     def _refresh_organization_soon(self) -> None:
         """Read the organization's limits in the background, if the limiter wants them."""
         if not self._shared.closed and self._shared.limiter.claim_refresh():
-            self._shared.spawn(self._refresh_organization())
+            self._shared.spawn(self, self._refresh_organization())
 
     async def _refresh_organization(self) -> None:
         """Read ``GET /v1/organization`` for the limiter (after it granted the claim)."""
@@ -630,10 +732,7 @@ def _evolve_retry(retry: RetryConfig, max_retries: int) -> RetryConfig:
 
 
 def _check_slot_timeout(value: object) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"slot_timeout must be a number of seconds >= 0 or None, got {value!r}")
+    check_seconds("slot_timeout", value, allow_none=True)
 
 
 def _counted_model(endpoint: str, spec: EndpointSpec, body: Mapping[str, Any]) -> str | None:

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Final, Literal, Protocol, TypeAlias, runtime_checkable
 
+from ._config import check_seconds
 from ._exceptions import DailyLimitError, SlotTimeoutError
 from ._models import Organization
 
@@ -83,12 +84,23 @@ class Slot:
 
     """
 
-    __slots__ = ("_hook", "_limiter", "_wanted", "epoch", "expires", "model", "released")
+    __slots__ = (
+        "_hook",
+        "_limiter",
+        "_wanted",
+        "epoch",
+        "expires",
+        "model",
+        "released",
+        "task_id",
+    )
 
     def __init__(self, model: str, limiter: object = None) -> None:
         self.model = model
         self._limiter = limiter
         self.released = False
+        self.task_id: str | None = None
+        """The task holding the slot, once its create was answered (set by the watcher)."""
         self.expires: float | None = None
         self.epoch = 0
         self._hook: Callable[[], None] | None = None
@@ -223,13 +235,12 @@ class InProcessLimiter:
         failure_retry: float = DEFAULT_FAILURE_RETRY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if refresh_interval <= 0 or failure_retry < 0:
-            raise ValueError("refresh_interval must be > 0 and failure_retry >= 0")
-        self._refresh_interval = refresh_interval
-        self._failure_retry = failure_retry
+        self._refresh_interval = check_seconds("refresh_interval", refresh_interval, positive=True)
+        self._failure_retry = check_seconds("failure_retry", failure_retry)
         self._clock = clock
         self._lock = threading.Lock()
         self._lanes: dict[str, _Lane] = {}
+        self._orphans: dict[str, list[Slot]] = {}
         self._expiring: list[tuple[float, int, Slot]] = []
         self._seq = itertools.count()
         self._epoch = 0
@@ -301,8 +312,7 @@ class InProcessLimiter:
         """
         if limit != AUTO and limit is not None and not _is_count(limit):
             raise ValueError(f"limit must be 'auto', an int >= 1 or None, got {limit!r}")
-        if timeout is not None and timeout < 0:
-            raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
+        timeout = check_seconds("timeout", timeout, allow_none=True)
         loop = asyncio.get_running_loop()
         started = self._clock()
         deadline = None if timeout is None else started + timeout
@@ -394,6 +404,11 @@ class InProcessLimiter:
                 slot._hook = None
                 lane = self._lane(slot.model)
                 lane.holders.discard(slot)
+                if slot.task_id is not None:
+                    # Its task is known, so a waiting create can adopt it (see orphans()).
+                    orphans = self._orphans.setdefault(slot.model, [])
+                    orphans[:] = [o for o in orphans if not o.released and o is not slot]
+                    orphans.append(slot)
                 # Queued acquires sleep until the earliest expiry: tell them about this one.
                 notify = list(lane.queue)
             else:
@@ -590,6 +605,25 @@ class InProcessLimiter:
                 slot._wanted = True
                 hooks.append(slot._hook)
         return hooks
+
+    def orphans(self, model: str) -> list[Slot]:
+        """Hand over the held slots of ``model`` whose watcher closed before their task ended.
+
+        A client closed while its tasks run keeps their slots until their expected end, as
+        the tasks may still be running. A create waiting for a slot of the same model adopts
+        them (each slot is handed out once): its client polls those tasks and releases each
+        slot as soon as its task is seen to end, instead of at a guessed time.
+
+        Args:
+            model: The model a create is waiting for.
+
+        Returns:
+            The orphaned slots, now marked adopted.
+
+        """
+        with self._lock:
+            found = self._orphans.pop(model, [])
+            return [slot for slot in found if not slot.released]
 
     def _watch(self, slot: Slot, callback: Callable[[], None]) -> None:
         with self._lock:

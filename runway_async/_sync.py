@@ -13,8 +13,8 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Literal, TypeAlias
 
+from ._batch import DEFAULT_GRACE_PERIOD, BatchJournal, BatchResult, Job
 from ._batch import Batch as _AsyncBatch
-from ._batch import BatchJournal, BatchResult, Job
 from ._client import NOT_GIVEN, _NotGiven
 from ._client import AsyncRunway as _AsyncRunway
 from ._config import DEFAULT_RUNWAY_VERSION, PollConfig, RetryConfig, Timeout
@@ -48,6 +48,7 @@ from ._sync_runtime import (
 )
 from ._tasks import DEFAULT_WAIT_TIMEOUT
 from ._tasks import TaskHandle as _AsyncTaskHandle
+from ._transport import DEFAULT_MAX_RESPONSE_BYTES
 from .types import (
     AdLocalizationTargetLanguage,
     AudioMedia,
@@ -176,6 +177,9 @@ class Runway(SyncClientBase):
 
     Use it as ``with Runway() as client: ...`` or call ``client.close()``.
     Its event-loop thread and HTTP session start on the first request.
+    The client works from any event loop (successive ``asyncio.run()`` calls, loops in
+    several threads): each loop gets its own session and task watcher, closed when that
+    loop shuts down; the limiter is shared.
 
     Args:
         api_key: Your API key; defaults to ``$RUNWAYML_API_SECRET``.
@@ -199,6 +203,10 @@ class Runway(SyncClientBase):
         on_event: Called with every ``TaskEvent`` (submitted, throttled, running, ended) of
             the client's tasks, in the event loop; setting it makes the watcher poll every
             task the client creates.
+        max_response_bytes: Largest API reply read, in bytes (default 8 MiB; downloads have
+            their own ``max_bytes``). A longer reply stops being read there and raises
+            ``ResponseValidationError`` (``AmbiguousSubmissionError`` for a create), with its
+            first bytes in ``.body``.
 
     """
 
@@ -219,6 +227,7 @@ class Runway(SyncClientBase):
         max_concurrency: MaxConcurrency = AUTO,
         slot_timeout: float | None = None,
         on_event: Callable[[TaskEvent], object] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._start(
             lambda: _AsyncRunway(
@@ -234,6 +243,7 @@ class Runway(SyncClientBase):
                 max_concurrency=max_concurrency,
                 slot_timeout=slot_timeout,
                 on_event=on_event,
+                max_response_bytes=max_response_bytes,
             )
         )
 
@@ -376,6 +386,7 @@ class Runway(SyncClientBase):
         poll: PollConfig | None = None,
         max_concurrency: MaxConcurrency | _NotGiven = NOT_GIVEN,
         slot_timeout: float | _NotGiven | None = NOT_GIVEN,
+        max_response_bytes: int | None = None,
     ) -> Runway:
         """Return a copy with other settings that shares this client's connection pool.
 
@@ -391,6 +402,8 @@ class Runway(SyncClientBase):
                 original's).
             max_concurrency: Per-model caps for the copy's creates (see ``Runway``).
             slot_timeout: Seconds the copy's creates may wait for a slot.
+            max_response_bytes: Largest API reply the copy reads (the shared watcher's
+                polls keep the original's).
 
         """
         return self._run(
@@ -401,6 +414,7 @@ class Runway(SyncClientBase):
             poll=poll,
             max_concurrency=max_concurrency,
             slot_timeout=slot_timeout,
+            max_response_bytes=max_response_bytes,
         )
 
     def download(
@@ -450,12 +464,16 @@ class Runway(SyncClientBase):
         cancel_server_tasks_on_cancel: bool = False,
         on_result: Callable[[BatchResult], object] | None = None,
         journal: BatchJournal | None = None,
+        grace_period: float = DEFAULT_GRACE_PERIOD,
     ) -> Batch:
         """Start running many jobs and return the ``Batch`` (call it inside the event loop).
 
         ``for result in batch`` yields each job's ``BatchResult`` as it finishes;
         ``batch.gather()`` returns them all in input order. A job that fails is a
-        result with its error, never an exception. See ``run_batch`` for the details.
+        result with its error, never an exception. When the batch stops (``cancel()``, its
+        ``deadline``), creates already sent and downloads under way get ``grace_period``
+        seconds to finish, and a task that already ended is never cancelled (nor deleted).
+        See ``run_batch`` for the details.
         """
         return self._run(
             self._target().batch,
@@ -466,6 +484,7 @@ class Runway(SyncClientBase):
             cancel_server_tasks_on_cancel=cancel_server_tasks_on_cancel,
             on_result=on_result,
             journal=journal,
+            grace_period=grace_period,
         )
 
     def request(
@@ -524,7 +543,8 @@ class Tasks(SyncResource):
 
         Raises:
             NotFoundError: No such task (deleted tasks answer 404).
-            ResponseValidationError: The reply was not a task.
+            ResponseValidationError: The reply was not a task, or was another task (its
+                ``id`` is not ``id``).
 
         """
         return self._run(self._target().retrieve, id)
@@ -2235,6 +2255,8 @@ class TaskHandle(SyncWrapper):
             TaskCancelledError: The task was cancelled or deleted.
             TaskTimeoutError: The deadline passed; ``task_details`` is the last task seen.
             NotFoundError: The task does not exist (any more).
+            TypeError: ``timeout`` is not a number or ``None``.
+            ValueError: ``timeout`` is negative, NaN or infinite.
 
         """
         return self._run(self._target().wait_for_task_output, timeout)
@@ -2329,8 +2351,11 @@ class Batch(SyncWrapper):
     def cancel(self) -> bool:
         """Stop the batch: no new tasks; jobs in flight and not started end CANCELLED.
 
-        With ``cancel_server_tasks_on_cancel``, the server tasks of the jobs in flight are
-        cancelled too. Returns at once; iterate or ``gather()`` to see the results.
+        Jobs that sent nothing end at once. Creates already sent and downloads under way
+        get the batch's ``grace_period``; then each interrupted task is looked at: one that
+        ended is reported as it ended (``SUCCEEDED`` stays ``SUCCEEDED``), and one still
+        running is cancelled on the server if ``cancel_server_tasks_on_cancel`` is set.
+        Returns at once; iterate or ``gather()`` to see the results.
 
         Returns:
             ``False`` when the batch had already finished or stopped, else ``True``.

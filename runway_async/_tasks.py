@@ -46,16 +46,18 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from ._config import PollConfig, is_testing
+from ._config import PollConfig, check_seconds, is_testing
 from ._convert import structure_task
 from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DownloadedFile, download_outputs
 from ._events import DEFAULT_EVENT_BUFFER, EventBuffer, TaskEvent, TaskEventKind
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
+    ResponseValidationError,
     TaskCancelledError,
     TaskFailedError,
     TaskTimeoutError,
+    bound_message,
 )
 from ._limits import Limiter, Slot
 from ._models import (
@@ -81,6 +83,7 @@ __all__ = [
     "TaskWatcher",
     "is_retryable_poll_error",
     "raise_for_outcome",
+    "task_from_reply",
     "task_path",
 ]
 
@@ -150,8 +153,11 @@ class TaskHandle:
             TaskCancelledError: The task was cancelled or deleted.
             TaskTimeoutError: The deadline passed; ``task_details`` is the last task seen.
             NotFoundError: The task does not exist (any more).
+            TypeError: ``timeout`` is not a number or ``None``.
+            ValueError: ``timeout`` is negative, NaN or infinite.
 
         """
+        timeout = check_seconds("timeout", timeout, allow_none=True)
         return await self._client.tasks.wait(self.id, timeout=timeout)
 
     async def events(
@@ -269,6 +275,8 @@ class TaskCreation(Awaitable[TaskHandle]):
             The SUCCEEDED task, with its ``output`` URLs.
 
         """
+        # Checked before the create is sent: a typo must not cost a task nobody waits for.
+        timeout = check_seconds("timeout", timeout, allow_none=True)
         handle = await self._start()
         return await handle.wait_for_task_output(timeout=timeout)
 
@@ -282,14 +290,19 @@ def is_retryable_poll_error(exc: BaseException) -> bool:
     return False
 
 
+_FAILURE_CHARS: Final = 800  # of a failure text quoted in a message, leaving room for the rest
+
+
 def raise_for_outcome(task: Task) -> SucceededTask:
     """Return ``task`` if it SUCCEEDED; raise the matching error if it FAILED or was CANCELLED."""
     if isinstance(task, SucceededTask):
         return task
     if isinstance(task, FailedTask):
         code = f" [{task.failure_code}]" if task.failure_code else ""
+        # A failure text can be any length; the message quotes its start, .failure has it all.
+        failure = bound_message(str(task.failure), ".failure", limit=_FAILURE_CHARS)
         raise TaskFailedError(
-            f"Task {task.id} failed{code}: {task.failure}",
+            f"Task {task.id} failed{code}: {failure}",
             task,
             failure=task.failure,
             failure_code=task.failure_code,
@@ -297,6 +310,33 @@ def raise_for_outcome(task: Task) -> SucceededTask:
     if isinstance(task, CancelledTask):
         raise TaskCancelledError(f"Task {task.id} was cancelled.", task)
     raise TypeError(f"task {task.id} has not ended (status {task.status})")
+
+
+def task_from_reply(data: object, task_id: str) -> Task:
+    """Return the task of a ``GET /v1/tasks/{task_id}`` reply, checking it is that task.
+
+    Args:
+        data: The parsed reply.
+        task_id: The id that was asked for.
+
+    Returns:
+        The task (not bound to a client).
+
+    Raises:
+        ResponseValidationError: The reply is not a task, or is another task than
+            ``task_id`` (a confused proxy or cache); ``body`` is the reply.
+
+    """
+    task = structure_task(data)
+    if task.id != task_id:
+        path = task_path(task_id)
+        raise ResponseValidationError(
+            f"GET {path} answered another task, {task.id[:100]!r}.",
+            method="GET",
+            url=path,
+            body=data,
+        )
+    return task
 
 
 class _Prior:
@@ -533,6 +573,8 @@ class TaskWatcher:
         poll: PollConfig | None = None,
     ) -> None:
         """Track a task this client just created (its slot is released when it ends)."""
+        if slot is not None:
+            slot.task_id = task_id
         if self._closed:
             if slot is not None and self._limiter is not None:
                 self._limiter.release(slot, after=self.expected_duration(model, poll))
@@ -549,6 +591,26 @@ class TaskWatcher:
         if slot is not None:
             slot.notify_when_wanted(lambda: self._wanted_threadsafe(task_id))
         self._emit(entry, "submitted", None)
+        self._refresh_interest(entry)
+
+    def adopt(self, slot: Slot) -> None:
+        """Poll the task of an orphaned ``slot`` and release the slot when the task ends.
+
+        The slot was held by a client closed while its task ran (see
+        ``InProcessLimiter.orphans``); without an adopter it frees only at the task's
+        expected end.
+        """
+        task_id = slot.task_id
+        if task_id is None or self._closed or self._limiter is None:
+            return
+        entry = self._entries.get(task_id)
+        if entry is None:
+            entry = self._track_foreign(task_id, self._poll)
+            entry.model = slot.model
+        if entry.slot is not None:
+            return
+        entry.slot = slot
+        entry.wanted = True
         self._refresh_interest(entry)
 
     def poke(self, task_id: str) -> None:
@@ -576,8 +638,7 @@ class TaskWatcher:
             APIStatusError: A non-retryable poll error (404, 401, ...).
 
         """
-        if timeout is not None and timeout < 0:
-            raise ValueError("timeout must be >= 0 or None")
+        timeout = check_seconds("timeout", timeout, allow_none=True)
         self._check_open()
         cached = self._ended.get(task_id)
         if cached is not None:
@@ -858,7 +919,7 @@ class TaskWatcher:
 
     async def _fetch(self, task_id: str) -> Task:
         response = await self._transport.request("GET", task_path(task_id))
-        return bind_client(structure_task(response.data), self._client)
+        return bind_client(task_from_reply(response.data, task_id), self._client)
 
     def _earliest(self, entry: _Entry) -> float:
         now = self._loop.time()

@@ -6,6 +6,12 @@ and maps every aiohttp/asyncio failure into the exception tree of ``_exceptions`
 The retry policy never pays twice: a POST (which creates a task) is re-sent only when the
 server certainly did not accept it (no connection was established, 429, 502, 503). Any other
 failure after the request may have reached the server raises ``AmbiguousSubmissionError``.
+
+No exception of aiohttp is ever chained to ours, nor left as its ``__context__``: aiohttp's
+exceptions and their frames' locals hold the request's headers (the API key), which
+``traceback`` with ``capture_locals=True`` (Sentry, ``pytest -l``) would print. The error is
+built inside the ``except`` block and raised after it, with the cause's type and message kept
+as scrubbed text (``APIConnectionError.cause``).
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import hashlib
 import json as jsonlib
 import logging
 import random
+import re
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Final, Protocol
 
@@ -31,6 +38,7 @@ from ._config import RetryConfig, Timeout, is_loopback_host
 from ._exceptions import (
     AmbiguousSubmissionError,
     APIConnectionError,
+    APIError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -45,16 +53,20 @@ from ._exceptions import (
     RunwayError,
     UnprocessableEntityError,
 )
+from ._loops import LoopLocal
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_DOWNLOAD_CHUNK_SIZE",
     "DEFAULT_DOWNLOAD_TIMEOUT",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "MAX_DOWNLOAD_REDIRECTS",
     "DownloadInfo",
     "Response",
+    "Secret",
     "Transport",
     "check_download_url",
+    "check_max_response_bytes",
     "redact_url",
     "status_error",
 ]
@@ -85,8 +97,16 @@ _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _DOWNLOAD_OK_STATUSES: Final = frozenset({200, 203})
 _MAX_ERROR_BODY: Final = 64 * 1024
 
+DEFAULT_MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
+"""Largest API reply read (``AsyncRunway(max_response_bytes=...)``); downloads have their own."""
+# What is kept of a reply over the cap, for the exception's body.
+_PREVIEW_BYTES: Final = 8 * 1024
+_MAX_CAUSE_TEXT: Final = 300
+_BEARER: Final = re.compile(r"(?i)\b(bearer|basic)(\s+)[^\s'\",;}\]]+")
+_URL_IN_TEXT: Final = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+")
 
-class _Secret:
+
+class Secret:
     """Holds the API key so that no repr, str or traceback local shows it."""
 
     __slots__ = ("_value",)
@@ -112,6 +132,8 @@ class Response:
         headers: Response headers (lower-case names).
         data: The parsed JSON body, the text when it was not JSON, or ``None`` when empty.
         request_id: The server's request id, when it sent one.
+        truncated: The body was longer than ``max_response_bytes`` and was not read whole:
+            ``data`` is the text of its first bytes.
 
     """
 
@@ -119,44 +141,68 @@ class Response:
     headers: Mapping[str, str] = attrs.field(repr=False)
     data: Any
     request_id: str | None = None
+    truncated: bool = False
+
+
+class _LoopSessions:
+    """One event loop's sessions: the API session and the credential-free download one."""
+
+    __slots__ = ("api", "download", "owned")
+
+    def __init__(self, api: aiohttp.ClientSession, *, owned: bool) -> None:
+        self.api = api
+        self.owned = owned
+        self.download: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self.download is not None:
+            # It does not own the connector, so this closes no connection of the caller's.
+            await self.download.close()
+        if self.owned:
+            await self.api.close()
 
 
 class _SessionHolder:
-    """Creates the aiohttp session lazily inside the running loop; shared by client copies."""
+    """Creates aiohttp sessions lazily, one per event loop; shared by client copies.
+
+    A client may be used from any loop (successive ``asyncio.run()`` calls, loops in
+    several threads): each loop gets its own connection pool, closed when that loop shuts
+    down or when the client is closed. An injected session belongs to its own loop.
+    """
 
     def __init__(self, session: aiohttp.ClientSession | None) -> None:
-        self._session = session
+        self._injected = session
         self.owned = session is None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
-        self._download_session: aiohttp.ClientSession | None = None
+        self._by_loop: LoopLocal[_LoopSessions] = LoopLocal(_LoopSessions.close)
 
     @property
     def open_and_owned(self) -> bool:
-        return self.owned and self._session is not None and not self._session.closed
+        return any(s.owned and not s.api.closed for s in self._by_loop.values())
 
-    def get(self) -> aiohttp.ClientSession:
+    def _sessions(self) -> _LoopSessions:
         if self.closed:
             raise RuntimeError("This client is closed; create a new one.")
-        loop = asyncio.get_running_loop()
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                # Proxies from the environment are resolved per request (_env_proxy): with
-                # trust_env=True aiohttp would also read ~/.netrc on every request (a thread
-                # hop each time) and fail outright when a netrc entry meets our bearer header.
-                trust_env=False,
-                connector=aiohttp.TCPConnector(limit=100),
-                # The API sets no cookies; a real jar would keep any a server or proxy sets
-                # and replay them to every host of that domain, output hosts included.
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-            self._loop = loop
-        elif self.owned and self._loop is not loop:
-            raise RuntimeError(
-                "This AsyncRunway client was first used in another event loop; create one "
-                "client per event loop, or use the sync Runway client."
-            )
-        return self._session
+        return self._by_loop.get(self._new_sessions)
+
+    def _new_sessions(self) -> _LoopSessions:
+        if self._injected is not None:
+            return _LoopSessions(self._injected, owned=False)
+        session = aiohttp.ClientSession(
+            # Proxies from the environment are resolved per request (_env_proxy): with
+            # trust_env=True aiohttp would also read ~/.netrc on every request (a thread
+            # hop each time) and fail outright when a netrc entry meets our bearer header.
+            trust_env=False,
+            connector=aiohttp.TCPConnector(limit=100),
+            # The API sets no cookies; a real jar would keep any a server or proxy sets
+            # and replay them to every host of that domain, output hosts included.
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        return _LoopSessions(session, owned=True)
+
+    def get(self) -> aiohttp.ClientSession:
+        """Return the running loop's API session, creating it on first use in that loop."""
+        return self._sessions().api
 
     def get_for_downloads(self) -> aiohttp.ClientSession:
         """Return a credential-free session on the same connection pool as ``get()``.
@@ -170,11 +216,12 @@ class _SessionHolder:
         So this session has no headers, no auth, a ``DummyCookieJar`` and ``trust_env=False``;
         the download resolves the environment's proxy itself.
         """
-        main = self.get()
+        sessions = self._sessions()
+        main = sessions.api
         connector = main.connector
         if main.closed or connector is None:
             raise RuntimeError("The aiohttp session given to this client is closed.")
-        current = self._download_session
+        current = sessions.download
         if current is None or current.connector is not connector:
             current = aiohttp.ClientSession(
                 connector=connector,
@@ -182,23 +229,20 @@ class _SessionHolder:
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
             )
-            self._download_session = current
+            sessions.download = current
         return current
 
     @property
     def trust_env(self) -> bool:
         """Whether the API session honours proxy settings from the environment."""
-        return self._session is None or self._session.trust_env
+        return self._injected is None or self._injected.trust_env
 
     async def close(self) -> None:
+        """Close every loop's sessions (an injected one stays open); idempotent."""
         if self.closed:
             return
         self.closed = True
-        if self._download_session is not None:
-            # It does not own the connector, so this closes no connection of the caller's.
-            await self._download_session.close()
-        if self.owned and self._session is not None:
-            await self._session.close()
+        await self._by_loop.aclose()
 
 
 class _Writable(Protocol):
@@ -315,6 +359,60 @@ def check_download_url(url: str, *, redirected_from: str | None = None) -> None:
         raise refuse("a remote host may not redirect to a loopback host")
 
 
+def scrub(text: str, *hidden: str) -> str:
+    """Return ``text`` without credentials, for a message or an exception attribute.
+
+    Removes each of ``hidden`` (the API key, a signed URL's query), anything following
+    ``Bearer``/``Basic``, and the user info, query and fragment of every URL in it; cuts the
+    result to 300 characters.
+
+    Args:
+        text: Text from an underlying error.
+        hidden: Exact strings that must not appear.
+
+    Returns:
+        The cleaned text.
+
+    """
+    for secret in hidden:
+        if secret:
+            text = text.replace(secret, "<redacted>")
+    text = _BEARER.sub(r"\1\2<redacted>", text)
+    text = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+    if len(text) > _MAX_CAUSE_TEXT:
+        text = text[:_MAX_CAUSE_TEXT] + "..."
+    return text
+
+
+def _describe(exc: BaseException, *hidden: str) -> str:
+    """Return an error's type and message as scrubbed text (``ClientPayloadError: ...``)."""
+    if isinstance(exc, aiohttp.ClientConnectorError) and exc.os_error is not None:
+        detail = str(exc.os_error) or str(exc)
+    else:
+        detail = str(exc)
+    name = type(exc).__name__
+    return scrub(f"{name}: {detail}" if detail else name, *hidden)
+
+
+@attrs.frozen
+class _Proxy:
+    """The proxy of one request; its credentials stay out of repr and traceback locals."""
+
+    url: str | None = None
+    auth: aiohttp.BasicAuth | None = attrs.field(default=None, repr=False)
+
+
+def check_max_response_bytes(value: object) -> None:
+    """Refuse a ``max_response_bytes`` that is not a positive integer.
+
+    Raises:
+        ValueError: ``value`` is not an ``int`` >= 1.
+
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"max_response_bytes must be an integer >= 1, got {value!r}")
+
+
 def _request_url(url: str) -> yarl.URL:
     # Signed URLs must reach the host byte for byte: yarl's default re-quoting rewrites some
     # escapes (%7E -> ~), which can break a signature. A URL that is already encoded
@@ -324,7 +422,7 @@ def _request_url(url: str) -> yarl.URL:
     return yarl.URL(url)
 
 
-def _env_proxy(url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+def _env_proxy(url: str) -> _Proxy:
     """Return the proxy (and its credentials) the environment names for ``url``.
 
     The same choice aiohttp makes with ``trust_env=True``, minus its ``.netrc`` lookup; a
@@ -333,18 +431,18 @@ def _env_proxy(url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname
     if host is None or is_loopback_host(host) or urllib.request.proxy_bypass(host):
-        return None, None
+        return _Proxy()
     proxy = urllib.request.getproxies().get(parts.scheme)
     if not proxy:
-        return None, None
+        return _Proxy()
     try:
         proxy_parts = urllib.parse.urlsplit(proxy)
         proxy_host = proxy_parts.hostname
         proxy_port = proxy_parts.port
     except ValueError:
-        return None, None
+        return _Proxy()
     if proxy_parts.scheme != "http" or not proxy_host:
-        return None, None  # aiohttp speaks only to http proxies, as with trust_env=True
+        return _Proxy()  # aiohttp speaks only to http proxies, as with trust_env=True
     auth = None
     if proxy_parts.username is not None:
         auth = aiohttp.BasicAuth(
@@ -354,7 +452,7 @@ def _env_proxy(url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
     if ":" in proxy_host:
         proxy_host = f"[{proxy_host}]"
     netloc = proxy_host if proxy_port is None else f"{proxy_host}:{proxy_port}"
-    return urllib.parse.urlunsplit(("http", netloc, proxy_parts.path, "", "")), auth
+    return _Proxy(urllib.parse.urlunsplit(("http", netloc, proxy_parts.path, "", "")), auth)
 
 
 def _media_type(value: str | None) -> str | None:
@@ -380,6 +478,41 @@ def _download_status_error(
     )
 
 
+def _download_error(exc: BaseException, url: str, shown: str) -> APIConnectionError:
+    """Map an aiohttp/OS error of one download to ours, the signed URL's secrets scrubbed."""
+    parts = urllib.parse.urlsplit(url)
+    cause = _describe(exc, parts.query, parts.fragment, parts.netloc.rpartition("@")[0])
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return APIConnectionError(
+            f"Could not connect to download {shown}: {cause.partition(': ')[2] or cause}",
+            method="GET",
+            url=shown,
+            sent=False,
+            cause=cause,
+        )
+    if isinstance(exc, _CONNECT_TIMEOUTS):
+        return APITimeoutError(
+            f"Timed out connecting to download {shown}.",
+            method="GET",
+            url=shown,
+            sent=False,
+            cause=cause,
+        )
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return APITimeoutError(
+            f"Timed out downloading {shown}.", method="GET", url=shown, sent=True, cause=cause
+        )
+    # aiohttp's messages can quote the URL in forms a scrub may miss: the type only here;
+    # the scrubbed text is on .cause.
+    return APIConnectionError(
+        f"Connection broken downloading {shown}: {type(exc).__name__}",
+        method="GET",
+        url=shown,
+        sent=True,
+        cause=cause,
+    )
+
+
 def _too_large(shown: str, max_bytes: int) -> ResponseValidationError:
     return ResponseValidationError(
         f"GET {shown}: the file is larger than max_bytes={max_bytes}; download stopped.",
@@ -395,6 +528,25 @@ async def _read_at_most(resp: aiohttp.ClientResponse, limit: int) -> bytes:
         if len(buffer) >= limit:
             break
     return bytes(buffer[:limit])
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """Return the whole body and ``True``, or its first bytes and ``False`` past ``limit``.
+
+    Reading stops as soon as the body is known to be too long (from ``Content-Length``, or
+    while streaming one without), so an oversized reply never sits in memory whole.
+    """
+    length = resp.content_length
+    if length is not None:
+        if length > limit:
+            return await _read_at_most(resp, min(limit, _PREVIEW_BYTES)), False
+        return await resp.read(), True
+    buffer = bytearray()
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        buffer += chunk
+        if len(buffer) > limit:
+            return bytes(buffer[: min(limit, _PREVIEW_BYTES)]), False
+    return bytes(buffer), True
 
 
 def _parse_body(raw: bytes) -> Any:
@@ -453,6 +605,8 @@ def status_error(
         detail = jsonlib.dumps(data)
     if len(detail) > _MAX_MESSAGE_TEXT:
         detail = detail[:_MAX_MESSAGE_TEXT] + "..."
+    if response.truncated:
+        detail += " (the reply was longer than max_response_bytes; .body holds its start)"
     where = f" for {method} {url}" if method and url else ""
     return cls(
         f"Error code {status}{where}: {detail}",
@@ -472,18 +626,23 @@ class Transport:
         self,
         *,
         base_url: str,
-        api_key: str,
+        api_key: str | Secret,
         runway_version: str,
         timeout: Timeout,
         retry: RetryConfig,
         session: object | None = None,
         default_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         _holder: _SessionHolder | None = None,
     ) -> None:
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise TypeError("session must be an aiohttp.ClientSession")
+        check_max_response_bytes(max_response_bytes)
+        self.max_response_bytes = max_response_bytes
+        # The retry budget's clock; a test may replace it.
+        self._clock: Callable[[], float] = time.monotonic
         self.base_url = base_url
-        self._key = _Secret(api_key)
+        self._key = api_key if isinstance(api_key, Secret) else Secret(api_key)
         self.runway_version = runway_version
         self.timeout = timeout
         self.retry = retry
@@ -505,16 +664,23 @@ class Transport:
         return self._holder.closed
 
     def copy(
-        self, *, timeout: Timeout | None = None, retry: RetryConfig | None = None
+        self,
+        *,
+        timeout: Timeout | None = None,
+        retry: RetryConfig | None = None,
+        max_response_bytes: int | None = None,
     ) -> Transport:
         """Return a transport with other settings sharing this one's connection pool."""
         return Transport(
             base_url=self.base_url,
-            api_key=self._key.reveal(),
+            api_key=self._key,
             runway_version=self.runway_version,
             timeout=timeout or self.timeout,
             retry=retry or self.retry,
             default_headers=self.default_headers,
+            max_response_bytes=(
+                self.max_response_bytes if max_response_bytes is None else max_response_bytes
+            ),
             _holder=self._holder,
         )
 
@@ -554,10 +720,15 @@ class Transport:
             idempotent: Whether the request may be re-sent after an ambiguous failure;
                 defaults to ``True`` for everything but POST.
 
+        Each attempt's timeout is cut to what is left of ``RetryConfig.max_total``, so the
+        budget bounds the whole call, the attempt in progress included.
+
         Raises:
             APIStatusError: (a subclass of) for error replies.
             APIConnectionError: when the connection failed and retries ran out.
-            AmbiguousSubmissionError: for a non-idempotent request that may have been accepted.
+            AmbiguousSubmissionError: for a non-idempotent request that may have been accepted,
+                including one whose reply was too large to read.
+            ResponseValidationError: a successful reply was larger than ``max_response_bytes``.
 
         """
         method = method.upper()
@@ -565,14 +736,15 @@ class Transport:
         if idempotent is None:
             idempotent = method != "POST"
         retry = self.retry
-        started = time.monotonic()
+        started = self._clock()
         attempt = 0
         while True:
             attempt += 1
             error: Exception
             retry_after: float | None = None
+            budget = retry.max_total - (self._clock() - started)
             try:
-                response = await self._send_once(method, url, json, params)
+                response = await self._send_once(method, url, json, params, budget=budget)
             except APIConnectionError as exc:
                 if not exc.sent or idempotent:
                     error = exc
@@ -586,6 +758,10 @@ class Transport:
                         request_body=json,
                     ) from exc
             else:
+                if response.truncated and response.status < 400:
+                    raise self._oversized_error(
+                        response, method, path, url, json, idempotent=idempotent
+                    )
                 if response.status < 400:
                     return response
                 error = status_error(response, method=method, url=url)
@@ -611,7 +787,8 @@ class Transport:
             if attempt > retry.max_retries:
                 raise error
             delay = retry.backoff(attempt, retry_after, self._rand.random())
-            if time.monotonic() - started + delay > retry.max_total:
+            # >=: a retry left no time at all would only time out at once.
+            if self._clock() - started + delay >= retry.max_total:
                 raise error
             logger.info(
                 "Retrying %s %s in %.2fs (retry %d of %d) after: %s",
@@ -624,18 +801,71 @@ class Transport:
             )
             await asyncio.sleep(delay)
 
+    def _oversized_error(
+        self,
+        response: Response,
+        method: str,
+        path: str,
+        url: str,
+        json: Any,
+        *,
+        idempotent: bool,
+    ) -> APIError:
+        limit = self.max_response_bytes
+        what = (
+            f"the reply to {method} {path} is larger than max_response_bytes={limit}; raise "
+            "it with AsyncRunway(max_response_bytes=...) if such replies are expected"
+        )
+        if idempotent:
+            return ResponseValidationError(
+                f"{what[0].upper()}{what[1:]}.", method=method, url=url, body=response.data
+            )
+        # The server answered success: the task may exist, though its id went unread.
+        return AmbiguousSubmissionError(
+            f"{method} {path} was answered {response.status}, but {what}; it may have been "
+            "accepted, so it was not re-sent. Check your tasks before submitting again.",
+            method=method,
+            url=url,
+            request_body=json,
+            status_code=response.status,
+            body=response.data,
+        )
+
     async def _send_once(
         self,
         method: str,
         url: str,
         json: Any,
         params: Mapping[str, str] | None,
+        *,
+        budget: float | None = None,
     ) -> Response:
+        """Send one attempt and return its reply, whatever the status.
+
+        Args:
+            method: HTTP method.
+            url: Absolute URL.
+            json: JSON body, if any.
+            params: Query parameters.
+            budget: Seconds left of the retry budget; caps this attempt's timeout.
+
+        Raises:
+            APIConnectionError: (or ``APITimeoutError``) the attempt failed; never chained to
+                aiohttp's exception, see the module docstring.
+
+        """
         session = self._holder.get()
-        timeout = aiohttp.ClientTimeout(total=self.timeout.total, connect=self.timeout.connect)
+        total = self.timeout.total
+        capped = budget is not None and budget < total
+        if budget is not None and capped:
+            total = max(budget, 0.001)
+        timeout = aiohttp.ClientTimeout(total=total, connect=min(self.timeout.connect, total))
         started = time.monotonic()
-        proxy, proxy_auth = _env_proxy(url)
+        proxy = _env_proxy(url)
+        failure: BaseException | None = None
         try:
+            # The headers go straight into aiohttp: a local holding them would show the key
+            # in this frame's locals on every traceback that passes through it.
             async with session.request(
                 method,
                 url,
@@ -644,35 +874,22 @@ class Transport:
                 headers=self._headers(),
                 timeout=timeout,
                 allow_redirects=False,
-                proxy=proxy,
-                proxy_auth=proxy_auth,
+                proxy=proxy.url,
+                proxy_auth=proxy.auth,
             ) as resp:
-                raw = await resp.read()
-                headers = {k.lower(): v for k, v in resp.headers.items()}
                 status = resp.status
-        except aiohttp.ClientConnectorError as exc:
-            # The TCP/TLS connection was never established: the server did not see the request.
-            raise APIConnectionError(
-                f"Could not connect to {self.base_url}: {exc.os_error or exc}",
-                method=method,
-                url=url,
-                sent=False,
-            ) from exc
-        except _CONNECT_TIMEOUTS as exc:
-            raise APITimeoutError(
-                f"Timed out connecting to {self.base_url}.", method=method, url=url, sent=False
-            ) from exc
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise APITimeoutError(
-                f"Timed out after sending {method} {url}.", method=method, url=url, sent=True
-            ) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise APIConnectionError(
-                f"Connection broken during {method} {url}: {type(exc).__name__}: {exc}",
-                method=method,
-                url=url,
-                sent=True,
-            ) from exc
+                headers = {k.lower(): v for k, v in resp.headers.items()}
+                raw, complete = await _read_capped(resp, self.max_response_bytes)
+        except asyncio.CancelledError as exc:
+            # Its traceback runs through aiohttp's frames, whose locals hold the headers; a
+            # fresh one, raised below, carries only ours (asyncio.timeout() and wait_for()
+            # turn it into their TimeoutError all the same).
+            failure = asyncio.CancelledError(*exc.args)
+        except (aiohttp.ClientError, OSError) as exc:  # asyncio.TimeoutError included
+            failure = self._connection_error(exc, method, url, capped=capped)
+        if failure is not None:
+            # Raised outside the except block, so aiohttp's exception is not its __context__.
+            raise failure
         request_id = headers.get("x-request-id") or headers.get("apigw-requestid")
         logger.debug(
             "%s %s -> %d in %.3fs%s",
@@ -682,8 +899,56 @@ class Transport:
             time.monotonic() - started,
             f" (request id {request_id})" if request_id else "",
         )
+        if not complete:
+            return Response(
+                status=status,
+                headers=headers,
+                data=raw.decode("utf-8", errors="replace"),
+                request_id=request_id,
+                truncated=True,
+            )
         return Response(
             status=status, headers=headers, data=_parse_body(raw), request_id=request_id
+        )
+
+    def _connection_error(
+        self, exc: BaseException, method: str, url: str, *, capped: bool
+    ) -> APIConnectionError:
+        """Map an aiohttp/OS error of one attempt to ours: the one mapping point of the API."""
+        cause = _describe(exc, self._key.reveal())
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            # The TCP/TLS connection was never established: the server did not see the request.
+            detail = cause.partition(": ")[2] or cause
+            return APIConnectionError(
+                f"Could not connect to {self.base_url}: {detail}",
+                method=method,
+                url=url,
+                sent=False,
+                cause=cause,
+            )
+        if isinstance(exc, _CONNECT_TIMEOUTS):
+            return APITimeoutError(
+                f"Timed out connecting to {self.base_url}.",
+                method=method,
+                url=url,
+                sent=False,
+                cause=cause,
+            )
+        if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+            spent = " (the retry budget, RetryConfig.max_total, ran out)" if capped else ""
+            return APITimeoutError(
+                f"Timed out after sending {method} {url}{spent}.",
+                method=method,
+                url=url,
+                sent=True,
+                cause=cause,
+            )
+        return APIConnectionError(
+            f"Connection broken during {method} {url}: {cause}",
+            method=method,
+            url=url,
+            sent=True,
+            cause=cause,
         )
 
     async def download(
@@ -779,11 +1044,10 @@ class Transport:
     ) -> DownloadInfo | str:
         """Send one GET; return what was written, or the absolute target of a redirect."""
         shown = redact_url(url)
-        proxy: str | None = None
-        proxy_auth: aiohttp.BasicAuth | None = None
+        proxy = _Proxy()
         if self._holder.trust_env:
             # getproxies() may query the OS (macOS); aiohttp runs it in a thread too.
-            proxy, proxy_auth = await asyncio.to_thread(_env_proxy, url)
+            proxy = await asyncio.to_thread(_env_proxy, url)
         timeout = aiohttp.ClientTimeout(
             total=remaining,
             connect=min(self.timeout.connect, remaining),
@@ -792,14 +1056,15 @@ class Transport:
         digest = hashlib.sha256()
         size = 0
         started = time.monotonic()
+        failure: BaseException | None = None
         try:
             async with session.get(
                 _request_url(url),
                 headers={"User-Agent": USER_AGENT},
                 allow_redirects=False,
                 timeout=timeout,
-                proxy=proxy,
-                proxy_auth=proxy_auth,
+                proxy=proxy.url,
+                proxy_auth=proxy.auth,
             ) as resp:
                 status = resp.status
                 if status in _REDIRECT_STATUSES:
@@ -841,29 +1106,14 @@ class Transport:
             raise
         except _DestinationError as exc:
             raise exc.error from None
-        except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(
-                f"Could not connect to download {shown}: {exc.os_error or exc}",
-                method="GET",
-                url=shown,
-                sent=False,
-            ) from exc
-        except _CONNECT_TIMEOUTS as exc:
-            raise APITimeoutError(
-                f"Timed out connecting to download {shown}.", method="GET", url=shown, sent=False
-            ) from exc
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise APITimeoutError(
-                f"Timed out downloading {shown}.", method="GET", url=shown, sent=True
-            ) from exc
+        except asyncio.CancelledError as exc:
+            # As in _send_once: a fresh one, without aiohttp's frames (the signed URL).
+            failure = asyncio.CancelledError(*exc.args)
         except (aiohttp.ClientError, OSError) as exc:
-            # aiohttp's messages can quote the URL, signature and all: name the type only.
-            raise APIConnectionError(
-                f"Connection broken downloading {shown}: {type(exc).__name__}",
-                method="GET",
-                url=shown,
-                sent=True,
-            ) from exc
+            failure = _download_error(exc, url, shown)
+        if failure is not None:
+            # Raised outside the except block: aiohttp's exception is not kept as __context__.
+            raise failure
         logger.debug(
             "GET %s -> %d, %d bytes in %.3fs", shown, status, size, time.monotonic() - started
         )

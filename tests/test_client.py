@@ -90,8 +90,9 @@ class TestLifecycle:
         server.reply(json_reply({}))
         client = AsyncRunway(API_KEY, base_url=server.url)
         await client.request("GET", "/v1/organization")
-        session = client._transport._holder._session
-        assert session is not None
+        sessions = client._transport._holder._by_loop.current()
+        assert sessions is not None
+        session = sessions.api
         del client
         with pytest.warns(ResourceWarning, match="Unclosed"):
             gc.collect()
@@ -116,17 +117,19 @@ class TestLifecycle:
             await client.request("GET", "/v1/organization")
             assert copy._transport._holder is client._transport._holder
 
-    async def test_other_event_loop_is_refused(self, server: ScriptedServer) -> None:
-        """A client used in a second event loop fails clearly instead of hanging."""
+    async def test_other_event_loop_gets_its_own_session(self, server: ScriptedServer) -> None:
+        """A client used in a second event loop (another thread) works there too."""
         server.reply(json_reply({}))
         async with AsyncRunway(API_KEY, base_url=server.url) as client:
             await client.request("GET", "/v1/organization")
+            mine = client._transport._holder._by_loop.current()
 
-            def other_loop() -> None:
-                with pytest.raises(RuntimeError, match="another event loop"):
-                    asyncio.run(client.request("GET", "/v1/organization"))
+            def other_loop() -> object:
+                return asyncio.run(client.request("GET", "/v1/organization"))
 
-            await asyncio.to_thread(other_loop)
+            assert await asyncio.to_thread(other_loop) == {}
+            assert client._transport._holder._by_loop.current() is mine
+            assert len(server.requests) == 2
 
 
 class TestSecrecy:

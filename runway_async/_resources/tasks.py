@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator
 
-from .._convert import structure_task
+from .._config import check_seconds
 from .._events import DEFAULT_EVENT_BUFFER, TaskEvent
 from .._models import SucceededTask, Task, bind_client
-from .._tasks import DEFAULT_WAIT_TIMEOUT, raise_for_outcome, task_path
+from .._tasks import DEFAULT_WAIT_TIMEOUT, raise_for_outcome, task_from_reply, task_path
 from ._base import Resource
 
 __all__ = ["Tasks"]
@@ -30,11 +30,12 @@ class Tasks(Resource):
 
         Raises:
             NotFoundError: No such task (deleted tasks answer 404).
-            ResponseValidationError: The reply was not a task.
+            ResponseValidationError: The reply was not a task, or was another task (its
+                ``id`` is not ``id``).
 
         """
         response = await self._client._transport.request("GET", task_path(id))
-        return bind_client(structure_task(response.data), self._client)
+        return bind_client(task_from_reply(response.data, id), self._client)
 
     async def delete(self, id: str) -> None:
         """Cancel a task that has not ended, or delete one that has.
@@ -53,8 +54,9 @@ class Tasks(Resource):
         """
         await self._client._transport.request("DELETE", task_path(id))
         shared = self._client._shared
-        if shared.watcher is not None and not shared.closed:
-            shared.watcher.poke(id)
+        watcher = shared.current_watcher()
+        if watcher is not None and not shared.closed:
+            watcher.poke(id)
 
     async def wait(self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:
         """Wait for any task (also one created elsewhere) to end; return it if it succeeded.
@@ -77,6 +79,7 @@ class Tasks(Resource):
 
         """
         task_path(id)
+        timeout = check_seconds("timeout", timeout, allow_none=True)
         task = await self._client._watcher().wait(id, timeout=timeout, poll=self._client._poll)
         return raise_for_outcome(task)
 

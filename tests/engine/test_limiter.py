@@ -109,6 +109,39 @@ class TestSharing:
         assert metrics["throttled_seconds"]["total"] == 0
 
 
+class TestOrphanedSlots:
+    """Slots of tasks whose client closed while they ran are adopted by a waiting create."""
+
+    async def test_create_and_close_cycles_do_not_leak_slots(
+        self, start_emulator: EmulatorFactory, make_client: ClientFactory
+    ) -> None:
+        """After 5 create-and-close cycles a new create does not wait out the guessed durations."""
+        key = new_key()
+        poll = fast_poll(default_duration=120)
+        async with start_emulator(concurrency=5) as emu:
+            for n in range(5):
+                async with make_client(emu, api_key=key, poll=poll) as client:
+                    await client.text_to_image.create(**image(n))
+            async with make_client(emu, api_key=key, poll=poll, slot_timeout=30) as client:
+                handle = await client.text_to_image.create(**image(99))
+                done = await handle.wait_for_task_output(timeout=30)
+            metrics = emu.metrics()
+        assert done.status == "SUCCEEDED"
+        assert metrics["tasks_created_total"] == 6
+        assert metrics["throttled_seconds"]["total"] == 0
+
+    async def test_an_orphan_is_handed_out_once(self) -> None:
+        """orphans() returns a delayed-released slot with a known task once, then nothing."""
+        limiter = InProcessLimiter()
+        slot = await limiter.acquire(MODEL, limit=1)
+        slot.task_id = "task-1"
+        limiter.release(slot, after=120)
+        assert limiter.orphans(MODEL) == [slot]
+        assert limiter.orphans(MODEL) == []
+        limiter.release(slot)
+        assert (await limiter.acquire(MODEL, limit=1, timeout=1)).model == MODEL
+
+
 class TestMaxConcurrency:
     """``max_concurrency`` overrides the organization's limits."""
 

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 import attrs
 
 from ._config import check_seconds, is_loopback_host
-from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DownloadedFile, _download_file, _TaskOutputs
+from ._download import DownloadedFile, download_outputs
 from ._exceptions import (
     InvalidRequestError,
     NotFoundError,
@@ -948,23 +948,15 @@ class Batch:
         cut short by a stop still reports every file that is complete on disk.
         """
         assert self._download_to is not None
-        outputs = _TaskOutputs(self._client, task)
-        retry = self._client._transport.retry
-        for index in range(len(task.output)):
-            downloaded = await _download_file(
-                self._client,
-                retry,
-                outputs.urls[index],
-                self._download_to,
-                outputs=outputs,
-                index=index,
-                # Names come from the task id, so the only file replaced is an earlier
-                # download of this same output (a resumed batch).
-                overwrite=True,
-                timeout=DEFAULT_DOWNLOAD_TIMEOUT,
-                max_bytes=None,
-            )
-            state.files.append(downloaded)
+        await download_outputs(
+            self._client,
+            task,
+            self._download_to,
+            # Names come from the task id, so the only file replaced is an earlier download
+            # of this same output (a resumed batch).
+            overwrite=True,
+            on_file=state.files.append,
+        )
 
     def _journal_call(self, call: Callable[[BatchJournal], str | None]) -> str | None:
         """Call the journal; if it fails, start no more jobs (it can no longer keep track).

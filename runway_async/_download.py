@@ -20,7 +20,7 @@ import re
 import secrets
 import unicodedata
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
 
@@ -476,6 +476,7 @@ async def download_outputs(
     timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
     max_retries: int | None = None,
     max_bytes: int | None = None,
+    on_file: Callable[[DownloadedFile], object] | None = None,
 ) -> list[DownloadedFile]:
     """Download a task's outputs (or one URL) into ``directory``.
 
@@ -507,6 +508,8 @@ async def download_outputs(
         timeout: Seconds for one attempt at one file, from connecting to the last byte.
         max_retries: Retries per file; defaults to the client's ``max_retries``.
         max_bytes: Refuse a file larger than this many bytes.
+        on_file: Called with each file as soon as it is complete on disk (a caller that
+            may be interrupted, such as a batch, learns of every finished file).
 
     Returns:
         The files written, in the order of ``task.output`` (one for a bare URL).
@@ -529,34 +532,24 @@ async def download_outputs(
         retry = attrs.evolve(retry, max_retries=max_retries)
     target = Path(directory)
     resolved = await _resolve(client, source)
-    if isinstance(resolved, str):
-        return [
-            await _download_file(
-                client,
-                retry,
-                resolved,
-                target,
-                outputs=None,
-                index=0,
-                overwrite=overwrite,
-                timeout=timeout,
-                max_bytes=max_bytes,
-            )
-        ]
-    outputs = _TaskOutputs(client, resolved)
+    outputs = None if isinstance(resolved, str) else _TaskOutputs(client, resolved)
     files = []
-    for index in range(len(resolved.output)):
-        files.append(
-            await _download_file(
-                client,
-                retry,
-                outputs.urls[index],
-                target,
-                outputs=outputs,
-                index=index,
-                overwrite=overwrite,
-                timeout=timeout,
-                max_bytes=max_bytes,
-            )
+    for index in range(1 if outputs is None else len(outputs.urls)):
+        # outputs.urls is read afresh each time: an expired URL makes it re-fetch the task.
+        url = outputs.urls[index] if outputs is not None else resolved
+        assert isinstance(url, str)
+        downloaded = await _download_file(
+            client,
+            retry,
+            url,
+            target,
+            outputs=outputs,
+            index=index,
+            overwrite=overwrite,
+            timeout=timeout,
+            max_bytes=max_bytes,
         )
+        files.append(downloaded)
+        if on_file is not None:
+            on_file(downloaded)
     return files

@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -92,6 +94,38 @@ def build_cli() -> click.Group:
     return cli
 
 
+def _finite_float(
+    *, min: float, min_open: bool = False, max: float | None = None
+) -> click.FloatRange:
+    """Return a click float type for a range that also refuses ``nan`` and infinities.
+
+    click's ``FloatRange`` takes ``nan`` (every comparison with it is false) and ``inf`` when
+    there is no upper bound; as a timeout or a scale either one breaks things later, far from
+    the option that caused it.
+
+    Args:
+        min: The lowest value.
+        min_open: Whether ``min`` itself is refused.
+        max: The highest value, if any.
+
+    Returns:
+        The parameter type.
+
+    """
+    import click
+
+    class FiniteFloatRange(click.FloatRange):
+        def convert(
+            self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+        ) -> Any:
+            number = click.FLOAT.convert(value, param, ctx)
+            if not math.isfinite(number):
+                self.fail(f"{value!r} is not a finite number.", param, ctx)
+            return super().convert(number, param, ctx)
+
+    return FiniteFloatRange(min=min, max=max, min_open=min_open)
+
+
 # -- runway-async emulator ------------------------------------------------------------------
 
 
@@ -124,14 +158,14 @@ def emulator_command() -> click.Command:
     )
     @click.option(
         "--time-scale",
-        type=click.FloatRange(min=0, min_open=True),
+        type=_finite_float(min=0, min_open=True),
         default=1.0,
         show_default=True,
         help="Real seconds per API second (0.01: a 5 s video takes 50 ms).",
     )
     @click.option(
         "--failure-rate",
-        type=click.FloatRange(0, 1),
+        type=_finite_float(min=0, max=1),
         default=0.0,
         show_default=True,
         help="Probability that a task ends FAILED.",
@@ -356,6 +390,13 @@ def _print_json(data: object) -> None:
 
 # -- runway-async batch ---------------------------------------------------------------------
 
+# Lone surrogates: json.loads pairs up valid escapes, so any surrogate left in a string is one
+# that cannot be encoded (as UTF-8 on the wire, or into results.jsonl).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# Duplicate ids: the line numbers listed in one warning before "and N others".
+_LINES_LISTED = 5
+
 
 @attrs.frozen(kw_only=True)
 class JobLine:
@@ -376,10 +417,12 @@ class JobLine:
 
 
 def parse_jobs(text: str, *, allow_loopback_http: bool = False) -> list[JobLine]:
-    """Parse and validate a jobs file: one JSON object per line, blank lines skipped.
+    r"""Parse and validate a jobs file: one JSON object per line, blank lines skipped.
 
     Each line is ``{"endpoint": "image_to_video", "params": {...}, "id": "key"}``, checked
-    like the call it describes (``validate_job``) without sending anything.
+    like the call it describes (``validate_job``) without sending anything. A string holding
+    a lone surrogate (``"\ud800"`` in the JSON), anywhere in the line, makes it invalid: it
+    is not Unicode text and could not be sent.
 
     Args:
         text: The file's text.
@@ -407,12 +450,60 @@ def parse_jobs(text: str, *, allow_loopback_http: bool = False) -> list[JobLine]
             error = f"line {number}: not valid JSON: nested too deeply"
         else:
             try:
+                _check_unicode(data)
                 job = Job.from_json(data)
                 validate_job(job, allow_loopback_http=allow_loopback_http)
             except InvalidRequestError as exc:
-                job, error = None, f"line {number}: {exc}"
+                job, error = None, f"line {number}: {_printable(str(exc))}"
+            except UnicodeError as exc:  # a check that encodes text, should one miss above
+                job, error = None, f"line {number}: not valid Unicode text: {_printable(str(exc))}"
         entries.append(JobLine(index=len(entries), line=number, job=job, error=error))
     return entries
+
+
+def _check_unicode(data: object) -> None:
+    """Raise ``InvalidRequestError`` naming the first field whose text has a lone surrogate.
+
+    Fields are named as the validator names them: ``prompt_text``, ``prompt_image[1].uri``
+    inside ``params``; ``id`` or ``endpoint`` outside.
+    """
+    from ._exceptions import InvalidRequestError
+
+    # Iterative: json.loads accepts nesting deeper than Python's recursion limit allows.
+    stack: list[tuple[str, object]] = []
+    if isinstance(data, dict):
+        for key, value in reversed(data.items()):
+            stack.append((key, value) if key != "params" else ("", value))
+            if _SURROGATE.search(key):
+                stack.append((key, key))
+    else:
+        stack.append(("", data))
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)
+            if found is not None:
+                field = _printable(path) or "the line"
+                raise InvalidRequestError(
+                    f"{field} holds a lone surrogate ({_printable(found.group())}), which is "
+                    "not Unicode text and cannot be sent",
+                    field=_printable(path) or None,
+                )
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                inner = f"{path}.{key}" if path else key
+                stack.append((inner, item))
+                if _SURROGATE.search(key):
+                    stack.append((inner, key))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{n}]", item) for n, item in reversed(list(enumerate(value))))
+
+
+def _printable(text: str) -> str:
+    r"""Return ``text`` with lone surrogates escaped (``\ud800``), so it can be encoded."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _read_jobs_file(path: Path) -> str:
@@ -427,6 +518,69 @@ def _read_jobs_file(path: Path) -> str:
         ) from None
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _duplicate_ids(lines: Sequence[JobLine]) -> dict[str, list[int]]:
+    """Return the ids that more than one valid job has, with their line numbers."""
+    seen: dict[str, list[int]] = {}
+    for entry in lines:
+        if entry.job is not None and entry.job.key is not None:
+            seen.setdefault(entry.job.key, []).append(entry.line)
+    return {key: numbers for key, numbers in seen.items() if len(numbers) > 1}
+
+
+def _duplicate_text(key: str, numbers: Sequence[int]) -> str:
+    """Return ``id "x" is used by lines 2 and 5``."""
+    listed = [str(n) for n in numbers[:_LINES_LISTED]]
+    if len(numbers) > _LINES_LISTED:
+        rest = f"{len(numbers) - _LINES_LISTED} others"
+    else:
+        rest = listed.pop()
+    quoted = _printable(json.dumps(key, ensure_ascii=False))
+    return f"id {quoted} is used by lines {', '.join(listed)} and {rest}"
+
+
+def _refuse(message: str) -> click.ClickException:
+    """Return the error that refuses the jobs file before anything is sent (exit status 2)."""
+    import click
+
+    class JobsFileRefused(click.ClickException):
+        exit_code = 2  # as a usage error: the command was not run
+
+    return JobsFileRefused(message)
+
+
+def _check_out_dir(out_dir: Path, results_path: Path) -> None:
+    """Create ``out_dir`` and make sure results.jsonl can be written there, sending nothing.
+
+    A read-only directory would otherwise be found only after every task was paid for. The
+    check writes and removes the temporary file results.jsonl is written through.
+
+    Raises:
+        click.ClickException: One line naming the path, when either cannot be written.
+
+    """
+    import click
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot create {out_dir}: {exc.strerror or exc}; nothing was sent"
+        ) from None
+    if results_path.is_dir():
+        raise click.ClickException(
+            f"cannot write {results_path}: it is a directory; nothing was sent"
+        )
+    temp = _temp_path(results_path)
+    try:
+        with temp.open("w", encoding="utf-8") as file:
+            file.write("\n")
+        temp.unlink()
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write to {out_dir} ({temp.name}: {exc.strerror or exc}); nothing was sent"
+        ) from None
 
 
 def batch_command() -> click.Command:
@@ -453,7 +607,8 @@ def batch_command() -> click.Command:
         default=Path("outputs"),
         show_default=True,
         metavar="DIR",
-        help="Where the outputs and results.jsonl go (created if missing).",
+        help="Where the outputs and results.jsonl go (created if missing; checked to be "
+        "writable before anything is sent).",
     )
     @click.option(
         "--concurrency",
@@ -465,11 +620,27 @@ def batch_command() -> click.Command:
     )
     @click.option(
         "--timeout",
-        type=click.FloatRange(min=0, min_open=True),
+        type=_finite_float(min=0, min_open=True),
         default=None,
         metavar="SECONDS",
-        help="Stop the batch after SECONDS: unfinished jobs end TIMED_OUT and their tasks are "
-        "cancelled.",
+        help="Stop the batch after SECONDS: unfinished jobs end TIMED_OUT and their tasks "
+        "still running are cancelled (tasks that already ended are kept, outputs and all).",
+    )
+    @click.option(
+        "--grace",
+        type=_finite_float(min=0),
+        default=10.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="After a stop (--timeout, Ctrl-C, SIGTERM), wait up to SECONDS for creates "
+        "already sent to answer, so their tasks are recorded and cancelled, and for downloads "
+        "under way to finish.",
+    )
+    @click.option(
+        "--strict",
+        is_flag=True,
+        help="Refuse the file (exit status 2, nothing sent) if a line is invalid, two jobs "
+        "share an id, or it has no jobs; without it they are INVALID rows and warnings.",
     )
     def batch(
         jobs_file: Path,
@@ -477,26 +648,30 @@ def batch_command() -> click.Command:
         out_dir: Path,
         concurrency: int | None,
         timeout: float | None,
+        grace: float,
+        strict: bool,
     ) -> None:
         """Run every job of JOBS.jsonl, download the outputs, and write DIR/results.jsonl.
 
         One JSON object per line: {"endpoint": "image_to_video", "params": {...}, "id":
         "my-key"}, where endpoint is the resource path as on the client (text_to_image,
         recipes.product_ad, generate.video) and params are the keyword arguments of the
-        Python call; "id" is optional. Blank lines are skipped, but counted in line numbers.
-        Every line is checked before anything is sent; a bad one becomes an INVALID row.
+        Python call; "id" is optional, and a warning names ids used twice. Blank lines are
+        skipped, but counted in line numbers. Every line is checked before anything is sent;
+        a bad one becomes an INVALID row.
 
         The key and base URL come from RUNWAYML_API_SECRET and RUNWAYML_BASE_URL, unless
         --emulator. results.jsonl has one row per job (non-blank line), in file order. The
-        exit status is 0 when every job succeeded, 1 otherwise; Ctrl-C stops the batch
-        (cancelling its tasks) and still writes the results.
+        exit status is 0 when every job succeeded (or there were none), 1 otherwise. Ctrl-C
+        or SIGTERM stops the batch like --timeout (as CANCELLED, exit status 130 or 143)
+        and still writes the results.
         """
         import urllib.parse
 
         from rich.console import Console
 
-        out = Console(highlight=False, soft_wrap=True)
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        out = Console(highlight=False, soft_wrap=True, emoji=False)
+        err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
         credentials = None
         if not use_emulator:
             credentials = _credentials_from_env(" (or pass --emulator to run on a local emulator)")
@@ -509,31 +684,56 @@ def batch_command() -> click.Command:
         for entry in lines:
             if entry.error is not None:
                 err.print(f"INVALID {entry.error}", style="red", markup=False)
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise click.ClickException(f"cannot create {out_dir}: {exc.strerror or exc}") from None
-        try:
-            results, interrupted = asyncio.run(
-                _run_jobs(
-                    lines,
-                    credentials=credentials,
-                    out_dir=out_dir,
-                    concurrency=concurrency,
-                    timeout=timeout,
-                    console=err,
-                )
+        duplicates = [_duplicate_text(k, n) for k, n in _duplicate_ids(lines).items()]
+        if strict:
+            invalid = sum(entry.job is None for entry in lines)
+            problems = [f"{invalid} invalid line{'s' if invalid != 1 else ''}"] if invalid else []
+            problems += duplicates
+            if not lines:
+                problems.append("no jobs")
+            if problems:
+                raise _refuse(f"{jobs_file}: {'; '.join(problems)} (--strict); nothing was sent")
+        for text_line in duplicates:
+            err.print(
+                f"warning: {text_line}; results are keyed by id", style="yellow", markup=False
             )
-        except OSError as exc:  # the emulator could not listen
-            raise click.ClickException(f"cannot start the emulator: {exc}") from None
-        rows = _result_rows(lines, results, out_dir)
+        if not lines:
+            err.print(
+                f"warning: no jobs in {jobs_file} (only blank lines); nothing to run",
+                style="yellow",
+                markup=False,
+            )
         results_path = out_dir / "results.jsonl"
-        _write_rows(results_path, rows)
+        _check_out_dir(out_dir, results_path)
+        results: list[BatchResult] = []
+        stopped_by: signal.Signals | None = None
+        if any(entry.job is not None for entry in lines):
+            try:
+                results, stopped_by = asyncio.run(
+                    _run_jobs(
+                        lines,
+                        credentials=credentials,
+                        out_dir=out_dir,
+                        concurrency=concurrency,
+                        timeout=timeout,
+                        grace=grace,
+                        console=err,
+                    )
+                )
+            except OSError as exc:  # the emulator could not listen
+                raise click.ClickException(f"cannot start the emulator: {exc}") from None
+        rows = _result_rows(lines, results, out_dir)
+        # After a signal the exit status says which one, as if it had ended the process.
+        failed = 128 + stopped_by if stopped_by is not None else 1
+        try:
+            _write_rows(results_path, rows)
+        except OSError as exc:
+            _print_summary(out, rows, None)
+            _report_unwritten(results_path, exc, rows)
+            sys.exit(failed)
         counts = _print_summary(out, rows, results_path)
-        if interrupted:
-            sys.exit(130)
-        if counts.get("SUCCEEDED", 0) != len(rows):
-            sys.exit(1)
+        if stopped_by is not None or counts.get("SUCCEEDED", 0) != len(rows):
+            sys.exit(failed)
 
     return batch
 
@@ -552,9 +752,10 @@ async def _run_jobs(
     out_dir: Path,
     concurrency: int | None,
     timeout: float | None,
+    grace: float,
     console: Console,
-) -> tuple[list[BatchResult], bool]:
-    """Run the valid jobs with a progress bar; return their results and whether Ctrl-C came."""
+) -> tuple[list[BatchResult], signal.Signals | None]:
+    """Run the valid jobs with a progress bar; return their results and the stopping signal."""
     import click
 
     from ._client import AsyncRunway
@@ -572,7 +773,7 @@ async def _run_jobs(
             poll = _poll_for(base_url)
         client = await stack.enter_async_context(AsyncRunway(api_key, base_url=base_url, poll=poll))
         if not jobs:
-            return [], False
+            return [], None
         try:
             # Fails fast on a wrong key or URL, and gives the limits --concurrency caps.
             organization = await client.organization.retrieve()
@@ -580,7 +781,7 @@ async def _run_jobs(
             raise click.ClickException(_api_error_message(exc, base_url)) from None
         if concurrency is not None:
             client = client.with_options(max_concurrency=_capped_limits(concurrency, organization))
-        return await _run_with_progress(client, jobs, lines, out_dir, timeout, console)
+        return await _run_with_progress(client, jobs, lines, out_dir, timeout, grace, console)
 
 
 def _capped_limits(cap: int, organization: OrganizationInfo) -> dict[str, int | None]:
@@ -593,14 +794,20 @@ def _capped_limits(cap: int, organization: OrganizationInfo) -> dict[str, int | 
     }
 
 
+# The signals that stop a batch as Ctrl-C does; SIGTERM is what service managers, container
+# runtimes and `timeout` send.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 async def _run_with_progress(
     client: AsyncRunway,
     jobs: list[Job],
     lines: Sequence[JobLine],
     out_dir: Path,
     timeout: float | None,
+    grace: float,
     console: Console,
-) -> tuple[list[BatchResult], bool]:
+) -> tuple[list[BatchResult], signal.Signals | None]:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -612,7 +819,7 @@ async def _run_with_progress(
 
     line_of = [entry.line for entry in lines if entry.job is not None]
     counts: dict[str, int] = {}
-    interrupted = False
+    stopped_by: signal.Signals | None = None
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -620,6 +827,8 @@ async def _run_with_progress(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("jobs", total=len(jobs))
         batch = client.batch(
@@ -627,42 +836,57 @@ async def _run_with_progress(
             deadline=timeout,
             download_to=out_dir,
             cancel_server_tasks_on_cancel=True,
+            grace_period=grace,
         )
 
-        def on_interrupt() -> None:
-            nonlocal interrupted
-            interrupted = True
+        def on_signal(sig: signal.Signals) -> None:
+            nonlocal stopped_by
+            stopped_by = sig
+            name = "Ctrl-C" if sig == signal.SIGINT else sig.name
             progress.console.print(
-                "Stopping: queued jobs are cancelled, and so are the tasks already created. "
-                "Ctrl-C again to quit at once.",
+                f"{name}: stopping. Jobs not started are cancelled, and so are the tasks still "
+                "running (tasks that already ended are kept); creates already sent and "
+                f"downloads under way get up to {grace:g} s. Ctrl-C or SIGTERM again quits at "
+                "once, without writing the results.",
                 style="yellow",
                 markup=False,
             )
             batch.cancel()
-            # A second Ctrl-C raises KeyboardInterrupt as usual.
-            loop.remove_signal_handler(signal.SIGINT)
+            # A second signal does what it does by default: KeyboardInterrupt for Ctrl-C,
+            # the end of the process for SIGTERM.
+            for installed_sig in installed:
+                loop.remove_signal_handler(installed_sig)
+            installed.clear()
 
-        loop = asyncio.get_running_loop()
-        installed = False
-        # Not available on Windows or outside the main thread; Ctrl-C then just raises.
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGINT, on_interrupt)
-            installed = True
+        for sig in _STOP_SIGNALS:
+            # Not available on Windows or outside the main thread; Ctrl-C then just raises.
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, on_signal, sig)
+                installed.append(sig)
         try:
             async for result in batch:
                 counts[result.status] = counts.get(result.status, 0) + 1
                 progress.update(bar, advance=1, description=_progress_text(counts))
+                where = f"line {line_of[result.index]}"
+                if result.task_id is not None:
+                    where += f" (task {result.task_id})"
                 if not result.ok:
                     progress.console.print(
-                        f"{result.status} line {line_of[result.index]}: {result.error_message}",
+                        f"{result.status} {where}: {_printable(result.error_message or '')}",
                         style="red",
+                        markup=False,
+                    )
+                elif result.note is not None:
+                    progress.console.print(
+                        f"{result.status} {where}: {_printable(result.note)}",
+                        style="yellow",
                         markup=False,
                     )
             results = await batch.gather()
         finally:
-            if installed and not interrupted:
-                loop.remove_signal_handler(signal.SIGINT)
-    return results, interrupted
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+    return results, stopped_by
 
 
 def _progress_text(counts: Mapping[str, int]) -> str:
@@ -674,7 +898,12 @@ def _progress_text(counts: Mapping[str, int]) -> str:
 def _result_rows(
     lines: Sequence[JobLine], results: Sequence[BatchResult], out_dir: Path
 ) -> list[dict[str, Any]]:
-    """Return the rows of results.jsonl: one per job line, in file order."""
+    """Return the rows of results.jsonl: one per job line, in file order.
+
+    A job whose task succeeded but whose outputs were not all downloaded (the batch stopped,
+    a download failed) also gets ``output``, the task's output URLs, so that nothing paid for
+    is lost (they expire in 24-48 h).
+    """
     rows: list[dict[str, Any]] = []
     ran = iter(results)
     for entry in lines:
@@ -688,6 +917,7 @@ def _result_rows(
                     "status": "INVALID",
                     "files": [],
                     "error": entry.error,
+                    "note": None,
                 }
             )
             continue
@@ -695,41 +925,80 @@ def _result_rows(
         error = result.error_message
         if result.status == "INVALID":
             error = f"line {entry.line}: {error}"
-        rows.append(
-            {
-                "index": entry.index,
-                "line": entry.line,
-                "id": entry.job.key,
-                "task_id": result.task_id,
-                "status": result.status,
-                "files": [
-                    {
-                        "path": file.path.relative_to(out_dir).as_posix(),
-                        "sha256": file.sha256,
-                        "bytes": file.bytes,
-                    }
-                    for file in result.files
-                ],
-                "error": error,
-            }
-        )
+        row: dict[str, Any] = {
+            "index": entry.index,
+            "line": entry.line,
+            "id": entry.job.key,
+            "task_id": result.task_id,
+            "status": result.status,
+            "files": [
+                {
+                    "path": file.path.relative_to(out_dir).as_posix(),
+                    "sha256": file.sha256,
+                    "bytes": file.bytes,
+                }
+                for file in result.files
+            ],
+        }
+        output = getattr(result.task, "output", None)
+        if output is not None and len(result.files) < len(output):
+            row["output"] = list(output)
+        row["error"] = error
+        row["note"] = result.note
+        rows.append(row)
     return rows
 
 
-def _write_rows(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write ``rows`` as JSON lines, replacing ``path`` in one step."""
-    import click
+def _temp_path(path: Path) -> Path:
+    """Return the temporary file ``path`` is written through."""
+    return path.with_name(f".{path.name}.part")
 
-    temp = path.with_name(f".{path.name}.part")
+
+def _json_line(row: Mapping[str, Any]) -> str:
+    """Return ``row`` as one line of JSON, readable text when it can be encoded as UTF-8."""
+    line = json.dumps(row, ensure_ascii=False)
+    if _SURROGATE.search(line) is not None:
+        # A lone surrogate (from a job's text, in an error message) cannot be encoded;
+        # \uXXXX escapes keep it exactly.
+        line = json.dumps(row)
+    return line
+
+
+def _write_rows(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write ``rows`` as JSON lines, replacing ``path`` in one step.
+
+    Raises:
+        OSError: The file could not be written (the old one, if any, is left as it was).
+
+    """
+    temp = _temp_path(path)
     try:
         with temp.open("w", encoding="utf-8", newline="\n") as file:
             for row in rows:
-                file.write(json.dumps(row, ensure_ascii=False) + "\n")
+                file.write(_json_line(row) + "\n")
         os.replace(temp, path)
-    except OSError as exc:
+    except OSError:
         with contextlib.suppress(OSError):
             temp.unlink()
-        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+def _report_unwritten(path: Path, exc: OSError, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Print the rows that could not be written to ``path`` on stderr, one JSON a line.
+
+    The checks before sending make this rare (a full disk, a directory removed meanwhile),
+    but the tasks are paid for: their ids and outputs must reach the user somehow.
+    """
+    import click
+
+    click.echo(
+        f"Error: cannot write {path}: {exc.strerror or exc}. The {len(rows)} rows it should "
+        "hold follow, one JSON object a line (task ids and outputs included):",
+        err=True,
+    )
+    for row in rows:
+        # ensure_ascii: whatever the terminal's encoding, the line gets through.
+        click.echo(json.dumps(row), err=True)
 
 
 STATUS_ORDER = ("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "INVALID", "ERROR")
@@ -737,9 +1006,9 @@ STATUS_STYLES = {"SUCCEEDED": "green", "FAILED": "red", "INVALID": "red", "ERROR
 
 
 def _print_summary(
-    console: Console, rows: Sequence[Mapping[str, Any]], results_path: Path
+    console: Console, rows: Sequence[Mapping[str, Any]], results_path: Path | None
 ) -> dict[str, int]:
-    """Print the jobs per status as a table; return the counts."""
+    """Print the jobs per status as a table, and where the results are; return the counts."""
     from rich.table import Table
 
     counts: dict[str, int] = {}
@@ -753,7 +1022,8 @@ def _print_summary(
             table.add_row(status, str(counts[status]), style=STATUS_STYLES.get(status, "yellow"))
     table.add_row("total", str(len(rows)), style="bold")
     console.print(table)
-    console.print(f"Results: {results_path}", markup=False)
+    if results_path is not None:
+        console.print(f"Results: {results_path}", markup=False)
     return counts
 
 
@@ -787,7 +1057,7 @@ def tasks_command() -> click.Command:
     @click.argument("task_id", metavar="ID")
     @click.option(
         "--timeout",
-        type=click.FloatRange(min=0, min_open=True),
+        type=_finite_float(min=0, min_open=True),
         default=600.0,
         show_default=True,
         metavar="SECONDS",

@@ -30,6 +30,7 @@ from runway_async._batch import (
 from runway_async.emulator import Emulator
 
 from .conftest import API_KEY, ScriptedServer
+from .test_batch import SubmissionSignal
 
 # Images take (0.5 + 1) API seconds = 15 ms; the never-ending model about three hours.
 TIME_SCALE = 0.01
@@ -92,20 +93,6 @@ DELETES = "DELETE /v1/tasks/{id}"
 def names_in(directory: Path) -> list[str]:
     """Return the names of the files in ``directory``, sorted."""
     return sorted(os.listdir(directory))
-
-
-class SubmissionSignal(InMemoryBatchJournal):
-    """An in-memory journal that sets an event once ``count`` tasks were created."""
-
-    def __init__(self, count: int) -> None:
-        super().__init__()
-        self.count = count
-        self.reached = asyncio.Event()
-
-    def job_submitted(self, index: int, job: Job, task_id: str) -> None:
-        super().job_submitted(index, job, task_id)
-        if len(self.submitted) >= self.count:
-            self.reached.set()
 
 
 @pytest_asyncio.fixture

@@ -41,6 +41,9 @@ from ._sync_runtime import (
     client_twin as _client_twin,
 )
 from ._sync_runtime import (
+    hide_key as _hide_key,
+)
+from ._sync_runtime import (
     run_task_method as _run_task_method,
 )
 from ._sync_runtime import (
@@ -229,9 +232,11 @@ class Runway(SyncClientBase):
         on_event: Callable[[TaskEvent], object] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        key = _hide_key(api_key)
+        del api_key
         self._start(
             lambda: _AsyncRunway(
-                api_key,
+                key(),
                 base_url=base_url,
                 runway_version=runway_version,
                 timeout=timeout,

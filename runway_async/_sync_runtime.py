@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 from anyio.from_thread import BlockingPortal
 
+from ._transport import Secret
+
 if TYPE_CHECKING:
     from ._client import AsyncRunway
 
@@ -39,6 +41,7 @@ __all__ = [
     "SyncResource",
     "SyncWrapper",
     "client_twin",
+    "hide_key",
     "register_twin",
     "run_task_method",
     "task_twin",
@@ -98,6 +101,16 @@ def run_task_method(task: Any, method: Callable[..., Any], /, *args: Any, **kwar
 def _unwrap(value: Any) -> Any:
     # A sync twin passed back into a call (client.download(handle, ...)) means its async self.
     return value._wrapped if isinstance(value, SyncWrapper) else value
+
+
+def hide_key(api_key: str | None) -> Callable[[], str | None]:
+    """Return a function that gives ``api_key`` back, keeping it out of frame locals.
+
+    A sync constructor keeps only this function, so a traceback printed with its locals
+    (capture_locals, Sentry, pytest -l) shows a function object, never the key.
+    """
+    secret = Secret(api_key) if api_key is not None else None
+    return lambda: secret.reveal() if secret is not None else None
 
 
 def to_sync(value: Any, client: SyncClientBase) -> Any:
@@ -280,7 +293,10 @@ class SyncObject:
             yield to_sync(item, client)
 
     def __repr__(self) -> str:
-        target = self._target()
+        try:
+            target = self._target()
+        except AttributeError:  # half-built (its constructor raised), seen in a traceback
+            return f"<{type(self).__name__} (not constructed)>"
         return repr(target).replace(type(target).__name__, type(self).__name__, 1)
 
 

@@ -412,11 +412,13 @@ class Generator:
             init = next(f for f in self.members(node) if f.name == "__init__")
             params, call = self.signature(init, source, node.name)
             alias = self.async_alias(source, node.name)
-            self.lines += [
-                f"    def __init__({params}) -> None:",
-                f"        self._start(lambda: {alias}({call}))",
-                "",
-            ]
+            lines = [f"    def __init__({params}) -> None:"]
+            if call.startswith("api_key,"):
+                # The key goes into a closure at once, so no frame of the constructor shows
+                # it among its locals in a traceback (capture_locals, Sentry, pytest -l).
+                lines += ["        key = _hide_key(api_key)", "        del api_key"]
+                call = "key()" + call.removeprefix("api_key")
+            self.lines += [*lines, f"        self._start(lambda: {alias}({call}))", ""]
         for name, annotation, child in self.attributes(node, source):
             if child:
                 self.lines += [
@@ -537,6 +539,7 @@ class Generator:
             "    SyncResource,",
             "    SyncWrapper,",
             "    client_twin as _client_twin,",
+            "    hide_key as _hide_key,",
             "    register_twin,",
             "    run_task_method as _run_task_method,",
             "    task_twin as _task_twin,",

@@ -282,3 +282,10 @@ class TestKeyNeverInConstructorErrors:
         with pytest.raises((ValueError, TypeError, runway_async.RunwayError)) as caught:
             AsyncRunway(SECRET_KEY, **options)
         assert_no_key(caught.value)
+
+    @pytest.mark.parametrize("options", [{"slot_timeout": -1}, {"max_concurrency": 0}])
+    def test_bad_argument_of_the_sync_client(self, options: dict[str, Any]) -> None:
+        """The sync constructor's error, printed with its locals, shows no key either."""
+        with pytest.raises((ValueError, TypeError, runway_async.RunwayError)) as caught:
+            runway_async.Runway(SECRET_KEY, **options)
+        assert_no_key(caught.value)

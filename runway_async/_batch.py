@@ -1028,7 +1028,7 @@ class Batch:
         what = (
             "did not finish before the batch's deadline"
             if timed_out
-            else ("was cancelled with its batch")
+            else "was cancelled with its batch"
         )
         message = f"Job {state.index} {what}{detail}."
         error: TaskError = (

@@ -259,7 +259,7 @@ class AsyncRunway:
         del api_key
         setup_logging_from_env()
         check_max_concurrency(max_concurrency)
-        _check_slot_timeout(slot_timeout)
+        check_seconds("slot_timeout", slot_timeout, allow_none=True)
         check_max_response_bytes(max_response_bytes)
         retry = retry or RetryConfig()
         if max_retries is not None:
@@ -411,7 +411,7 @@ class AsyncRunway:
         if not isinstance(max_concurrency, _NotGiven):
             check_max_concurrency(max_concurrency)
         if not isinstance(slot_timeout, _NotGiven):
-            _check_slot_timeout(slot_timeout)
+            check_seconds("slot_timeout", slot_timeout, allow_none=True)
         clone = object.__new__(type(self))
         clone._init(
             transport,
@@ -597,17 +597,16 @@ class AsyncRunway:
         try:
             return self._parse_created(endpoint, spec, response.data, model)
         except ResponseValidationError as exc:
-            unreadable = exc
-        raise AmbiguousSubmissionError(
-            f"{spec.method} {spec.path} was answered {response.status} with a reply that is "
-            "not a created task, so the task may exist; it was not re-sent. Check your tasks "
-            f"before submitting again. {unreadable.message}",
-            method=spec.method,
-            url=self._transport.url(spec.path),
-            request_body=request_body,
-            status_code=response.status,
-            body=response.data,
-        ) from unreadable
+            raise AmbiguousSubmissionError(
+                f"{spec.method} {spec.path} was answered {response.status} with a reply that "
+                "is not a created task, so the task may exist; it was not re-sent. Check your "
+                f"tasks before submitting again. {exc.message}",
+                method=spec.method,
+                url=self._transport.url(spec.path),
+                request_body=request_body,
+                status_code=response.status,
+                body=response.data,
+            ) from exc
 
     def _parse_created(
         self, endpoint: str, spec: EndpointSpec, data: Any, model: object
@@ -729,10 +728,6 @@ class AsyncRunway:
 
 def _evolve_retry(retry: RetryConfig, max_retries: int) -> RetryConfig:
     return attrs.evolve(retry, max_retries=max_retries)
-
-
-def _check_slot_timeout(value: object) -> None:
-    check_seconds("slot_timeout", value, allow_none=True)
 
 
 def _counted_model(endpoint: str, spec: EndpointSpec, body: Mapping[str, Any]) -> str | None:

@@ -157,7 +157,7 @@ class TaskHandle:
             ValueError: ``timeout`` is negative, NaN or infinite.
 
         """
-        timeout = check_seconds("timeout", timeout, allow_none=True)
+        # (timeout is checked by the watcher's wait, where every wait ends up)
         return await self._client.tasks.wait(self.id, timeout=timeout)
 
     async def events(

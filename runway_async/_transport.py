@@ -478,36 +478,57 @@ def _download_status_error(
     )
 
 
-def _download_error(exc: BaseException, url: str, shown: str) -> APIConnectionError:
-    """Map an aiohttp/OS error of one download to ours, the signed URL's secrets scrubbed."""
-    parts = urllib.parse.urlsplit(url)
-    cause = _describe(exc, parts.query, parts.fragment, parts.netloc.rpartition("@")[0])
+def _client_error(
+    exc: BaseException,
+    cause: str,
+    *,
+    method: str,
+    url: str,
+    connect_to: str,
+    during: str,
+    broken: str,
+    budget_spent: bool = False,
+) -> APIConnectionError:
+    """Map an aiohttp/OS error of one request to ours: the one mapping point.
+
+    Args:
+        exc: What aiohttp (or the OS) raised; it is not chained (see the module docstring).
+        cause: ``exc``'s type and message, already scrubbed (``_describe``).
+        method: The request's method.
+        url: The request's URL as it may be shown.
+        connect_to: What was being connected to, for messages.
+        during: The request as a phrase, for messages (``GET https://...``).
+        broken: What a broken-connection message quotes of the cause.
+        budget_spent: The attempt's timeout was cut to what was left of the retry budget.
+
+    """
     if isinstance(exc, aiohttp.ClientConnectorError):
+        # The TCP/TLS connection was never established: the server did not see the request.
+        detail = cause.partition(": ")[2] or cause
         return APIConnectionError(
-            f"Could not connect to download {shown}: {cause.partition(': ')[2] or cause}",
-            method="GET",
-            url=shown,
+            f"Could not connect to {connect_to}: {detail}",
+            method=method,
+            url=url,
             sent=False,
             cause=cause,
         )
     if isinstance(exc, _CONNECT_TIMEOUTS):
         return APITimeoutError(
-            f"Timed out connecting to download {shown}.",
-            method="GET",
-            url=shown,
+            f"Timed out connecting to {connect_to}.",
+            method=method,
+            url=url,
             sent=False,
             cause=cause,
         )
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        spent = " (the retry budget, RetryConfig.max_total, ran out)" if budget_spent else ""
         return APITimeoutError(
-            f"Timed out downloading {shown}.", method="GET", url=shown, sent=True, cause=cause
+            f"Timed out during {during}{spent}.", method=method, url=url, sent=True, cause=cause
         )
-    # aiohttp's messages can quote the URL in forms a scrub may miss: the type only here;
-    # the scrubbed text is on .cause.
     return APIConnectionError(
-        f"Connection broken downloading {shown}: {type(exc).__name__}",
-        method="GET",
-        url=shown,
+        f"Connection broken during {during}: {broken}",
+        method=method,
+        url=url,
         sent=True,
         cause=cause,
     )
@@ -857,7 +878,7 @@ class Transport:
         session = self._holder.get()
         total = self.timeout.total
         capped = budget is not None and budget < total
-        if budget is not None and capped:
+        if capped and budget is not None:  # (the second test is for the type checker)
             total = max(budget, 0.001)
         timeout = aiohttp.ClientTimeout(total=total, connect=min(self.timeout.connect, total))
         started = time.monotonic()
@@ -886,7 +907,17 @@ class Transport:
             # turn it into their TimeoutError all the same).
             failure = asyncio.CancelledError(*exc.args)
         except (aiohttp.ClientError, OSError) as exc:  # asyncio.TimeoutError included
-            failure = self._connection_error(exc, method, url, capped=capped)
+            cause = _describe(exc, self._key.reveal())
+            failure = _client_error(
+                exc,
+                cause,
+                method=method,
+                url=url,
+                connect_to=self.base_url,
+                during=f"{method} {url}",
+                broken=cause,
+                budget_spent=capped,
+            )
         if failure is not None:
             # Raised outside the except block, so aiohttp's exception is not its __context__.
             raise failure
@@ -909,46 +940,6 @@ class Transport:
             )
         return Response(
             status=status, headers=headers, data=_parse_body(raw), request_id=request_id
-        )
-
-    def _connection_error(
-        self, exc: BaseException, method: str, url: str, *, capped: bool
-    ) -> APIConnectionError:
-        """Map an aiohttp/OS error of one attempt to ours: the one mapping point of the API."""
-        cause = _describe(exc, self._key.reveal())
-        if isinstance(exc, aiohttp.ClientConnectorError):
-            # The TCP/TLS connection was never established: the server did not see the request.
-            detail = cause.partition(": ")[2] or cause
-            return APIConnectionError(
-                f"Could not connect to {self.base_url}: {detail}",
-                method=method,
-                url=url,
-                sent=False,
-                cause=cause,
-            )
-        if isinstance(exc, _CONNECT_TIMEOUTS):
-            return APITimeoutError(
-                f"Timed out connecting to {self.base_url}.",
-                method=method,
-                url=url,
-                sent=False,
-                cause=cause,
-            )
-        if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-            spent = " (the retry budget, RetryConfig.max_total, ran out)" if capped else ""
-            return APITimeoutError(
-                f"Timed out after sending {method} {url}{spent}.",
-                method=method,
-                url=url,
-                sent=True,
-                cause=cause,
-            )
-        return APIConnectionError(
-            f"Connection broken during {method} {url}: {cause}",
-            method=method,
-            url=url,
-            sent=True,
-            cause=cause,
         )
 
     async def download(
@@ -1110,7 +1101,19 @@ class Transport:
             # As in _send_once: a fresh one, without aiohttp's frames (the signed URL).
             failure = asyncio.CancelledError(*exc.args)
         except (aiohttp.ClientError, OSError) as exc:
-            failure = _download_error(exc, url, shown)
+            parts = urllib.parse.urlsplit(url)
+            hidden = (parts.query, parts.fragment, parts.netloc.rpartition("@")[0])
+            failure = _client_error(
+                exc,
+                _describe(exc, *hidden),
+                method="GET",
+                url=shown,
+                connect_to=f"download {shown}",
+                during=f"the download of {shown}",
+                # aiohttp's messages can quote the URL in forms a scrub may miss: the type
+                # only here; the scrubbed text is on .cause.
+                broken=type(exc).__name__,
+            )
         if failure is not None:
             # Raised outside the except block: aiohttp's exception is not kept as __context__.
             raise failure

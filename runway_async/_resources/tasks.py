@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator
 
-from .._config import check_seconds
 from .._events import DEFAULT_EVENT_BUFFER, TaskEvent
 from .._models import SucceededTask, Task, bind_client
 from .._tasks import DEFAULT_WAIT_TIMEOUT, raise_for_outcome, task_from_reply, task_path
@@ -79,7 +78,6 @@ class Tasks(Resource):
 
         """
         task_path(id)
-        timeout = check_seconds("timeout", timeout, allow_none=True)
         task = await self._client._watcher().wait(id, timeout=timeout, poll=self._client._poll)
         return raise_for_outcome(task)
 

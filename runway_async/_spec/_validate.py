@@ -215,11 +215,6 @@ def _escaped(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
-def _segment(key: object) -> str | int:
-    """Return a mapping key as a path segment that can be printed."""
-    return _escaped(key) if isinstance(key, str) else repr(key)
-
-
 class _Checker:
     """Checks values of one variant's body, collecting issues."""
 

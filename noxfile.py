@@ -1,9 +1,16 @@
 """Project tasks: ``nox -s tests``, ``lint``, ``typing``, ``generate``, ``conformance``, ``bench``.
 
-Each session installs what it needs into its own virtualenv.
+Each session installs what it needs into its own virtualenv. ``tests_pythons`` runs the
+suite on every other Python the README promises (CI runs it; ``nox -s tests`` needs only one).
 """
 
 from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import nox
 
@@ -29,6 +36,8 @@ CONFORMANCE_DEPS = [
     "pytest-asyncio>=0.24",
 ]
 AIORESPONSES = "aioresponses>=0.7.6"
+# The Pythons besides the default one that the README promises (requires-python >= 3.10).
+OTHER_PYTHONS = ["3.10", "3.12", "3.13"]
 LINT_DEPS = ["ruff==0.17.6"]
 # The official SDK the benchmarks compare against (its default httpx transport).
 BENCH_DEPS = ["runwayml==5.24.0"]
@@ -58,6 +67,56 @@ def tests(session: nox.Session, aiohttp: str) -> None:
     env = {"COVERAGE_FILE": f".coverage.{aiohttp}"}
     session.run("coverage", "run", "-m", "pytest", *args, *session.posargs, env=env)
     session.run("coverage", "report", env=env)
+
+
+def _expose_pyenv_pythons(versions: list[str]) -> None:
+    """Let nox find pyenv-installed Pythons that pyenv's settings leave inactive.
+
+    pyenv's ``python3.10`` shim fails unless 3.10 is among the active versions (``pyenv
+    global``, ``.python-version`` or ``$PYENV_VERSION``), and nox resolves shims only to
+    active versions. So when pyenv is in use, ``$PYENV_VERSION`` for this process becomes the
+    active versions (first, so ``python3`` is unchanged) followed by the newest installed
+    patch of each of ``versions`` not already active. Without pyenv nothing changes.
+    """
+    pyenv = shutil.which("pyenv")
+    if pyenv is None:
+        return
+
+    def ask(command: str) -> str:
+        done = subprocess.run(  # noqa: S603 - pyenv from PATH, fixed arguments
+            [pyenv, command], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    try:
+        active = [v for v in ask("version-name").split(":") if v]
+        installed = [p.name for p in (Path(ask("root")) / "versions").iterdir() if p.is_dir()]
+    except (OSError, subprocess.CalledProcessError):
+        return
+    chosen = list(active)
+    for version in versions:
+        if any(v == version or v.startswith(f"{version}.") for v in active):
+            continue
+        patches = [v for v in installed if re.fullmatch(rf"{re.escape(version)}\.\d+", v)]
+        if patches:
+            chosen.append(max(patches, key=lambda v: int(v.rsplit(".", 1)[1])))
+    if chosen != active:
+        os.environ["PYENV_VERSION"] = ":".join(chosen)
+
+
+_expose_pyenv_pythons(OTHER_PYTHONS)
+
+
+@nox.session(python=OTHER_PYTHONS)
+def tests_pythons(session: nox.Session) -> None:
+    """Run the test suite on each other supported Python (newest aiohttp, no coverage).
+
+    The same pytest run as ``tests-latest``. Suites meant to run once, on the default
+    Python (heavy ones), are to be left out here by marker.
+    """
+    deps = [dep for dep in TEST_DEPS if not dep.startswith("coverage")]
+    session.install("-e", ".[cli]", *deps, AIOHTTP_VERSIONS["latest"])
+    session.run("pytest", "-p", "no:cacheprovider", "-m", "not aioresponses", *session.posargs)
 
 
 @nox.session

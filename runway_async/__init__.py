@@ -2,7 +2,8 @@
 
 from ._batch import Batch, BatchJournal, BatchResult, BatchStatus, InMemoryBatchJournal, Job
 from ._client import AsyncRunway, AsyncRunwayML
-from ._config import PollConfig, RetryConfig, Timeout, is_testing, set_testing
+from ._clock import SYSTEM_CLOCK, Clock, SystemClock, VirtualClock, is_testing, set_testing
+from ._config import NOT_GIVEN, NotGiven, PollConfig, RetryConfig, Timeout
 from ._download import DownloadedFile
 from ._events import TaskEvent, TaskEventKind
 from ._exceptions import (
@@ -31,6 +32,8 @@ from ._exceptions import (
     TaskTimeoutError,
     UnprocessableEntityError,
 )
+from ._handles import TaskCreation, TaskHandle
+from ._http import HTTPTransport
 from ._limits import InProcessLimiter, Limiter, MaxConcurrency, Slot
 from ._models import (
     ApiKeyUsageDay,
@@ -59,15 +62,19 @@ from ._models import (
     UsedCredit,
 )
 from ._sync import Runway, RunwayML
-from ._tasks import TaskCreation, TaskHandle, TaskWatcher
+from ._transport import AiohttpTransport
 from ._version import __version__
+from ._watcher import TaskWatcher
 
 __all__ = [
+    "NOT_GIVEN",
+    "SYSTEM_CLOCK",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AiohttpTransport",
     "AmbiguousSubmissionError",
     "ApiKeyUsageDay",
     "ApiKeyUsedCredit",
@@ -81,11 +88,13 @@ __all__ = [
     "BatchStatus",
     "CancelledTask",
     "CapacityFallback",
+    "Clock",
     "ConflictError",
     "Cost",
     "DailyLimitError",
     "DownloadedFile",
     "FailedTask",
+    "HTTPTransport",
     "InMemoryBatchJournal",
     "InProcessLimiter",
     "InternalServerError",
@@ -96,6 +105,7 @@ __all__ = [
     "ModelLimits",
     "ModelUsage",
     "NotFoundError",
+    "NotGiven",
     "Organization",
     "OrganizationUsage",
     "PendingTask",
@@ -115,6 +125,7 @@ __all__ = [
     "Slot",
     "SlotTimeoutError",
     "SucceededTask",
+    "SystemClock",
     "Task",
     "TaskCancelledError",
     "TaskCreated",
@@ -134,6 +145,7 @@ __all__ = [
     "Usage",
     "UsageDay",
     "UsedCredit",
+    "VirtualClock",
     "__version__",
     "is_testing",
     "set_testing",

@@ -1,6 +1,6 @@
 """Batch fan-out: many jobs through a fixed pool of workers, one result per job.
 
-``run_batch(client, jobs)`` (``client.batch(jobs)``) starts at once and returns a ``Batch``:
+``client.batch(jobs)`` (a ``Batch`` over the client's core) starts at once and returns it:
 iterate it for results as jobs finish, or ``await batch.gather()`` for all of them in input
 order. A fixed number of workers pull jobs from ``jobs`` (a list, a lazy iterable or an async
 iterable), so a million jobs never mean a million coroutines; each worker creates its job's
@@ -27,15 +27,12 @@ paying for them again.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import logging
 import os
-import urllib.parse
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
-    Awaitable,
     Callable,
     Iterable,
     Iterator,
@@ -48,7 +45,9 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 import attrs
 
-from ._config import check_seconds, is_loopback_host
+from ._config import check_seconds
+from ._convert import json_type
+from ._create_signal import CREATE_SENT
 from ._download import DownloadedFile, download_outputs
 from ._exceptions import (
     InvalidRequestError,
@@ -59,16 +58,14 @@ from ._exceptions import (
     TaskTimeoutError,
 )
 from ._models import SucceededTask
+from ._outcome import raise_for_outcome
 from ._spec import get_endpoint, to_wire
-from ._tasks import raise_for_outcome
 
 if TYPE_CHECKING:
-    from ._client import AsyncRunway
+    from ._core import Core
     from ._models import Task
-    from ._tasks import TaskHandle
 
 __all__ = [
-    "CREATE_SENT",
     "DEFAULT_GRACE_PERIOD",
     "DEFAULT_MAX_IN_FLIGHT",
     "Batch",
@@ -77,8 +74,6 @@ __all__ = [
     "BatchStatus",
     "InMemoryBatchJournal",
     "Job",
-    "mark_create_sent",
-    "run_batch",
     "validate_job",
 ]
 
@@ -105,29 +100,6 @@ grace period, so a stop never takes longer than ``grace_period`` plus this.
 # The statuses a DELETE cancels. On any other status the API's DELETE deletes the task (an
 # ended one) or does who knows what (a status this SDK does not know): never sent then.
 _CANCELLABLE: Final = frozenset({"PENDING", "THROTTLED", "RUNNING"})
-
-CREATE_SENT: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
-    "runway_async_create_sent", default=None
-)
-"""Called by the create path right before it sends a create's POST, when set.
-
-A batch worker sets it around each job's create call (a context variable, so each worker
-task, and so each job, has its own), which tells the batch whether a stop found the job
-before or after its request went out.
-"""
-
-
-def mark_create_sent() -> None:
-    """Tell the batch job running in this context, if any, that its create is being sent.
-
-    Called synchronously right before the POST: as nothing else runs in between, a job not
-    marked when its batch stops is suspended before the send, and cancelling it sends
-    nothing.
-    """
-    hook = CREATE_SENT.get()
-    if hook is not None:
-        hook()
-
 
 BatchStatus: TypeAlias = Literal[
     "SUCCEEDED", "FAILED", "CANCELLED", "INVALID", "TIMED_OUT", "ERROR"
@@ -205,7 +177,8 @@ class Job:
         """
         if not isinstance(data, Mapping):
             raise InvalidRequestError(
-                f"expected a JSON object with endpoint and params, got {_json_type(data)}"
+                "expected a JSON object with endpoint and params, got "
+                f"{json_type(data, article=True)}"
             )
         unknown = sorted(str(k) for k in data if k not in _JOB_KEYS)
         if unknown:
@@ -217,36 +190,21 @@ class Job:
         if not isinstance(endpoint, str) or not endpoint:
             raise InvalidRequestError(
                 "endpoint must be a string such as 'image_to_video', got "
-                f"{_json_type(endpoint) if 'endpoint' in data else 'nothing'}",
+                f"{json_type(endpoint, article=True) if 'endpoint' in data else 'nothing'}",
                 field="endpoint",
             )
         params = data.get("params", {})
         if not isinstance(params, Mapping):
             raise InvalidRequestError(
-                f"params must be a JSON object, got {_json_type(params)}", field="params"
+                f"params must be a JSON object, got {json_type(params, article=True)}",
+                field="params",
             )
         key = data.get("id")
         if key is not None and not isinstance(key, str):
             raise InvalidRequestError(
-                f"id must be a string or null, got {_json_type(key)}", field="id"
+                f"id must be a string or null, got {json_type(key, article=True)}", field="id"
             )
         return cls(endpoint, dict(params), key)
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (list, tuple)):
-        return "an array"
-    if isinstance(value, Mapping):
-        return "an object"
-    return type(value).__name__
 
 
 @functools.cache
@@ -286,16 +244,6 @@ def validate_job(job: Job, *, allow_loopback_http: bool = False) -> None:
                 field=str(name),
                 endpoint=job.endpoint,
             )
-
-
-def _endpoint_method(client: AsyncRunway, endpoint: str) -> Callable[..., Awaitable[TaskHandle]]:
-    """Return the bound method that creates a task of ``endpoint`` (``client.recipes.x``)."""
-    target: Any = client
-    for part in endpoint.split("."):
-        target = getattr(target, part)
-    if not callable(target):  # a namespace such as client.image_to_video
-        target = target.create
-    return target  # type: ignore[no-any-return]  # resolved from a validated endpoint name
 
 
 @attrs.frozen(kw_only=True)
@@ -515,7 +463,7 @@ class _JobState:
 class Batch:
     """A running batch: iterate it for results as jobs finish, or ``await gather()``.
 
-    Made by ``run_batch`` (``client.batch``), which starts it. ``async for result in batch``
+    Made by ``client.batch``, which starts it. ``async for result in batch``
     yields every job's ``BatchResult`` in the order jobs finish (each new iteration starts
     from the first result); ``await batch.gather()`` returns them all in input order.
     ``batch.cancel()`` stops it; so does cancelling a coroutine awaiting ``gather()`` or
@@ -528,7 +476,7 @@ class Batch:
 
     def __init__(
         self,
-        client: AsyncRunway,
+        core: Core,
         jobs: Iterable[Job] | AsyncIterable[Job],
         *,
         max_in_flight: int | None = None,
@@ -548,7 +496,7 @@ class Batch:
         deadline = check_seconds("deadline", deadline, allow_none=True, positive=True)
         grace_period = check_seconds("grace_period", grace_period)
         loop = asyncio.get_running_loop()  # RuntimeError outside a loop, like create_task
-        self._client = client
+        self._core = core
         self._source = _JobSource(jobs)
         pool = max_in_flight or DEFAULT_MAX_IN_FLIGHT
         if isinstance(jobs, Sized):
@@ -561,7 +509,7 @@ class Batch:
         self._journal = journal
         self._journal_error: BaseException | None = None
         self._source_error: BaseException | None = None
-        self._loopback = is_loopback_host(urllib.parse.urlsplit(client.base_url).hostname)
+        self._loopback = core.allow_loopback_http
         self._grace_period = grace_period
         self._stopped_by: _Stop | None = None
         self._grace_timer: asyncio.TimerHandle | None = None
@@ -830,7 +778,7 @@ class Batch:
         task_id = state.task_id
         assert task_id is not None
         try:
-            task = await self._client.tasks.retrieve(task_id)
+            task = await self._core.retrieve_task(task_id)
         except NotFoundError:
             return self._stopped_result(state, f"; its task {task_id} no longer exists")
         except Exception as exc:
@@ -853,7 +801,7 @@ class Batch:
             return self._stopped_result(state, f"; its task {task_id} was left running")
         state.deleting = True
         try:
-            await self._client.tasks.delete(task_id)
+            await self._core.cancel_task(task_id)
         except NotFoundError:
             return self._stopped_result(state, f"; its task {task_id} no longer exists")
         except Exception as exc:
@@ -902,12 +850,11 @@ class Batch:
             if known is not None:
                 state.task_id = known
                 state.phase = "waiting"
-                succeeded = await self._client.tasks.wait(known, timeout=None)
+                succeeded = await self._core.wait(known, timeout=None)
             else:
-                create = _endpoint_method(self._client, job.endpoint)
                 token = CREATE_SENT.set(state.mark_sent)
                 try:
-                    handle = await create(**job.params)
+                    handle = await self._core.create_task(job.endpoint, job.params)
                 finally:
                     CREATE_SENT.reset(token)
                 state.task_id = handle.id
@@ -949,7 +896,7 @@ class Batch:
         """
         assert self._download_to is not None
         await download_outputs(
-            self._client,
+            self._core,
             task,
             self._download_to,
             # Names come from the task id, so the only file replaced is an earlier download
@@ -969,9 +916,13 @@ class Batch:
         try:
             return call(self._journal)
         except Exception as exc:
-            self._journal_error = exc
-            logger.error("The batch journal failed; starting no more jobs: %r", exc)
+            self._journal_failed(exc)
             raise
+
+    def _journal_failed(self, exc: Exception) -> None:
+        """Note that the journal failed: no more jobs start, and it is not called again."""
+        self._journal_error = exc
+        logger.error("The batch journal failed; starting no more jobs: %r", exc)
 
     # -- results ------------------------------------------------------------------------
 
@@ -1107,8 +1058,7 @@ class Batch:
             try:
                 self._journal.job_finished(result)
             except Exception as exc:
-                self._journal_error = exc
-                logger.error("The batch journal failed; starting no more jobs: %r", exc)
+                self._journal_failed(exc)
         if self._on_result is not None:
             try:
                 self._on_result(result)
@@ -1150,72 +1100,3 @@ class _BatchIterator:
         result = batch._results[self._next]
         self._next += 1
         return result
-
-
-def run_batch(
-    client: AsyncRunway,
-    jobs: Iterable[Job] | AsyncIterable[Job],
-    *,
-    max_in_flight: int | None = None,
-    deadline: float | None = None,
-    download_to: str | os.PathLike[str] | None = None,
-    cancel_server_tasks_on_cancel: bool = False,
-    on_result: Callable[[BatchResult], object] | None = None,
-    journal: BatchJournal | None = None,
-    grace_period: float = DEFAULT_GRACE_PERIOD,
-) -> Batch:
-    """Start running ``jobs`` and return the ``Batch`` (call it inside the event loop).
-
-    A fixed pool of ``max_in_flight`` workers pulls jobs one at a time, so ``jobs`` may be a
-    lazy or async iterable of any length; each job's task is created, waited for and, with
-    ``download_to``, its outputs downloaded as soon as it succeeds (they expire in 24-48 h).
-    The client's limiter still decides how many tasks of each model run at once.
-
-    Args:
-        client: The client to create tasks with.
-        jobs: ``Job`` objects: a list, a lazy iterable or an async iterable.
-        max_in_flight: Most jobs in flight at once (creating, waiting or downloading);
-            default ``DEFAULT_MAX_IN_FLIGHT`` (64).
-        deadline: Seconds from now for the whole batch. When it passes, the batch stops
-            as ``batch.cancel()`` stops it, and unfinished jobs end ``TIMED_OUT``.
-        download_to: Download each succeeded task's outputs into this directory, as
-            ``<task_id>_<n>.<ext>`` (``BatchResult.files``). A failed download makes the
-            job ``ERROR``, keeping ``task_id`` and ``task``.
-        cancel_server_tasks_on_cancel: When the batch stops, also cancel (``DELETE``) the
-            tasks of the interrupted jobs that are still PENDING, THROTTLED or RUNNING. Each
-            task is fetched first: one that already ended is reported as it ended and never
-            sent a DELETE (which would delete it and its outputs); only a task ending
-            between that GET and the DELETE can still be caught. Without this option those
-            tasks keep running on the server (and are paid for).
-        on_result: Called with each result as it comes (exceptions are logged, not raised).
-        journal: Told of every created task and every result; asked for a job's earlier
-            task, which is then waited for instead of creating a new one.
-        grace_period: Seconds, counted from the stop (``cancel()``, the deadline, a
-            cancelled consumer), that creates already sent and downloads under way get to
-            finish: a create answered in time has its task id recorded (and its task
-            cancelled as above); one still unanswered is reported as possibly created. A
-            job whose task had succeeded stays ``SUCCEEDED``, with a ``note`` when its
-            outputs were not all downloaded. Jobs that sent nothing end at once. Looking
-            at (and cancelling) the interrupted tasks takes at most 10 s more.
-
-    Returns:
-        The running batch.
-
-    Raises:
-        RuntimeError: No event loop is running.
-        TypeError: ``jobs`` is not an iterable, or an option has the wrong type.
-        ValueError: ``max_in_flight`` < 1, ``deadline`` <= 0, ``grace_period`` < 0, or a
-            duration that is NaN or infinite.
-
-    """
-    return Batch(
-        client,
-        jobs,
-        max_in_flight=max_in_flight,
-        deadline=deadline,
-        download_to=download_to,
-        cancel_server_tasks_on_cancel=cancel_server_tasks_on_cancel,
-        on_result=on_result,
-        journal=journal,
-        grace_period=grace_period,
-    )

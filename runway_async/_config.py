@@ -13,6 +13,7 @@ from typing import Any, Final, Literal, overload
 
 import attrs
 
+from ._clock import is_testing, set_testing
 from ._exceptions import InvalidRequestError
 
 __all__ = [
@@ -21,12 +22,15 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_RUNWAY_VERSION",
     "LOG_ENV",
+    "NOT_GIVEN",
+    "NotGiven",
     "PollConfig",
     "RetryConfig",
     "Timeout",
     "check_number",
     "check_seconds",
     "is_loopback_host",
+    "is_loopback_url",
     "is_testing",
     "resolve_api_key",
     "resolve_base_url",
@@ -39,28 +43,35 @@ BASE_URL_ENV: Final = "RUNWAYML_BASE_URL"
 LOG_ENV: Final = "RUNWAYML_LOG"
 DEFAULT_BASE_URL: Final = "https://api.dev.runwayml.com"
 DEFAULT_RUNWAY_VERSION: Final = "2024-11-06"
-
-_testing = False
 _TESTING_MIN_INTERVAL: Final = 0.005
 
 
-def set_testing(on: bool) -> None:
-    """Make retry back-off and poll waits (nearly) instant, for tests.
+class NotGiven:
+    """The type of ``NOT_GIVEN``: an argument left out, where ``None`` means something.
 
-    Retries stay bounded by their attempt count and polls by the wait's deadline; only the
-    sleeping between them is skipped. Meant for test suites, ours and our users'.
-
-    Args:
-        on: ``True`` to switch testing mode on, ``False`` to switch it off.
-
+    ``client.with_options(slot_timeout=None)`` removes the slot deadline, while leaving
+    ``slot_timeout`` out keeps the client's; the official SDK uses the same sentinel.
     """
-    global _testing
-    _testing = bool(on)
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __reduce__(self) -> str:
+        return "NOT_GIVEN"
 
 
-def is_testing() -> bool:
-    """Return whether ``set_testing(True)`` is in force."""
-    return _testing
+NOT_GIVEN: Final = NotGiven()
+"""The default of arguments for which ``None`` has a meaning of its own."""
 
 
 @overload
@@ -245,14 +256,14 @@ class RetryConfig:
     def backoff(self, retry_number: int, retry_after: float | None, rand: float) -> float:
         """Return the seconds to wait before retry number ``retry_number`` (1-based).
 
+        The same under ``set_testing(True)``: there the clock's sleep is instant instead.
+
         Args:
             retry_number: 1 for the first retry.
             retry_after: The server's ``Retry-After`` in seconds, if it sent one.
             rand: A random number in [0, 1) for the jitter.
 
         """
-        if is_testing():
-            return 0.0
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
         base = min(self.max_delay, self.initial_delay * 2.0 ** (retry_number - 1))
@@ -376,6 +387,16 @@ def is_loopback_host(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_loopback_url(url: str) -> bool:
+    """Return whether ``url``'s host is loopback (see ``is_loopback_host``).
+
+    Raises:
+        ValueError: ``url`` cannot be split into parts (an unclosed ``[`` in its host).
+
+    """
+    return is_loopback_host(urllib.parse.urlsplit(url).hostname)
 
 
 def resolve_base_url(base_url: str | None) -> str:

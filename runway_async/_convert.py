@@ -52,9 +52,17 @@ from ._models import (
     Task,
     ThrottledTask,
     UnknownTask,
+    task_path,
 )
 
-__all__ = ["converter", "structure", "structure_task", "unstructure"]
+__all__ = [
+    "converter",
+    "json_type",
+    "structure",
+    "structure_task",
+    "task_from_reply",
+    "unstructure",
+]
 
 T = TypeVar("T")
 
@@ -100,20 +108,32 @@ def _camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object, *, article: bool = False) -> str:
+    """Return the JSON type of a decoded value, for messages (``number``, ``an object``).
+
+    Args:
+        value: A value as ``json.loads`` returns it (other types are named as such).
+        article: Put ``a``/``an`` before the type (``a string``); never before ``null``
+            or the name of a type JSON does not have.
+
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    return type(value).__name__
+        noun = "boolean"
+    elif isinstance(value, (int, float)):
+        noun = "number"
+    elif isinstance(value, str):
+        noun = "string"
+    elif isinstance(value, Mapping):
+        noun = "object"
+    elif isinstance(value, (list, tuple)):
+        noun = "array"
+    else:
+        return type(value).__name__
+    if not article:
+        return noun
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
 
 
 # --- scalars --------------------------------------------------------------------------------
@@ -122,13 +142,13 @@ def _json_type(value: object) -> str:
 def _structure_str(value: object, _: object) -> str:
     if isinstance(value, str):
         return value
-    raise _WireTypeError(f"expected a string, got {_json_type(value)}")
+    raise _WireTypeError(f"expected a string, got {json_type(value)}")
 
 
 def _structure_bool(value: object, _: object) -> bool:
     if isinstance(value, bool):
         return value
-    raise _WireTypeError(f"expected a boolean, got {_json_type(value)}")
+    raise _WireTypeError(f"expected a boolean, got {json_type(value)}")
 
 
 def _structure_int(value: object, _: object) -> int:
@@ -137,13 +157,13 @@ def _structure_int(value: object, _: object) -> int:
     # JSON has one number type; some encoders write whole numbers as 5.0.
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    raise _WireTypeError(f"expected an integer, got {_json_type(value)} {value!r}")
+    raise _WireTypeError(f"expected an integer, got {json_type(value)} {value!r}")
 
 
 def _structure_float(value: object, _: object) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    raise _WireTypeError(f"expected a number, got {_json_type(value)}")
+    raise _WireTypeError(f"expected a number, got {json_type(value)}")
 
 
 def _number_union_args(tp: Any) -> frozenset[Any]:
@@ -167,7 +187,7 @@ def _number_union_factory(tp: Any) -> Callable[[object, Any], int | float | None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return value
         expected = "a number or null" if nullable else "a number"
-        raise _WireTypeError(f"expected {expected}, got {_json_type(value)}")
+        raise _WireTypeError(f"expected {expected}, got {json_type(value)}")
 
     return structure_number
 
@@ -180,7 +200,7 @@ _FRACTION = re.compile(r"\.(\d+)")
 
 def _structure_datetime(value: object, _: object) -> datetime:
     if not isinstance(value, str):
-        raise _WireTypeError(f"expected an ISO-8601 timestamp string, got {_json_type(value)}")
+        raise _WireTypeError(f"expected an ISO-8601 timestamp string, got {json_type(value)}")
     text = value.strip()
     if text[-1:] in ("Z", "z"):
         text = text[:-1] + "+00:00"
@@ -210,7 +230,7 @@ def _unstructure_datetime(value: datetime) -> str:
 
 def _structure_date(value: object, _: object) -> date:
     if not isinstance(value, str):
-        raise _WireTypeError(f"expected an ISO-8601 date string, got {_json_type(value)}")
+        raise _WireTypeError(f"expected an ISO-8601 date string, got {json_type(value)}")
     text = value.strip()
     # Tolerate a full timestamp where a day is expected.
     if len(text) > 10 and text[10] in "Tt ":
@@ -239,7 +259,7 @@ def _strict_tuple_factory(tp: Any, conv: cattrs.Converter) -> Callable[[object, 
     def structure_array(value: object, tp: Any) -> Any:
         # A string is iterable, but "abc" is not a list of three strings.
         if not isinstance(value, (list, tuple)):
-            raise _WireTypeError(f"expected an array, got {_json_type(value)}")
+            raise _WireTypeError(f"expected an array, got {json_type(value)}")
         return inner(value, tp)
 
     return structure_array
@@ -269,7 +289,7 @@ def _model_structure_factory(cls: type, conv: cattrs.Converter) -> Callable[[obj
 
     def structure_model(value: object, _: Any) -> Any:
         if not isinstance(value, Mapping):
-            raise _WireTypeError(f"expected an object, got {_json_type(value)}")
+            raise _WireTypeError(f"expected an object, got {json_type(value)}")
         obj = inner(value, cls)
         if keeps_extra:
             extra = {k: v for k, v in value.items() if k not in known}
@@ -315,12 +335,12 @@ def _bad_status(cause: Exception) -> ClassValidationError:
 
 def _structure_task_union(value: object, _: Any) -> Task:
     if not isinstance(value, Mapping):
-        raise _WireTypeError(f"expected a task object, got {_json_type(value)}")
+        raise _WireTypeError(f"expected a task object, got {json_type(value)}")
     if "status" not in value:
         raise _bad_status(KeyError("status"))
     status = value["status"]
     if not isinstance(status, str):
-        raise _bad_status(_WireTypeError(f"expected a string, got {_json_type(status)}"))
+        raise _bad_status(_WireTypeError(f"expected a string, got {json_type(status)}"))
     cls = _TASK_BY_STATUS.get(status, UnknownTask)
     task: Task = converter.structure(value, cls)
     return task
@@ -435,6 +455,33 @@ def structure_task(data: object) -> Task:
 
     """
     return structure(data, Task)  # type: ignore[arg-type]  # a union is not a type[T]
+
+
+def task_from_reply(data: object, task_id: str) -> Task:
+    """Return the task of a ``GET /v1/tasks/{task_id}`` reply, checking it is that task.
+
+    Args:
+        data: The parsed reply.
+        task_id: The id that was asked for.
+
+    Returns:
+        The task (not bound to a client).
+
+    Raises:
+        ResponseValidationError: The reply is not a task, or is another task than
+            ``task_id`` (a confused proxy or cache); ``body`` is the reply.
+
+    """
+    task = structure_task(data)
+    if task.id != task_id:
+        path = task_path(task_id)
+        raise ResponseValidationError(
+            f"GET {path} answered another task, {task.id[:100]!r}.",
+            method="GET",
+            url=path,
+            body=data,
+        )
+    return task
 
 
 def unstructure(obj: object) -> Any:

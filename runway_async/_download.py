@@ -1,51 +1,68 @@
-"""Downloading task outputs: safe file names, atomic writes, retries, fresh signed URLs.
+"""Downloading task outputs: one URL streamed safely, atomic writes, retries, fresh URLs.
 
 A task's ``output`` URLs are signed and expire within 24 to 48 hours; re-fetching the task
-gives fresh ones. ``download_outputs`` streams each URL (through ``Transport.download``,
-which sends no credential) to a temporary file in the target directory, fsyncs it and renames
-it into place, so a final name only ever holds a complete file. Names are built here, never
-taken from the URL as a path: whatever the URL says, the file lands directly in the target
-directory.
+gives fresh ones. ``download_outputs`` streams each URL (``download_url``, over
+``HTTPTransport.stream``, which sends no credential) to a temporary file in the target
+directory, fsyncs it and renames it into place, so a final name only ever holds a complete
+file. Names are built here, never taken from the URL as a path: whatever the URL says, the
+file lands directly in the target directory.
+
+Failed attempts are retried by the one retry policy (``_retry``), with the client's retry
+settings and clock; an expired signed URL makes one re-GET of the task, and the fresh URL is
+a new start, not a retry.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import mimetypes
 import os
-import random
 import re
 import secrets
+import time
 import unicodedata
 import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Final
+from typing import IO, Final, Protocol
 
 import attrs
 
-from ._config import check_seconds
-from ._exceptions import APIConnectionError, APIError, APIStatusError, TaskError
-from ._models import SucceededTask, Task
-from ._transport import (
-    DEFAULT_DOWNLOAD_TIMEOUT,
-    DownloadInfo,
-    Transport,
-    check_download_url,
-    redact_url,
+from ._clock import Clock
+from ._config import RetryConfig, Timeout, check_seconds, is_loopback_host
+from ._exceptions import (
+    APIStatusError,
+    APITimeoutError,
+    InvalidRequestError,
+    ResponseValidationError,
+    RunwayError,
+    TaskError,
 )
-
-if TYPE_CHECKING:
-    from ._client import AsyncRunway
-    from ._config import RetryConfig
-    from ._tasks import TaskHandle
+from ._http import (
+    USER_AGENT,
+    HTTPTransport,
+    parse_body,
+    parse_retry_after,
+    redact_url,
+    status_error_class,
+)
+from ._models import SucceededTask, Task
+from ._outcome import raise_for_outcome
+from ._retry import call_with_retries
 
 __all__ = [
+    "DEFAULT_DOWNLOAD_CHUNK_SIZE",
     "DEFAULT_DOWNLOAD_TIMEOUT",
+    "MAX_DOWNLOAD_REDIRECTS",
+    "DownloadHost",
+    "DownloadInfo",
     "DownloadedFile",
+    "check_download_url",
     "download_outputs",
+    "download_url",
     "output_file_name",
     "safe_filename",
     "url_file_name",
@@ -53,10 +70,18 @@ __all__ = [
 
 logger = logging.getLogger("runway_async")
 
+DEFAULT_DOWNLOAD_TIMEOUT: Final = 600.0
+"""Seconds one download may take, from connecting to the last byte, redirects included."""
+DEFAULT_DOWNLOAD_CHUNK_SIZE: Final = 256 * 1024
+MAX_DOWNLOAD_REDIRECTS: Final = 5
+_REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+# A 206 or 204 answers a question we did not ask (no Range header is sent), so only these
+# count as "here is the whole file".
+_DOWNLOAD_OK_STATUSES: Final = frozenset({200, 203})
+_MAX_ERROR_BODY: Final = 64 * 1024
 # An output host answers these for a signed URL that has expired (or was revoked); the task
 # itself can hand out a fresh one.
 _EXPIRED_STATUSES: Final = frozenset({401, 403, 404, 410})
-_RETRY_STATUSES: Final = frozenset({408, 429})
 _SAFE_EXTENSION: Final = re.compile(r"[A-Za-z0-9]{1,8}")
 # Names that Windows maps to devices whatever the extension (CON.png is the console).
 _WINDOWS_DEVICES: Final = frozenset(
@@ -90,7 +115,289 @@ _EXTENSIONS: Final[Mapping[str, str]] = {
     "application/json": ".json",
     "text/plain": ".txt",
 }
-_rand = random.Random()  # noqa: S311 - back-off jitter, not cryptography
+
+
+class DownloadHost(Protocol):
+    """What downloads need of a client: its transport, settings, clock and task lookup.
+
+    The client's core provides it; downloads never see the client itself.
+    """
+
+    @property
+    def http(self) -> HTTPTransport:
+        """The HTTP transport downloads stream through."""
+        ...
+
+    @property
+    def retry(self) -> RetryConfig:
+        """The retry settings (``max_retries`` may be overridden per call)."""
+        ...
+
+    @property
+    def timeout(self) -> Timeout:
+        """The request timeouts: ``connect`` for connecting, ``total`` for a stalled read."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The clock of the retry budget and back-offs."""
+        ...
+
+    async def retrieve_task(self, task_id: str, /) -> Task:
+        """Fetch a task's current state (for its outputs, or fresh output URLs)."""
+        ...
+
+
+class Writable(Protocol):
+    """Where a download's bytes go: an open binary file, or anything with ``write``."""
+
+    def write(self, data: bytes, /) -> object:
+        """Write all of ``data``."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class DownloadInfo:
+    """What one download delivered.
+
+    Attributes:
+        url: The URL the body came from, after redirects.
+        status: The HTTP status of that reply.
+        content_type: The media type of the reply (``image/png``), without parameters;
+            ``None`` when the server sent none.
+        bytes: How many bytes were written (after any ``Content-Encoding`` was undone).
+        sha256: The SHA-256 of those bytes, lower-case hex.
+
+    """
+
+    url: str = attrs.field(repr=False)
+    status: int
+    content_type: str | None
+    bytes: int
+    sha256: str
+
+
+def check_download_url(url: str, *, redirected_from: str | None = None) -> None:
+    """Refuse a URL that a download must not fetch.
+
+    Only http(s) URLs with a host and no user info; plain http only to loopback hosts (the
+    local emulator); and no redirect from a remote host to a loopback one.
+
+    Args:
+        url: The URL to fetch.
+        redirected_from: The URL whose redirect led here, if any.
+
+    Raises:
+        InvalidRequestError: ``url`` was given by the caller and is refused.
+        ResponseValidationError: ``url`` came from a redirect and is refused.
+
+    """
+
+    def refuse(reason: str) -> RunwayError:
+        if redirected_from is None:
+            return InvalidRequestError(
+                f"Refused to download {redact_url(url)}: {reason}.", field="url"
+            )
+        shown = redact_url(redirected_from)
+        return ResponseValidationError(
+            f"GET {shown} redirected to {redact_url(url)}, refused: {reason}.",
+            method="GET",
+            url=shown,
+        )
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise refuse("not a valid URL") from None
+    if parts.scheme not in ("http", "https"):
+        raise refuse("only https URLs are downloaded (and plain http to loopback hosts)")
+    if not host:
+        raise refuse("the URL has no host")
+    if parts.username is not None or parts.password is not None:
+        raise refuse("the URL carries credentials")
+    loopback = is_loopback_host(host)
+    if parts.scheme == "http" and not loopback:
+        raise refuse("plain http is allowed only to loopback hosts; use https")
+    if (
+        redirected_from is not None
+        and loopback
+        and not is_loopback_host(urllib.parse.urlsplit(redirected_from).hostname)
+    ):
+        # A remote server has no business pointing us at services on this machine.
+        raise refuse("a remote host may not redirect to a loopback host")
+
+
+async def download_url(
+    http: HTTPTransport,
+    url: str,
+    dest: Writable,
+    *,
+    request_timeout: Timeout,
+    timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
+    max_bytes: int | None = None,
+    chunk_size: int = DEFAULT_DOWNLOAD_CHUNK_SIZE,
+    max_redirects: int = MAX_DOWNLOAD_REDIRECTS,
+) -> DownloadInfo:
+    """Stream the body of ``GET url`` into ``dest`` while hashing it; one attempt.
+
+    The request carries no credential of any kind (``HTTPTransport.stream`` adds none);
+    only ``User-Agent`` is set. Redirects are followed here, at most ``max_redirects``, each
+    target checked like ``url``. Retrying is the caller's business, since only it can rewind
+    ``dest``.
+
+    Args:
+        http: The transport.
+        url: An https URL, or plain http to a loopback host (the local emulator). It must
+            not carry user info.
+        dest: Where the bytes go, typically a file open in binary mode; on failure it holds
+            a partial body that the caller must discard.
+        request_timeout: The client's request timeouts: ``connect`` bounds connecting, and a
+            stall longer than ``total`` fails.
+        timeout: Seconds for everything, from connecting to the last byte, redirects
+            included.
+        max_bytes: Stop with an error once the body (decoded) exceeds this many bytes, or
+            before reading when ``Content-Length`` already says so.
+        chunk_size: Largest piece read and written at once.
+        max_redirects: Most redirects followed.
+
+    Returns:
+        The final URL, status, media type, size and SHA-256 of what was written.
+
+    Raises:
+        InvalidRequestError: ``url`` is not one we download (scheme, host, user info).
+        APIStatusError: (a subclass of) the host answered 4xx/5xx; ``retry_after`` is set
+            from ``Retry-After``.
+        APIConnectionError: The connection failed or broke mid-body.
+        APITimeoutError: ``timeout`` ran out, or the host stalled.
+        ResponseValidationError: A refused or missing redirect target, too many redirects,
+            an unexpected status, or more than ``max_bytes``.
+        OSError: Writing to ``dest`` failed (not a network error, never worth a retry).
+
+    """
+    if max_bytes is not None and max_bytes < 0:
+        raise ValueError(f"max_bytes must be >= 0 or None, got {max_bytes!r}")
+    if timeout <= 0:
+        raise ValueError(f"timeout must be > 0, got {timeout!r}")
+    if chunk_size <= 0:
+        raise ValueError(f"chunk_size must be > 0, got {chunk_size!r}")
+    check_download_url(url)
+    deadline = time.monotonic() + timeout
+    current = url
+    for _hop in range(max_redirects + 1):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            shown = redact_url(current)
+            raise APITimeoutError(
+                f"Download of {shown} did not finish within {timeout} s.",
+                method="GET",
+                url=shown,
+            )
+        outcome = await _get_once(
+            http,
+            current,
+            dest,
+            remaining=remaining,
+            request_timeout=request_timeout,
+            max_bytes=max_bytes,
+            chunk_size=chunk_size,
+        )
+        if isinstance(outcome, DownloadInfo):
+            return outcome
+        check_download_url(outcome, redirected_from=current)
+        current = outcome
+    shown = redact_url(url)
+    raise ResponseValidationError(
+        f"GET {shown} redirected more than {max_redirects} times.", method="GET", url=shown
+    )
+
+
+async def _get_once(
+    http: HTTPTransport,
+    url: str,
+    dest: Writable,
+    *,
+    remaining: float,
+    request_timeout: Timeout,
+    max_bytes: int | None,
+    chunk_size: int,
+) -> DownloadInfo | str:
+    """Send one GET; return what was written, or the absolute target of a redirect."""
+    shown = redact_url(url)
+    digest = hashlib.sha256()
+    size = 0
+    started = time.monotonic()
+    async with http.stream(
+        url,
+        headers={"User-Agent": USER_AGENT},
+        timeout=remaining,
+        connect_timeout=min(request_timeout.connect, remaining),
+        read_timeout=min(request_timeout.total, remaining),
+    ) as reply:
+        status = reply.status
+        if status in _REDIRECT_STATUSES:
+            location = reply.headers.get("location", "").strip()
+            if not location:
+                raise ResponseValidationError(
+                    f"GET {shown} answered {status} without a Location.", method="GET", url=shown
+                )
+            return urllib.parse.urljoin(url, location)
+        if status >= 400:
+            raw = await reply.read_at_most(_MAX_ERROR_BODY)
+            raise _status_error(status, reply.headers, raw, shown)
+        if status not in _DOWNLOAD_OK_STATUSES:
+            raise ResponseValidationError(
+                f"GET {shown} answered {status} instead of the file.", method="GET", url=shown
+            )
+        length = reply.content_length
+        if max_bytes is not None and length is not None and length > max_bytes:
+            raise _too_large(shown, max_bytes)
+        async for chunk in reply.iter_chunks(chunk_size):
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise _too_large(shown, max_bytes)
+            digest.update(chunk)
+            # Inline on purpose: one chunk (at most chunk_size, 256 KiB by default) lands in
+            # the page cache in microseconds, far less than a thread hop per chunk would
+            # cost; the slow part, fsync, is the caller's, in a thread. An OSError here is
+            # the destination's, raised as is (never retried).
+            dest.write(chunk)
+        content_type = _media_type(reply.headers.get("content-type"))
+    logger.debug("GET %s -> %d, %d bytes in %.3fs", shown, status, size, time.monotonic() - started)
+    return DownloadInfo(
+        url=url, status=status, content_type=content_type, bytes=size, sha256=digest.hexdigest()
+    )
+
+
+def _status_error(
+    status: int, headers: Mapping[str, str], raw: bytes, shown: str
+) -> APIStatusError:
+    # The body stays out of the message: an output host's error page may echo the request,
+    # signature included. It is kept on the exception for debugging.
+    return status_error_class(status)(
+        f"Error code {status} for GET {shown} (download).",
+        status_code=status,
+        method="GET",
+        url=shown,
+        body=parse_body(raw),
+        retry_after=parse_retry_after(headers),
+    )
+
+
+def _too_large(shown: str, max_bytes: int) -> ResponseValidationError:
+    return ResponseValidationError(
+        f"GET {shown}: the file is larger than max_bytes={max_bytes}; download stopped.",
+        method="GET",
+        url=shown,
+    )
+
+
+def _media_type(value: str | None) -> str | None:
+    if not value:
+        return None
+    media = value.split(";", 1)[0].strip().lower()
+    return media or None
 
 
 @attrs.frozen(kw_only=True)
@@ -310,8 +617,8 @@ def _commit(file: IO[bytes], temp: Path, directory: Path, name: str, *, overwrit
 class _TaskOutputs:
     """A task's output URLs, fetched again (once per download call) when one has expired."""
 
-    def __init__(self, client: AsyncRunway, task: SucceededTask) -> None:
-        self._client = client
+    def __init__(self, host: DownloadHost, task: SucceededTask) -> None:
+        self._host = host
         self.task_id = task.id
         self.urls = task.output
         self.refreshed = False
@@ -325,7 +632,7 @@ class _TaskOutputs:
             self.task_id,
             error.status_code,
         )
-        task = await self._client.tasks.retrieve(self.task_id)
+        task = await self._host.retrieve_task(self.task_id)
         if not isinstance(task, SucceededTask) or index >= len(task.output):
             raise error
         self.urls = task.output
@@ -333,7 +640,7 @@ class _TaskOutputs:
 
 
 async def _fetch(
-    transport: Transport,
+    host: DownloadHost,
     retry: RetryConfig,
     url: str,
     file: IO[bytes],
@@ -344,45 +651,58 @@ async def _fetch(
     max_bytes: int | None,
 ) -> tuple[str, DownloadInfo]:
     """Download ``url`` into ``file`` with retries; return the URL used and what came."""
-    attempt = 0
     while True:
-        error: APIError
-        retry_after: float | None = None
+        expired: APIStatusError
         try:
-            info = await transport.download(url, file, max_bytes=max_bytes, timeout=timeout)
+            info = await _fetch_with_retries(
+                host, retry, url, file, timeout=timeout, max_bytes=max_bytes
+            )
         except APIStatusError as exc:
             status = exc.status_code
-            if outputs is not None and status in _EXPIRED_STATUSES and not outputs.refreshed:
-                url = await outputs.refresh(index, exc)
-                check_download_url(url)
-                _rewind(file)
-                continue  # a fresh URL is a new start, not a retry
-            if not (status in _RETRY_STATUSES or status >= 500):
+            if outputs is None or status not in _EXPIRED_STATUSES or outputs.refreshed:
                 raise
-            error = exc
-            retry_after = exc.retry_after
-        except APIConnectionError as exc:  # APITimeoutError included
-            error = exc
+            expired = exc
         else:
             return url, info
-        attempt += 1
-        if attempt > retry.max_retries:
-            raise error
-        delay = retry.backoff(attempt, retry_after, _rand.random())
-        logger.info(
-            "Retrying download of %s in %.2fs (retry %d of %d) after: %s",
-            redact_url(url),
-            delay,
-            attempt,
-            retry.max_retries,
-            error,
+        url = await outputs.refresh(index, expired)
+        check_download_url(url)
+        _rewind(file)  # a fresh URL is a new start (its own retries and budget), not a retry
+
+
+async def _fetch_with_retries(
+    host: DownloadHost,
+    retry: RetryConfig,
+    url: str,
+    file: IO[bytes],
+    *,
+    timeout: float,
+    max_bytes: int | None,
+) -> DownloadInfo:
+    """Download ``url`` into ``file``, retried by the policy (``_retry``)."""
+
+    async def attempt(_budget: float) -> DownloadInfo:
+        # The budget (RetryConfig.max_total) only decides whether to retry: a download keeps
+        # its own, longer timeout.
+        return await download_url(
+            host.http,
+            url,
+            file,
+            request_timeout=host.timeout,
+            timeout=timeout,
+            max_bytes=max_bytes,
         )
-        await asyncio.sleep(delay)
-        _rewind(file)
+
+    return await call_with_retries(
+        attempt,
+        retry=retry,
+        clock=host.clock,
+        what=f"download of {redact_url(url)}",
+        before_retry=lambda: _rewind(file),
+    )
 
 
 async def _download_file(
-    client: AsyncRunway,
+    host: DownloadHost,
     retry: RetryConfig,
     url: str,
     directory: Path,
@@ -399,7 +719,7 @@ async def _download_file(
     temp, file = _open_temp(directory)
     try:
         url, info = await _fetch(
-            client._transport,
+            host,
             retry,
             url,
             file,
@@ -436,18 +756,13 @@ def _is_url(text: str) -> bool:
     return ":" in text or "/" in text
 
 
-async def _resolve(client: AsyncRunway, source: object) -> SucceededTask | str:
+async def _resolve(host: DownloadHost, source: object) -> SucceededTask | str:
     """Return the succeeded task (fetched if need be) or the bare URL that ``source`` names."""
-    # Imported here: _tasks imports this module for TaskHandle.download.
-    from ._tasks import TaskHandle, raise_for_outcome
-
     task: object
     if isinstance(source, str):
         if _is_url(source):
             return source
-        task = await client.tasks.retrieve(source)
-    elif isinstance(source, TaskHandle):
-        task = await client.tasks.retrieve(source.id)
+        task = await host.retrieve_task(source)
     else:
         task = source
     if isinstance(task, SucceededTask):
@@ -468,8 +783,8 @@ async def _resolve(client: AsyncRunway, source: object) -> SucceededTask | str:
 
 
 async def download_outputs(
-    client: AsyncRunway,
-    source: Task | TaskHandle | str,
+    host: DownloadHost,
+    source: Task | str,
     directory: str | os.PathLike[str],
     *,
     overwrite: bool = False,
@@ -491,16 +806,18 @@ async def download_outputs(
     the URL's suffix if short and alphanumeric, else from the ``Content-Type``, else
     ``.bin``); a bare URL keeps its last path segment, sanitised.
 
-    Connection errors, timeouts, 408, 429 and 5xx are retried with the client's back-off
-    (instant under ``set_testing(True)``). A 401/403/404/410 on a task's URL means the
-    signed URL expired: the task is fetched once more for fresh URLs and the download
-    starts again.
+    Connection errors, timeouts, 408, 429 and 5xx are retried by the client's retry policy
+    (its back-off, ``max_retries`` and ``max_total``; instant back-off under
+    ``set_testing(True)``). A 401/403/404/410 on a task's URL means the signed URL expired:
+    the task is fetched once more for fresh URLs and the download starts again.
 
     Args:
-        client: The client (its session, retry policy and ``tasks.retrieve``).
-        source: A ``SucceededTask``; a task id or ``TaskHandle`` (the task is fetched, and
-            must have succeeded already: waiting is the caller's choice); or an http(s)
-            output URL (plain http only to loopback hosts).
+        host: What downloads need of the client (its core): transport, retry settings,
+            timeouts, clock and task lookup.
+        source: A ``SucceededTask``; a task id (the task is fetched, and must have
+            succeeded already: waiting is the caller's choice); or an http(s) output URL
+            (plain http only to loopback hosts). A caller holding a ``TaskHandle`` passes
+            its ``id``.
         directory: Where the files go; created (with parents) if missing.
         overwrite: Replace an existing file of the same name. When ``False`` (the default)
             an existing file is never touched: the new one is named ``name (1).ext``,
@@ -519,6 +836,7 @@ async def download_outputs(
             non-loopback host, or user info in it.
         TaskError: The task has not succeeded yet (``TaskFailedError`` and
             ``TaskCancelledError`` when it failed or was cancelled).
+        TypeError: ``source`` is none of the above.
         APIStatusError: (a subclass of) the output host or the API refused, retries spent.
         APIConnectionError: The connection failed, retries spent (``APITimeoutError`` for
             timeouts).
@@ -527,19 +845,19 @@ async def download_outputs(
 
     """
     timeout = check_seconds("timeout", timeout, positive=True)
-    retry = client._transport.retry
+    retry = host.retry
     if max_retries is not None:
         retry = attrs.evolve(retry, max_retries=max_retries)
     target = Path(directory)
-    resolved = await _resolve(client, source)
-    outputs = None if isinstance(resolved, str) else _TaskOutputs(client, resolved)
+    resolved = await _resolve(host, source)
+    outputs = None if isinstance(resolved, str) else _TaskOutputs(host, resolved)
     files = []
     for index in range(1 if outputs is None else len(outputs.urls)):
         # outputs.urls is read afresh each time: an expired URL makes it re-fetch the task.
         url = outputs.urls[index] if outputs is not None else resolved
         assert isinstance(url, str)
         downloaded = await _download_file(
-            client,
+            host,
             retry,
             url,
             target,

@@ -5,22 +5,25 @@ in a process with the same API key and base URL shares one ``InProcessLimiter``.
 the generated sync facade each run on their own event-loop thread, so the limiter's state
 is guarded by a ``threading.Lock`` and a waiter on another loop is woken with
 ``loop.call_soon_threadsafe``; nothing in it belongs to one loop.
+
+Time comes from a ``Clock`` (``_clock.py``): a queued acquire sleeps until it is woken, its
+deadline or the next delayed release through ``clock.call_at``, so tests can run the
+limiter on a ``VirtualClock``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import heapq
 import itertools
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Final, Literal, Protocol, TypeAlias, runtime_checkable
 
+from ._clock import SYSTEM_CLOCK, Clock, Timer
 from ._config import check_seconds
 from ._exceptions import DailyLimitError, SlotTimeoutError
 from ._models import Organization
@@ -75,21 +78,22 @@ class Slot:
     """One concurrency slot of one model, held from before a create until its task ends.
 
     Limiters create slots; the client hands each to its watcher, which releases it when the
-    task is seen to end. Limiters that can tell when other creates are queued for the model
-    call the callback given to ``notify_when_wanted`` (from any thread), so the watcher
-    polls tasks nobody waits for only when their slot is needed.
+    task is seen to end, and asks the limiter (``Limiter.notify_when_wanted``) to hear when
+    another create queues for the model, so it polls tasks nobody waits for only when their
+    slot is needed.
 
     Attributes:
         model: The model the slot counts against.
+        limiter: The limiter that granted the slot (``None`` if it did not say).
 
     """
 
     __slots__ = (
         "_hook",
-        "_limiter",
         "_wanted",
         "epoch",
         "expires",
+        "limiter",
         "model",
         "released",
         "task_id",
@@ -97,7 +101,7 @@ class Slot:
 
     def __init__(self, model: str, limiter: object = None) -> None:
         self.model = model
-        self._limiter = limiter
+        self.limiter = limiter
         self.released = False
         self.task_id: str | None = None
         """The task holding the slot, once its create was answered (set by the watcher)."""
@@ -110,17 +114,6 @@ class Slot:
         state = "released" if self.released else "held"
         return f"<Slot {self.model} {state}>"
 
-    def notify_when_wanted(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` once another create for this model waits for a slot.
-
-        A limiter that cannot tell calls it at once. The callback may run on another
-        thread; it must only schedule work (``loop.call_soon_threadsafe``).
-        """
-        if isinstance(self._limiter, InProcessLimiter):
-            self._limiter._watch(self, callback)
-        else:
-            callback()
-
 
 @runtime_checkable
 class Limiter(Protocol):
@@ -130,7 +123,8 @@ class Limiter(Protocol):
     implements the same methods. Slots are granted in FIFO order per model; the org's
     limits and usage come from the client, which fetches ``GET /v1/organization`` when
     ``claim_refresh()`` says so and reports with ``update_organization`` or
-    ``refresh_failed``.
+    ``refresh_failed``. The client's watcher calls ``notify_when_wanted`` for each slot it
+    holds, and a create waiting for a slot adopts the ``orphans`` of closed clients.
     """
 
     async def acquire(
@@ -185,6 +179,37 @@ class Limiter(Protocol):
         """Ask for a refresh soon: a task was THROTTLED or the API answered 429."""
         ...
 
+    def notify_when_wanted(self, slot: Slot, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once another create for ``slot``'s model waits for a slot.
+
+        Called at most once per slot; never after the slot is released. A limiter that
+        cannot tell when a slot is wanted calls it at once (the watcher then polls the
+        slot's task as if someone waited). The callback may run on any thread; it only
+        schedules work (``loop.call_soon_threadsafe``).
+
+        Args:
+            slot: A slot this limiter granted and not yet released.
+            callback: What to call once the slot is wanted.
+
+        """
+        ...
+
+    def orphans(self, model: str) -> list[Slot]:
+        """Hand over held slots of ``model`` whose client closed before their task ended.
+
+        Called while a create waits for a slot of ``model``: its client polls each
+        returned slot's task (``slot.task_id``) and releases the slot when the task ends.
+        Each slot is handed out once; a limiter that keeps no such slots returns ``[]``.
+
+        Args:
+            model: The model a create is waiting for.
+
+        Returns:
+            The orphaned slots, now adopted by the caller.
+
+        """
+        ...
+
 
 class _Waiter:
     __slots__ = ("error", "event", "limit", "loop", "slot", "taken")
@@ -224,7 +249,9 @@ class InProcessLimiter:
     Args:
         refresh_interval: Seconds after which the organization is read again.
         failure_retry: Seconds before retrying a failed read.
-        clock: Monotonic seconds (injectable for tests).
+        clock: The time of deadlines and delayed releases: a ``Clock`` (a ``VirtualClock``
+            in tests), or a plain function returning monotonic seconds, whose waits then
+            run on the event loop's own time.
 
     """
 
@@ -233,11 +260,11 @@ class InProcessLimiter:
         *,
         refresh_interval: float = DEFAULT_REFRESH_INTERVAL,
         failure_retry: float = DEFAULT_FAILURE_RETRY,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | Callable[[], float] = SYSTEM_CLOCK,
     ) -> None:
         self._refresh_interval = check_seconds("refresh_interval", refresh_interval, positive=True)
         self._failure_retry = check_seconds("failure_retry", failure_retry)
-        self._clock = clock
+        self._clock = _as_clock(clock)
         self._lock = threading.Lock()
         self._lanes: dict[str, _Lane] = {}
         self._orphans: dict[str, list[Slot]] = {}
@@ -280,7 +307,7 @@ class InProcessLimiter:
     def in_use(self, model: str) -> int:
         """Return how many slots of ``model`` are held (expiring ones included)."""
         with self._lock:
-            self._expire_locked(self._clock())
+            self._expire_locked(self._clock.now())
             lane = self._lanes.get(model)
             return lane.in_use if lane is not None else 0
 
@@ -297,100 +324,170 @@ class InProcessLimiter:
 
     # -- slots --------------------------------------------------------------------------
 
+    def try_acquire(self, model: str, *, limit: ModelLimit = AUTO) -> Slot | None:
+        """Take a slot of ``model`` if one is free and nobody is queued for it, else ``None``.
+
+        The non-blocking half of ``acquire``: it never queues, so it never waits.
+
+        Args:
+            model: The model the task will count against.
+            limit: Most slots of the model held at once: ``"auto"`` for the organization's
+                limit, a count, or ``None`` for no cap.
+
+        Returns:
+            The slot, or ``None`` when the model's slots are all held or others are queued.
+
+        Raises:
+            DailyLimitError: The model's daily quota is used up.
+
+        """
+        _check_limit(limit)
+        return self._try_acquire(model, limit)
+
     async def acquire(
         self,
         model: str,
         *,
-        limit: int | Literal["auto"] | None = AUTO,
+        limit: ModelLimit = AUTO,
         timeout: float | None = None,
         on_wait: Callable[[], None] | None = None,
     ) -> Slot:
         """Wait for a slot of ``model``, first come first served, and return it.
 
-        See ``Limiter.acquire``. A coroutine cancelled while queued leaves the queue and
-        holds nothing; one cancelled just after being granted gives its slot back.
+        See ``Limiter.acquire``: ``try_acquire``, else queue and wait. A coroutine
+        cancelled while queued leaves the queue and holds nothing; one cancelled just after
+        being granted gives its slot back.
         """
-        if limit != AUTO and limit is not None and not _is_count(limit):
-            raise ValueError(f"limit must be 'auto', an int >= 1 or None, got {limit!r}")
+        _check_limit(limit)
         timeout = check_seconds("timeout", timeout, allow_none=True)
-        loop = asyncio.get_running_loop()
-        started = self._clock()
+        started = self._clock.now()
+        slot = self._try_acquire(model, limit)
+        if slot is not None:
+            return slot
         deadline = None if timeout is None else started + timeout
-        waiter = _Waiter(loop, limit)
-        granted: Slot | None = None
-        refused: DailyLimitError | None = None
-        hooks: list[Callable[[], None]] = []
+        return await self._wait(model, limit, deadline=deadline, timeout=timeout, on_wait=on_wait)
+
+    def _try_acquire(self, model: str, limit: ModelLimit) -> Slot | None:
+        """``try_acquire`` without checking ``limit``."""
         with self._lock:
-            notify = self._expire_locked(started)
+            notify = self._expire_locked(self._clock.now())
             lane = self._lane(model)
+            granted: Slot | None = None
+            refused: DailyLimitError | None = None
             if not lane.queue:
                 refused = self._daily_error_locked(model, lane)
                 cap = self._cap_locked(model, limit)
                 if refused is None and (cap is None or lane.in_use < cap):
                     granted = self._grant_locked(model, lane)
-                    waiter.taken = True
-            if granted is None and refused is None:
-                lane.queue.append(waiter)
-                hooks = self._wanted_hooks_locked(lane)
         self._deliver(notify)
-        _call_all(hooks)
         if refused is not None:
             raise refused
+        return granted
+
+    async def _wait(
+        self,
+        model: str,
+        limit: ModelLimit,
+        *,
+        deadline: float | None,
+        timeout: float | None,
+        on_wait: Callable[[], None] | None,
+    ) -> Slot:
+        """Queue for a slot of ``model`` and sleep until granted, refused or ``deadline``."""
+        waiter = _Waiter(asyncio.get_running_loop(), limit)
+        with self._lock:
+            lane = self._lane(model)
+            lane.queue.append(waiter)
+            # A slot may have freed since the try: the queue is examined again.
+            notify = self._pump_locked(model)
+            granted, refused = waiter.slot, waiter.error
+            if granted is not None:
+                waiter.taken = True
+            hooks = self._wanted_hooks_locked(lane) if _pending(waiter) else []
+        self._deliver(notify, skip=waiter)
         if granted is not None:
             return granted
+        if refused is not None:
+            raise refused
+        _call_all(hooks)
         try:
             while True:
                 if on_wait is not None:
                     on_wait()
-                now = self._clock()
                 with self._lock:
                     wake_at = self._next_expiry_locked(model)
-                    if waiter.slot is None and waiter.error is None:
+                    pending = _pending(waiter)
+                    if pending:
                         waiter.event.clear()
-                limits = [t for t in (deadline, wake_at) if t is not None]
-                wait = max(0.0, min(limits) - now) if limits else None
-                if waiter.slot is None and waiter.error is None:
-                    with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
-                        await asyncio.wait_for(waiter.event.wait(), wait)
-                now = self._clock()
+                if pending:
+                    until = min((t for t in (deadline, wake_at) if t is not None), default=None)
+                    await self._sleep(waiter.event, until)
                 with self._lock:
-                    notify = self._expire_locked(now)
-                    notify += self._pump_locked(model)
-                    slot_now, error = waiter.slot, waiter.error
-                    if slot_now is not None:
-                        waiter.taken = True
-                    elif error is None and deadline is not None and now >= deadline:
-                        lane.queue.remove(waiter)
-                        notify += self._pump_locked(model)
-                        error = SlotTimeoutError(
-                            f"No {model} slot freed up within {timeout} s; the create was "
-                            "not sent.",
-                            model=model,
-                            timeout=float(timeout or 0.0),
-                        )
+                    slot, error, notify = self._check_locked(waiter, model, deadline, timeout)
                 self._deliver(notify, skip=waiter)
-                if slot_now is not None:
-                    return slot_now
+                if slot is not None:
+                    return slot
                 if error is not None:
                     raise error
         except BaseException:
-            with self._lock:
-                notify = []
-                if waiter.slot is not None and not waiter.taken:
-                    self._free_locked(waiter.slot, created=False)
-                    notify = self._pump_locked(model)
-                elif waiter.slot is None and waiter in lane.queue:
-                    lane.queue.remove(waiter)
-                    notify = self._pump_locked(model)
-            self._deliver(notify)
+            self._abandon(waiter, model)
             raise
+
+    def _check_locked(
+        self, waiter: _Waiter, model: str, deadline: float | None, timeout: float | None
+    ) -> tuple[Slot | None, BaseException | None, list[_Waiter]]:
+        """Free what expired, grant what fits; return ``waiter``'s slot or error, and whom to wake.
+
+        A waiter past its ``deadline`` leaves the queue with a ``SlotTimeoutError``.
+        """
+        now = self._clock.now()
+        notify = self._expire_locked(now)
+        notify += self._pump_locked(model)
+        slot, error = waiter.slot, waiter.error
+        if slot is not None:
+            waiter.taken = True
+        elif error is None and deadline is not None and now >= deadline:
+            self._lane(model).queue.remove(waiter)
+            notify += self._pump_locked(model)
+            error = SlotTimeoutError(
+                f"No {model} slot freed up within {timeout} s; the create was not sent.",
+                model=model,
+                timeout=float(timeout or 0.0),
+            )
+        return slot, error, notify
+
+    def _abandon(self, waiter: _Waiter, model: str) -> None:
+        """Take a cancelled (or failed) ``waiter`` out of the queue, or give its slot back."""
+        with self._lock:
+            notify: list[_Waiter] = []
+            lane = self._lane(model)
+            if waiter.slot is not None and not waiter.taken:
+                self._free_locked(waiter.slot, created=False)
+                notify = self._pump_locked(model)
+            elif waiter.slot is None and waiter in lane.queue:
+                lane.queue.remove(waiter)
+                notify = self._pump_locked(model)
+        self._deliver(notify)
+
+    async def _sleep(self, event: asyncio.Event, until: float | None) -> None:
+        """Wait for ``event``, or until the clock reaches ``until`` (at once if past)."""
+        if until is None:
+            await event.wait()
+            return
+        if until <= self._clock.now():
+            return
+        timer = self._clock.call_at(until, event.set)
+        try:
+            await event.wait()
+        finally:
+            timer.cancel()
 
     def release(self, slot: Slot, *, after: float = 0.0, created: bool = True) -> None:
         """Give ``slot`` back, now or ``after`` seconds from now; idempotent.
 
         See ``Limiter.release``.
         """
-        now = self._clock()
+        now = self._clock.now()
         with self._lock:
             if slot.released:
                 return
@@ -425,7 +522,7 @@ class InProcessLimiter:
         ``mark_stale``; never while another fetch is claimed or within ``failure_retry`` of
         a failed one.
         """
-        now = self._clock()
+        now = self._clock.now()
         with self._lock:
             if self._refreshing or now < self._retry_at:
                 return False
@@ -438,7 +535,7 @@ class InProcessLimiter:
 
     def update_organization(self, organization: Organization) -> None:
         """Take the organization's limits and usage; queued acquires are re-examined."""
-        now = self._clock()
+        now = self._clock.now()
         with self._lock:
             self._refreshing = False
             self._known = True
@@ -467,7 +564,7 @@ class InProcessLimiter:
         succeeds, ``"auto"`` then means unlimited. An abandoned fetch may be claimed again
         at once.
         """
-        now = self._clock()
+        now = self._clock.now()
         with self._lock:
             self._refreshing = False
             if not abandoned:
@@ -625,7 +722,13 @@ class InProcessLimiter:
             found = self._orphans.pop(model, [])
             return [slot for slot in found if not slot.released]
 
-    def _watch(self, slot: Slot, callback: Callable[[], None]) -> None:
+    def notify_when_wanted(self, slot: Slot, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once another create for ``slot``'s model waits for a slot.
+
+        See ``Limiter.notify_when_wanted``. If an acquire is queued for the model already,
+        ``callback`` runs at once, in the caller's thread; otherwise in the thread of the
+        acquire that queues. A slot released, or released ``after`` a delay, never fires.
+        """
         with self._lock:
             if slot.released or slot._wanted:
                 fire = slot._wanted and not slot.released
@@ -655,6 +758,47 @@ class InProcessLimiter:
                     else:
                         more = []
                 self._deliver(more)
+
+
+def _as_clock(clock: Clock | Callable[[], float]) -> Clock:
+    """Return ``clock`` as a ``Clock``; a plain function of monotonic seconds is wrapped."""
+    if callable(getattr(clock, "now", None)):
+        return clock  # type: ignore[return-value]
+    if callable(clock):
+        return _FunctionClock(clock)
+    raise TypeError(f"clock must be a Clock or a function returning seconds, got {clock!r}")
+
+
+class _FunctionClock:
+    """A ``Clock`` reading a plain function; its waits run on the event loop's own time."""
+
+    __slots__ = ("_now",)
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+
+    def __repr__(self) -> str:
+        return f"<FunctionClock {self._now!r}>"
+
+    def now(self) -> float:
+        return self._now()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
+        loop = asyncio.get_running_loop()
+        return loop.call_later(max(0.0, when - self._now()), callback)
+
+
+def _check_limit(limit: object) -> None:
+    if limit != AUTO and limit is not None and not _is_count(limit):
+        raise ValueError(f"limit must be 'auto', an int >= 1 or None, got {limit!r}")
+
+
+def _pending(waiter: _Waiter) -> bool:
+    """Return whether ``waiter`` is neither granted nor refused yet (read with the lock)."""
+    return waiter.slot is None and waiter.error is None
 
 
 def _call_all(hooks: list[Callable[[], None]]) -> None:

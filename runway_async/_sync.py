@@ -15,15 +15,17 @@ from typing import Any, Literal, TypeAlias
 
 from ._batch import DEFAULT_GRACE_PERIOD, BatchJournal, BatchResult, Job
 from ._batch import Batch as _AsyncBatch
-from ._client import NOT_GIVEN, _NotGiven
 from ._client import AsyncRunway as _AsyncRunway
-from ._config import DEFAULT_RUNWAY_VERSION, PollConfig, RetryConfig, Timeout
+from ._clock import SYSTEM_CLOCK, Clock
+from ._config import DEFAULT_RUNWAY_VERSION, NOT_GIVEN, NotGiven, PollConfig, RetryConfig, Timeout
 from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DownloadedFile
 from ._events import DEFAULT_EVENT_BUFFER, TaskEvent
+from ._handles import TaskHandle as _AsyncTaskHandle
+from ._http import HTTPTransport
 from ._limits import AUTO, Limiter, MaxConcurrency
 from ._models import Cost, OrganizationUsage, Routing
 from ._models import Organization as OrganizationInfo
-from ._models.task import _DEFAULT_WAIT_TIMEOUT
+from ._models.task import DEFAULT_WAIT_TIMEOUT
 from ._models.task import CancelledTask as _AsyncCancelledTask
 from ._models.task import FailedTask as _AsyncFailedTask
 from ._models.task import PendingTask as _AsyncPendingTask
@@ -31,6 +33,7 @@ from ._models.task import RunningTask as _AsyncRunningTask
 from ._models.task import SucceededTask as _AsyncSucceededTask
 from ._models.task import ThrottledTask as _AsyncThrottledTask
 from ._models.task import UnknownTask as _AsyncUnknownTask
+from ._requester import DEFAULT_MAX_RESPONSE_BYTES
 from ._sync_runtime import (
     SyncClientBase,
     SyncResource,
@@ -49,9 +52,6 @@ from ._sync_runtime import (
 from ._sync_runtime import (
     task_twin as _task_twin,
 )
-from ._tasks import DEFAULT_WAIT_TIMEOUT
-from ._tasks import TaskHandle as _AsyncTaskHandle
-from ._transport import DEFAULT_MAX_RESPONSE_BYTES
 from .types import (
     AdLocalizationTargetLanguage,
     AudioMedia,
@@ -210,6 +210,11 @@ class Runway(SyncClientBase):
             their own ``max_bytes``). A longer reply stops being read there and raises
             ``ResponseValidationError`` (``AmbiguousSubmissionError`` for a create), with its
             first bytes in ``.body``.
+        transport: The HTTP transport (an ``HTTPTransport``); by default one on aiohttp
+            (with ``session`` if given). Plug another to instrument or replace the HTTP
+            layer; it serves API requests and downloads alike.
+        clock: The clock of retries and the task watcher (``SYSTEM_CLOCK`` by default);
+            tests pass a ``VirtualClock`` to run the schedule on virtual time.
 
     """
 
@@ -231,6 +236,8 @@ class Runway(SyncClientBase):
         slot_timeout: float | None = None,
         on_event: Callable[[TaskEvent], object] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        transport: HTTPTransport | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         key = _hide_key(api_key)
         del api_key
@@ -249,6 +256,8 @@ class Runway(SyncClientBase):
                 slot_timeout=slot_timeout,
                 on_event=on_event,
                 max_response_bytes=max_response_bytes,
+                transport=transport,
+                clock=clock,
             )
         )
 
@@ -363,6 +372,11 @@ class Runway(SyncClientBase):
         return self._target().max_retries
 
     @property
+    def max_response_bytes(self) -> int:
+        """Largest API reply read, in bytes."""
+        return self._target().max_response_bytes
+
+    @property
     def poll(self) -> PollConfig:
         """How this client's tasks are polled."""
         return self._target().poll
@@ -385,23 +399,25 @@ class Runway(SyncClientBase):
     def with_options(
         self,
         *,
-        timeout: float | Timeout | None = None,
-        max_retries: int | None = None,
-        retry: RetryConfig | None = None,
-        poll: PollConfig | None = None,
-        max_concurrency: MaxConcurrency | _NotGiven = NOT_GIVEN,
-        slot_timeout: float | _NotGiven | None = NOT_GIVEN,
-        max_response_bytes: int | None = None,
+        timeout: float | Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry: RetryConfig | NotGiven = NOT_GIVEN,
+        poll: PollConfig | NotGiven = NOT_GIVEN,
+        max_concurrency: MaxConcurrency | NotGiven = NOT_GIVEN,
+        slot_timeout: float | NotGiven | None = NOT_GIVEN,
+        max_response_bytes: int | NotGiven = NOT_GIVEN,
     ) -> Runway:
         """Return a copy with other settings that shares this client's connection pool.
 
         The copy also shares the task watcher and the limiter. It does not own them:
-        closing it is a no-op; close the original.
+        closing it is a no-op; close the original. An argument left out (``NOT_GIVEN``)
+        keeps this client's setting; ``None`` means "no limit" for ``max_concurrency`` and
+        ``slot_timeout`` and is refused for the others.
 
         Args:
             timeout: Per-request deadline in seconds, or a ``Timeout``.
             max_retries: Retries after a failed attempt.
-            retry: Full retry settings.
+            retry: Full retry settings (``max_retries``, if given too, overrides its own).
             poll: Polling settings for the tasks the copy creates or waits for (the
                 watcher-wide ``max_in_flight`` and ``requests_per_second`` stay the
                 original's).
@@ -471,14 +487,48 @@ class Runway(SyncClientBase):
         journal: BatchJournal | None = None,
         grace_period: float = DEFAULT_GRACE_PERIOD,
     ) -> Batch:
-        """Start running many jobs and return the ``Batch`` (call it inside the event loop).
+        """Start running ``jobs`` and return the ``Batch`` (call it inside the event loop).
 
-        ``for result in batch`` yields each job's ``BatchResult`` as it finishes;
-        ``batch.gather()`` returns them all in input order. A job that fails is a
-        result with its error, never an exception. When the batch stops (``cancel()``, its
-        ``deadline``), creates already sent and downloads under way get ``grace_period``
-        seconds to finish, and a task that already ended is never cancelled (nor deleted).
-        See ``run_batch`` for the details.
+        A fixed pool of ``max_in_flight`` workers pulls jobs one at a time, so ``jobs`` may be a
+        lazy or async iterable of any length; each job's task is created, waited for and, with
+        ``download_to``, its outputs downloaded as soon as it succeeds (they expire in 24-48 h).
+        The client's limiter still decides how many tasks of each model run at once.
+
+        Args:
+            jobs: ``Job`` objects: a list, a lazy iterable or an async iterable.
+            max_in_flight: Most jobs in flight at once (creating, waiting or downloading);
+                default ``DEFAULT_MAX_IN_FLIGHT`` (64).
+            deadline: Seconds from now for the whole batch. When it passes, the batch stops
+                as ``batch.cancel()`` stops it, and unfinished jobs end ``TIMED_OUT``.
+            download_to: Download each succeeded task's outputs into this directory, as
+                ``<task_id>_<n>.<ext>`` (``BatchResult.files``). A failed download makes the
+                job ``ERROR``, keeping ``task_id`` and ``task``.
+            cancel_server_tasks_on_cancel: When the batch stops, also cancel (``DELETE``) the
+                tasks of the interrupted jobs that are still PENDING, THROTTLED or RUNNING. Each
+                task is fetched first: one that already ended is reported as it ended and never
+                sent a DELETE (which would delete it and its outputs); only a task ending
+                between that GET and the DELETE can still be caught. Without this option those
+                tasks keep running on the server (and are paid for).
+            on_result: Called with each result as it comes (exceptions are logged, not raised).
+            journal: Told of every created task and every result; asked for a job's earlier
+                task, which is then waited for instead of creating a new one.
+            grace_period: Seconds, counted from the stop (``cancel()``, the deadline, a
+                cancelled consumer), that creates already sent and downloads under way get to
+                finish: a create answered in time has its task id recorded (and its task
+                cancelled as above); one still unanswered is reported as possibly created. A
+                job whose task had succeeded stays ``SUCCEEDED``, with a ``note`` when its
+                outputs were not all downloaded. Jobs that sent nothing end at once. Looking
+                at (and cancelling) the interrupted tasks takes at most 10 s more.
+
+        Returns:
+            The running batch.
+
+        Raises:
+            RuntimeError: No event loop is running.
+            TypeError: ``jobs`` is not an iterable, or an option has the wrong type.
+            ValueError: ``max_in_flight`` < 1, ``deadline`` <= 0, ``grace_period`` < 0, or a
+                duration that is NaN or infinite.
+
         """
         return self._run(
             self._target().batch,
@@ -2335,7 +2385,7 @@ class TaskHandle(SyncWrapper):
 class Batch(SyncWrapper):
     """A running batch: iterate it for results as jobs finish, or ``gather()``.
 
-    Made by ``run_batch`` (``client.batch``), which starts it. ``for result in batch``
+    Made by ``client.batch``, which starts it. ``for result in batch``
     yields every job's ``BatchResult`` in the order jobs finish (each new iteration starts
     from the first result); ``batch.gather()`` returns them all in input order.
     ``batch.cancel()`` stops it; so does cancelling a coroutine awaiting ``gather()`` or
@@ -2411,7 +2461,7 @@ class PendingTask(_AsyncPendingTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = _DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2430,7 +2480,7 @@ class PendingTask(_AsyncPendingTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncPendingTask.wait_for_task_output, timeout)
+        return _run_task_method(self, _AsyncPendingTask, "wait_for_task_output", timeout)
 
 
 class ThrottledTask(_AsyncThrottledTask):
@@ -2450,7 +2500,7 @@ class ThrottledTask(_AsyncThrottledTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = _DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2469,7 +2519,7 @@ class ThrottledTask(_AsyncThrottledTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncThrottledTask.wait_for_task_output, timeout)
+        return _run_task_method(self, _AsyncThrottledTask, "wait_for_task_output", timeout)
 
 
 class RunningTask(_AsyncRunningTask):
@@ -2488,7 +2538,7 @@ class RunningTask(_AsyncRunningTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = _DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2507,7 +2557,7 @@ class RunningTask(_AsyncRunningTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncRunningTask.wait_for_task_output, timeout)
+        return _run_task_method(self, _AsyncRunningTask, "wait_for_task_output", timeout)
 
 
 class SucceededTask(_AsyncSucceededTask):
@@ -2527,7 +2577,7 @@ class SucceededTask(_AsyncSucceededTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = _DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2546,7 +2596,7 @@ class SucceededTask(_AsyncSucceededTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncSucceededTask.wait_for_task_output, timeout)
+        return _run_task_method(self, _AsyncSucceededTask, "wait_for_task_output", timeout)
 
 
 class FailedTask(_AsyncFailedTask):
@@ -2567,7 +2617,7 @@ class FailedTask(_AsyncFailedTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = _DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2586,7 +2636,7 @@ class FailedTask(_AsyncFailedTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncFailedTask.wait_for_task_output, timeout)
+        return _run_task_method(self, _AsyncFailedTask, "wait_for_task_output", timeout)
 
 
 class CancelledTask(_AsyncCancelledTask):
@@ -2604,7 +2654,7 @@ class CancelledTask(_AsyncCancelledTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = _DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2623,7 +2673,7 @@ class CancelledTask(_AsyncCancelledTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncCancelledTask.wait_for_task_output, timeout)
+        return _run_task_method(self, _AsyncCancelledTask, "wait_for_task_output", timeout)
 
 
 class UnknownTask(_AsyncUnknownTask):
@@ -2641,7 +2691,7 @@ class UnknownTask(_AsyncUnknownTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = _DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2660,7 +2710,7 @@ class UnknownTask(_AsyncUnknownTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncUnknownTask.wait_for_task_output, timeout)
+        return _run_task_method(self, _AsyncUnknownTask, "wait_for_task_output", timeout)
 
 
 Task: TypeAlias = (

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 from anyio.from_thread import BlockingPortal
 
-from ._transport import Secret
+from ._http import Secret
+from ._models import bound_client
 
 if TYPE_CHECKING:
     from ._client import AsyncRunway
@@ -64,9 +65,15 @@ def register_twin(async_cls: type, make: Callable[[Any, SyncClientBase], Any]) -
     _TWINS[async_cls] = make
 
 
-def retype_task(task: Any, twin: type, client: SyncClientBase) -> Any:
-    """Return ``task`` (a frozen attrs task) as its sync twin class, bound to ``client``."""
-    values = {a.alias: getattr(task, a.name) for a in attrs.fields(type(task))}
+def retype_task(task: Any, twin: type, client: object) -> Any:
+    """Return ``task`` (a frozen attrs task) as class ``twin``, bound to ``client``.
+
+    Its public fields are copied; the binding is the one given (``client`` is the alias of
+    every task class's private binding field).
+    """
+    values = {
+        a.alias: getattr(task, a.name) for a in attrs.fields(type(task)) if a.alias != "client"
+    }
     values["client"] = client
     return twin(**values)
 
@@ -81,21 +88,21 @@ def client_twin(value: AsyncRunway, client: SyncClientBase) -> SyncClientBase:
     return client._copy(value)
 
 
-def run_task_method(task: Any, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-    """Run an async task model's ``method`` for its sync twin ``task``, blocking.
+def run_task_method(task: Any, async_cls: type, name: str, /, *args: Any, **kwargs: Any) -> Any:
+    """Run method ``name`` of the async task class ``async_cls`` for its sync twin ``task``.
 
-    The twin is bound to its sync client; the async method runs on an async copy bound to
-    that client's async client, in its loop.
+    The twin is bound to its sync client; the async method runs, blocking, on an async copy
+    of the task (an ``async_cls``) bound to the ``tasks`` namespace of that client's async
+    client, in its loop.
     """
-    client = task._client
+    client = bound_client(task)
     if not isinstance(client, SyncClientBase):
         raise RuntimeError(
             f"Task {task.id} is not bound to a client, so it cannot wait; get it from "
             "client.tasks.retrieve(id) or call client.tasks.wait(id) instead."
         )
-    async_cls = type(task).__mro__[1]
-    view = retype_task(task, async_cls, client._async_client())  # type: ignore[arg-type]
-    return client._run(method, view, *args, **kwargs)
+    view = retype_task(task, async_cls, client._async_client().tasks)
+    return client._run(getattr(view, name), *args, **kwargs)
 
 
 def _unwrap(value: Any) -> Any:

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from ._config import is_loopback_host
-from ._tasks import task_path
+from ._config import is_loopback_host, is_loopback_url
+from ._models import task_path
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -319,8 +319,6 @@ def _credentials_from_env(hint: str = "") -> tuple[str, str]:
 
 def _poll_for(base_url: str, time_scale: float | None = None) -> PollConfig:
     """Return the polling of a CLI client: the API's default, faster on a local emulator."""
-    import urllib.parse
-
     from ._config import PollConfig
 
     if time_scale is not None:
@@ -329,7 +327,7 @@ def _poll_for(base_url: str, time_scale: float | None = None) -> PollConfig:
             min_interval=max(0.01, LOCAL_POLL_INTERVAL * time_scale),
             requests_per_second=min(1000.0, 25.0 / time_scale),
         )
-    if is_loopback_host(urllib.parse.urlsplit(base_url).hostname):
+    if is_loopback_url(base_url):
         return PollConfig(min_interval=LOCAL_POLL_INTERVAL)
     return PollConfig()
 
@@ -666,8 +664,6 @@ def batch_command() -> click.Command:
         or SIGTERM stops the batch like --timeout (as CANCELLED, exit status 130 or 143)
         and still writes the results.
         """
-        import urllib.parse
-
         from rich.console import Console
 
         out = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -676,10 +672,7 @@ def batch_command() -> click.Command:
         if not use_emulator:
             credentials = _credentials_from_env(" (or pass --emulator to run on a local emulator)")
         text = _read_jobs_file(jobs_file)
-        loopback = use_emulator or (
-            credentials is not None
-            and is_loopback_host(urllib.parse.urlsplit(credentials[1]).hostname)
-        )
+        loopback = use_emulator or (credentials is not None and is_loopback_url(credentials[1]))
         lines = parse_jobs(text, allow_loopback_http=loopback)
         for entry in lines:
             if entry.error is not None:

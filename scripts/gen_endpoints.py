@@ -715,19 +715,18 @@ def render_generation(model: Model) -> str:
     ]
     if abc_names:
         lines.append(f"from collections.abc import {', '.join(abc_names)}")
-    lines.append("from typing import " + ", ".join(["TYPE_CHECKING", *typing_names]))
+    if typing_names:
+        lines.append("from typing import " + ", ".join(typing_names))
     lines += [
         "",
-        "from .._tasks import TaskCreation",
+        "from .._core import Core",
+        "from .._handles import TaskCreation",
         f"from ..types import {', '.join(type_names)}",
         "from ._base import Resource, TaskCreatingResource",
         "",
-        "if TYPE_CHECKING:",
-        "    from .._client import AsyncRunway",
-        "",
         "__all__ = [__ALL__]",
     ]
-    names = ["TASK_RESOURCES"]
+    names = ["TASK_RESOURCES", "TaskResources"]
     attributes: dict[str, str] = {}
     generate: list[tuple[str, str]] = []
     for cls, methods in classes.items():
@@ -764,12 +763,24 @@ def render_generation(model: Model) -> str:
         "",
         '    """',
         "",
-        "    def __init__(self, client: AsyncRunway) -> None:",
-        "        super().__init__(client)",
+        "    def __init__(self, core: Core) -> None:",
+        "        super().__init__(core)",
     ]
-    lines += [f"        self.{attr} = {cls}(client)" for attr, cls in generate]
+    lines += [f"        self.{attr} = {cls}(core)" for attr, cls in generate]
     names.append("Generate")
     attributes["generate"] = "Generate"
+    lines += [
+        "",
+        "",
+        "class TaskResources:",
+        '    """The task-creating namespaces of the client, typed (the client inherits them).',
+        "",
+        "    The client creates each from ``TASK_RESOURCES``, so an endpoint added to the spec",
+        "    needs no edit of the client.",
+        '    """',
+        "",
+    ]
+    lines += [f"    {attr}: {cls}" for attr, cls in attributes.items()]
     lines += ["", "", "TASK_RESOURCES: dict[str, type[Resource]] = {"]
     lines += [f'    "{attr}": {cls},' for attr, cls in attributes.items()]
     lines += ["}"]

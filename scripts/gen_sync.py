@@ -40,7 +40,7 @@ SOURCES: list[tuple[str, tuple[str, ...] | None, str]] = [
     ("runway_async/_resources/tasks.py", ("Tasks",), "resource"),
     ("runway_async/_resources/organization.py", ("Organization",), "resource"),
     ("runway_async/_resources/generation.py", None, "resource"),
-    ("runway_async/_tasks.py", ("TaskHandle",), "wrapper"),
+    ("runway_async/_handles.py", ("TaskHandle",), "wrapper"),
     ("runway_async/_batch.py", ("Batch",), "wrapper"),
     (
         "runway_async/_models/task.py",
@@ -56,6 +56,10 @@ SOURCES: list[tuple[str, tuple[str, ...] | None, str]] = [
         "task",
     ),
 ]
+# Classes that only type attributes of a mirrored class (the client inherits its generated
+# namespaces from TaskResources): not mirrored themselves, their annotations are read with
+# the class that inherits them.
+MIXINS = {"TaskResources": "runway_async/_resources/generation.py"}
 # Where the task models' shared async methods live.
 TASK_BEHAVIOUR = ("runway_async/_models/task.py", "_TaskBehaviour")
 
@@ -354,7 +358,7 @@ class Generator:
         self.lines.append(f"    def {name}({params}) -> {returns}:{ignore}")
         self.emit_doc(func, "        ")
         if kind == "task":
-            arguments = f"self, _Async{owner}.{func.name}" + (f", {call}" if call else "")
+            arguments = f"self, _Async{owner}, {func.name!r}" + (f", {call}" if call else "")
             self.lines.append(f"        return _run_task_method({arguments})")
             self.lines.append("")
             return
@@ -381,6 +385,10 @@ class Generator:
                     continue
                 annotation = ast.unparse(item.annotation)
                 yield name, annotation, annotation in self.kinds
+        for base in node.bases:
+            if isinstance(base, ast.Name) and base.id in MIXINS:
+                mixin = parse(MIXINS[base.id]).cls(base.id)
+                yield from self.attributes(mixin, source)
         for func in self.members(node):
             if func.name != "__init__":
                 continue
@@ -460,7 +468,11 @@ class Generator:
             classes = (
                 [source.cls(n) for n in names]
                 if names
-                else [n for n in source.tree.body if isinstance(n, ast.ClassDef)]
+                else [
+                    n
+                    for n in source.tree.body
+                    if isinstance(n, ast.ClassDef) and n.name not in MIXINS
+                ]
             )
             for node in classes:
                 self.twins[node.name] = self.sync_name(node.name)

@@ -26,7 +26,6 @@ from runway_async._batch import (
     BatchResult,
     InMemoryBatchJournal,
     Job,
-    run_batch,
     validate_job,
 )
 from runway_async.emulator import Emulator
@@ -179,7 +178,7 @@ class TestResults:
     ) -> None:
         """Iteration yields results as jobs finish; gather returns them in input order."""
         jobs = [slow_video("slow"), image(key="a"), SPEECH, RECIPE]
-        batch = run_batch(client, jobs)
+        batch = client.batch(jobs)
         streamed = [result async for result in batch]
         assert [r.index for r in streamed][-1] == 0  # the slow one finished last
         assert sorted(r.index for r in streamed) == [0, 1, 2, 3]
@@ -198,7 +197,7 @@ class TestResults:
 
     async def test_every_iteration_starts_from_the_first_result(self, client: AsyncRunway) -> None:
         """Iterating a finished batch again yields the same results again."""
-        batch = run_batch(client, [image(), image("b")])
+        batch = client.batch([image(), image("b")])
         first = [r async for r in batch]
         second = [r async for r in batch]
         assert first == second
@@ -208,7 +207,7 @@ class TestResults:
     async def test_on_result_hears_each_result(self, client: AsyncRunway) -> None:
         """on_result is called once per job with its result."""
         heard: list[BatchResult] = []
-        results = await run_batch(client, [image(), SPEECH], on_result=heard.append).gather()
+        results = await client.batch([image(), SPEECH], on_result=heard.append).gather()
         assert sorted(heard, key=lambda r: r.index) == results
 
     async def test_a_raising_on_result_is_logged_and_the_batch_goes_on(
@@ -220,13 +219,13 @@ class TestResults:
             raise RuntimeError("boom")
 
         with caplog.at_level(logging.ERROR, logger="runway_async"):
-            results = await run_batch(client, [image(), image("b")], on_result=explode).gather()
+            results = await client.batch([image(), image("b")], on_result=explode).gather()
         assert [r.status for r in results] == ["SUCCEEDED", "SUCCEEDED"]
         assert sum("on_result raised" in r.getMessage() for r in caplog.records) == 2
 
     async def test_an_empty_batch_is_done_at_once(self, client: AsyncRunway) -> None:
         """No jobs: gather returns an empty list."""
-        assert await run_batch(client, []).gather() == []
+        assert await client.batch([]).gather() == []
 
 
 class TestFailures:
@@ -235,7 +234,7 @@ class TestFailures:
     ) -> None:
         """An invalid job and a refused create are results next to the successes."""
         emu.faults.inject("error_before", route="text_to_speech", status=400)
-        results = await run_batch(client, [image(), invalid("bad"), SPEECH, RECIPE]).gather()
+        results = await client.batch([image(), invalid("bad"), SPEECH, RECIPE]).gather()
         assert [r.status for r in results] == ["SUCCEEDED", "INVALID", "ERROR", "SUCCEEDED"]
         bad = results[1]
         assert isinstance(bad.error, InvalidRequestError)
@@ -255,7 +254,7 @@ class TestFailures:
             Emulator(time_scale=TIME_SCALE, durations=DURATIONS, failure_rate=1.0, seed=2) as emu,
             AsyncRunway(emu.api_key, base_url=emu.url, poll=POLL) as client,
         ):
-            results = await run_batch(client, [image(), SPEECH, invalid()]).gather()
+            results = await client.batch([image(), SPEECH, invalid()]).gather()
         assert [r.status for r in results] == ["FAILED", "FAILED", "INVALID"]
         for result in results[:2]:
             assert isinstance(result.error, TaskFailedError)
@@ -267,7 +266,7 @@ class TestFailures:
     async def test_a_task_cancelled_elsewhere_is_cancelled(self, client: AsyncRunway) -> None:
         """A task deleted by someone else ends its job CANCELLED, with the task."""
         journal = SubmissionSignal(1)
-        batch = run_batch(client, [never()], journal=journal)
+        batch = client.batch([never()], journal=journal)
         await journal.reached.wait()
         await client.tasks.delete(journal.submitted[0][1])
         (result,) = await batch.gather()
@@ -284,8 +283,7 @@ class TestDeadline:
     ) -> None:
         """At the deadline, jobs in flight and queued end TIMED_OUT; finished ones stand."""
         jobs = [image(), image("b"), *(never(f"n{i}") for i in range(6))]
-        results = await run_batch(
-            client,
+        results = await client.batch(
             jobs,
             max_in_flight=4,
             deadline=0.5,
@@ -312,7 +310,7 @@ class TestDeadline:
 
     async def test_a_deadline_that_does_not_come_changes_nothing(self, client: AsyncRunway) -> None:
         """A batch that ends before its deadline has only its own results."""
-        results = await run_batch(client, [image()], deadline=60).gather()
+        results = await client.batch([image()], deadline=60).gather()
         assert [r.status for r in results] == ["SUCCEEDED"]
 
 
@@ -323,8 +321,7 @@ class TestCancel:
     ) -> None:
         """cancel() ends every job CANCELLED; queued ones never create a task."""
         journal = SubmissionSignal(2)
-        batch = run_batch(
-            client,
+        batch = client.batch(
             [never(str(i)) for i in range(10)],
             max_in_flight=2,
             journal=journal,
@@ -346,8 +343,7 @@ class TestCancel:
     ) -> None:
         """A cancelled gather() cancels the batch and its server tasks before it returns."""
         journal = SubmissionSignal(3)
-        batch = run_batch(
-            client,
+        batch = client.batch(
             [never() for _ in range(8)],
             max_in_flight=3,
             journal=journal,
@@ -371,7 +367,7 @@ class TestCancel:
     ) -> None:
         """A consumer cancelled inside ``async for`` cancels what is still queued."""
         journal = SubmissionSignal(2)
-        batch = run_batch(client, [never() for _ in range(5)], max_in_flight=2, journal=journal)
+        batch = client.batch([never() for _ in range(5)], max_in_flight=2, journal=journal)
 
         async def consume() -> list[BatchResult]:
             return [result async for result in batch]
@@ -389,9 +385,7 @@ class TestCancel:
     ) -> None:
         """Leaving ``async with batch`` before it finished cancels the jobs left."""
         journal = SubmissionSignal(2)
-        async with run_batch(
-            client, [never() for _ in range(4)], max_in_flight=2, journal=journal
-        ) as b:
+        async with client.batch([never() for _ in range(4)], max_in_flight=2, journal=journal) as b:
             await journal.reached.wait()
         assert b.done
         results = await b.gather()
@@ -402,7 +396,7 @@ class TestCancel:
         self, client: AsyncRunway
     ) -> None:
         """A batch consumed to its end inside ``async with`` keeps its results."""
-        async with run_batch(client, [image(), SPEECH]) as batch:
+        async with client.batch([image(), SPEECH]) as batch:
             results = [result async for result in batch]
         assert [r.status for r in results] == ["SUCCEEDED", "SUCCEEDED"]
         assert batch.cancel() is False
@@ -435,7 +429,7 @@ class TestWorkerPool:
             Emulator(time_scale=TIME_SCALE, durations=DURATIONS, concurrency=None) as emu,
             AsyncRunway(emu.api_key, base_url=emu.url, poll=POLL) as client,
         ):
-            batch = run_batch(client, jobs(), max_in_flight=pool, on_result=count)
+            batch = client.batch(jobs(), max_in_flight=pool, on_result=count)
             results = await batch.gather()
             assert emu.metrics()["tasks_created_total"] == total
         assert [r.index for r in results] == list(range(total))
@@ -450,7 +444,7 @@ class TestWorkerPool:
             for n in range(5):
                 yield image(f"p{n}")
 
-        results = await run_batch(client, jobs(), max_in_flight=3).gather()
+        results = await client.batch(jobs(), max_in_flight=3).gather()
         assert [r.index for r in results] == [0, 1, 2, 3, 4]
         assert all(r.ok for r in results)
 
@@ -464,7 +458,7 @@ class TestWorkerPool:
             yield {"endpoint": "text_to_image"}
             yield image("never taken")
 
-        batch = run_batch(client, jobs(), max_in_flight=1)
+        batch = client.batch(jobs(), max_in_flight=1)
         seen: list[BatchResult] = []
 
         async def consume() -> None:
@@ -480,19 +474,19 @@ class TestWorkerPool:
     async def test_bad_arguments(self, client: AsyncRunway) -> None:
         """Wrong option values and a non-iterable jobs argument fail at once."""
         with pytest.raises(ValueError, match="max_in_flight"):
-            run_batch(client, [], max_in_flight=0)
+            client.batch([], max_in_flight=0)
         with pytest.raises(TypeError, match="max_in_flight"):
-            run_batch(client, [], max_in_flight=2.5)  # type: ignore[arg-type]
+            client.batch([], max_in_flight=2.5)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="deadline"):
-            run_batch(client, [], deadline=0)
+            client.batch([], deadline=0)
         with pytest.raises(TypeError, match="iterable of Job"):
-            run_batch(client, image())  # type: ignore[arg-type]
+            client.batch(image())  # type: ignore[arg-type]
 
     def test_needs_a_running_loop(self) -> None:
-        """run_batch outside an event loop is a RuntimeError."""
+        """client.batch outside an event loop is a RuntimeError."""
         client = AsyncRunway("key", base_url="http://127.0.0.1:9")
         with pytest.raises(RuntimeError):
-            run_batch(client, [])
+            client.batch([])
 
 
 class TestDownloads:
@@ -508,9 +502,7 @@ class TestDownloads:
             if result.index == 1:
                 seen_early.append(not batch.done and all(f.path.exists() for f in result.files))
 
-        batch = run_batch(
-            client, [slow_video(), image(), SPEECH], download_to=tmp_path, on_result=check
-        )
+        batch = client.batch([slow_video(), image(), SPEECH], download_to=tmp_path, on_result=check)
         results = await batch.gather()
         assert seen_early == [True]
         for result in results:
@@ -531,7 +523,7 @@ class TestDownloads:
         """When the outputs cannot be written, the job is ERROR with its succeeded task."""
         not_a_directory = tmp_path / "file"
         not_a_directory.write_text("in the way")
-        (result,) = await run_batch(client, [image()], download_to=not_a_directory).gather()
+        (result,) = await client.batch([image()], download_to=not_a_directory).gather()
         assert result.status == "ERROR"
         assert isinstance(result.error, OSError)
         assert result.task is not None
@@ -545,7 +537,7 @@ class TestJournal:
     async def test_the_journal_sees_every_transition(self, client: AsyncRunway) -> None:
         """Each created task is recorded before its result; invalid jobs only finish."""
         journal = InMemoryBatchJournal()
-        results = await run_batch(client, [image(), invalid(), SPEECH], journal=journal).gather()
+        results = await client.batch([image(), invalid(), SPEECH], journal=journal).gather()
         assert [r.status for r in results] == ["SUCCEEDED", "INVALID", "SUCCEEDED"]
         for index in (0, 2):
             submitted = ("submitted", index, results[index].task_id)
@@ -565,13 +557,13 @@ class TestJournal:
         """After a stop, the same jobs with the same journal wait for the old tasks."""
         jobs = [slow_video("a"), slow_video("b"), slow_video("c")]
         journal = SubmissionSignal(3)
-        first = run_batch(client, jobs, journal=journal)  # the "crash" leaves tasks running
+        first = client.batch(jobs, journal=journal)  # the "crash" leaves tasks running
         await journal.reached.wait()
         first.cancel()
         assert {r.status for r in await first.gather()} == {"CANCELLED"}
         created = {i: t for i, (_, t) in journal.submitted.items()}
 
-        results = await run_batch(client, jobs, journal=journal).gather()
+        results = await client.batch(jobs, journal=journal).gather()
         assert [r.status for r in results] == ["SUCCEEDED"] * 3
         assert {r.index: r.task_id for r in results} == created
         assert emu.metrics()["tasks_created_total"] == 3  # nothing paid twice
@@ -593,8 +585,8 @@ class TestJournal:
             def job_submitted(self, index: int, job: Job, task_id: str) -> None:
                 raise OSError(28, "No space left on device")
 
-        results = await run_batch(
-            client, [image(), image("b"), image("c")], max_in_flight=1, journal=FullDisk()
+        results = await client.batch(
+            [image(), image("b"), image("c")], max_in_flight=1, journal=FullDisk()
         ).gather()
         assert [r.status for r in results] == ["ERROR", "CANCELLED", "CANCELLED"]
         assert results[0].task_id is not None

@@ -20,13 +20,8 @@ from aiohttp import web
 
 from runway_async import AsyncRunway, PollConfig, TaskCancelledError, TaskTimeoutError
 from runway_async import _batch as batch_module
-from runway_async._batch import (
-    CREATE_SENT,
-    InMemoryBatchJournal,
-    Job,
-    mark_create_sent,
-    run_batch,
-)
+from runway_async._batch import Batch, InMemoryBatchJournal, Job
+from runway_async._create_signal import CREATE_SENT, mark_create_sent
 from runway_async.emulator import Emulator
 
 from .conftest import API_KEY, ScriptedServer
@@ -487,7 +482,7 @@ class TestOptions:
     ) -> None:
         """grace_period refuses negative, NaN, infinite and non-number values at once."""
         with pytest.raises(error, match="grace_period"):
-            run_batch(client, [], grace_period=value)
+            client.batch([], grace_period=value)
 
     async def test_a_zero_grace_period_stops_at_once(self, client: AsyncRunway) -> None:
         """grace_period=0 is allowed: nothing sent after the stop is waited for."""
@@ -496,7 +491,7 @@ class TestOptions:
 
     def test_the_default_grace_period_is_ten_seconds(self) -> None:
         """Creates sent and downloads under way get 10 s after a stop unless told otherwise."""
-        assert inspect.signature(run_batch).parameters["grace_period"].default == 10.0
+        assert inspect.signature(Batch).parameters["grace_period"].default == 10.0
         assert inspect.signature(AsyncRunway.batch).parameters["grace_period"].default == 10.0
 
     def test_the_create_hook_is_per_context(self) -> None:

@@ -28,6 +28,7 @@ from runway_async import (
     PermissionDeniedError,
     PollConfig,
     ResponseValidationError,
+    RetryConfig,
     SucceededTask,
     TaskCancelledError,
     TaskError,
@@ -40,7 +41,7 @@ from runway_async._download import (
     safe_filename,
     url_file_name,
 )
-from runway_async._transport import redact_url
+from runway_async._http import redact_url
 from runway_async.emulator import Emulator
 
 from .conftest import API_KEY, hang, json_reply
@@ -292,7 +293,7 @@ class TestEmulatorOutputs:
         resource = getattr(emu_client, endpoint)
         handle = await resource.create(**params)
         task = await handle.wait_for_task_output(timeout=30)
-        files = await download_outputs(emu_client, task, tmp_path / "out")
+        files = await download_outputs(emu_client._core, task, tmp_path / "out")
         assert len(files) == 1
         got = files[0]
         data = got.path.read_bytes()
@@ -305,13 +306,13 @@ class TestEmulatorOutputs:
         assert listing(tmp_path / "out") == [got.path.name]
 
     async def test_handle_and_id_sources(self, emu_client: AsyncRunway, tmp_path: Path) -> None:
-        """A TaskHandle or a task id is fetched first; existing names get a number."""
+        """A TaskHandle (via the client) or a task id is fetched first; names get a number."""
         handle = await emu_client.text_to_image.create(
             model="gen4_image", prompt_text="a fox", ratio="1920:1080"
         )
         await handle.wait_for_task_output(timeout=30)
-        by_handle = await download_outputs(emu_client, handle, tmp_path)
-        by_id = await download_outputs(emu_client, handle.id, tmp_path)
+        by_handle = await emu_client.download(handle, tmp_path)
+        by_id = await download_outputs(emu_client._core, handle.id, tmp_path)
         assert by_handle[0].path.name == f"{handle.id}_0.png"
         assert by_id[0].path.name == f"{handle.id}_0 (1).png"
         assert by_handle[0].sha256 == by_id[0].sha256
@@ -322,7 +323,7 @@ class TestEmulatorOutputs:
             model="gen4_image", prompt_text="a fox", ratio="1920:1080"
         )
         task = await handle.wait_for_task_output(timeout=30)
-        (got,) = await download_outputs(emu_client, task.output[0], tmp_path)
+        (got,) = await download_outputs(emu_client._core, task.output[0], tmp_path)
         assert got.path == tmp_path / "0.png"
         assert is_png(got.path.read_bytes())
 
@@ -337,7 +338,7 @@ class TestEmulatorOutputs:
         await handle.cancel()  # deletes the ended task: its outputs answer 404
         before = emulator.metrics()["requests"]
         with pytest.raises(NotFoundError):
-            await download_outputs(emu_client, task, tmp_path)
+            await download_outputs(emu_client._core, task, tmp_path)
         after = emulator.metrics()["requests"]
         gets = [k for k in after if k.startswith("GET /v1/tasks")]
         assert sum(after[k].get("404", 0) - before.get(k, {}).get("404", 0) for k in gets) == 1
@@ -356,7 +357,7 @@ class TestSources:
         """A task id whose task is still RUNNING raises TaskError and writes nothing."""
         out.on("/v1/tasks/t1", json_reply(task_json("RUNNING", progress=0.4)))
         with pytest.raises(TaskError, match="has not succeeded yet") as info:
-            await download_outputs(client, "t1", tmp_path / "out")
+            await download_outputs(client._core, "t1", tmp_path / "out")
         assert info.value.task is not None
         assert info.value.task.status == "RUNNING"
         assert not (tmp_path / "out").exists()
@@ -369,15 +370,15 @@ class TestSources:
         out.on("/v1/tasks/t1", json_reply(failed))
         out.on("/v1/tasks/t2", json_reply(task_json("CANCELLED", task_id="t2")))
         with pytest.raises(TaskFailedError) as info:
-            await download_outputs(client, "t1", tmp_path)
+            await download_outputs(client._core, "t1", tmp_path)
         assert not isinstance(info.value, TaskCancelledError)
         with pytest.raises(TaskCancelledError):
-            await download_outputs(client, "t2", tmp_path)
+            await download_outputs(client._core, "t2", tmp_path)
 
     async def test_wrong_type_is_refused(self, client: AsyncRunway, tmp_path: Path) -> None:
         """Anything but a task, handle, id or URL is a TypeError."""
         with pytest.raises(TypeError, match="source must be"):
-            await download_outputs(client, 42, tmp_path)  # type: ignore[arg-type]
+            await download_outputs(client._core, 42, tmp_path)  # type: ignore[arg-type]
 
     async def test_several_outputs_in_order(
         self, client: AsyncRunway, out: Host, tmp_path: Path
@@ -385,7 +386,7 @@ class TestSources:
         """Every output of a task is downloaded, named by its index."""
         first = out.on("/a.png", file_reply(b"first"))
         second = out.on("/b", file_reply(b"second", "image/jpeg"))
-        files = await download_outputs(client, succeeded(first, second), tmp_path)
+        files = await download_outputs(client._core, succeeded(first, second), tmp_path)
         assert [f.path.name for f in files] == ["t1_0.png", "t1_1.jpg"]
         assert [f.path.read_bytes() for f in files] == [b"first", b"second"]
 
@@ -410,7 +411,7 @@ class TestAtomicWrites:
         """A connection cut mid-body leaves neither the final file nor the temp file."""
         url = out.on("/o.png", half_then_drop())
         with pytest.raises(APIConnectionError):
-            await download_outputs(client, succeeded(url), tmp_path, max_retries=0)
+            await download_outputs(client._core, succeeded(url), tmp_path, max_retries=0)
         assert listing(tmp_path) == []
 
     async def test_drop_then_retry_succeeds(
@@ -418,7 +419,7 @@ class TestAtomicWrites:
     ) -> None:
         """After a cut mid-body the retry starts the file afresh and succeeds."""
         url = out.on("/o.png", half_then_drop(), file_reply())
-        (got,) = await download_outputs(client, succeeded(url), tmp_path, max_retries=1)
+        (got,) = await download_outputs(client._core, succeeded(url), tmp_path, max_retries=1)
         assert got.path.read_bytes() == PNG
         assert got.sha256 == sha256(PNG)
         assert got.bytes == len(PNG)
@@ -431,7 +432,7 @@ class TestAtomicWrites:
         """Cancelling a download mid-body removes its temp file."""
         sent = asyncio.Event()
         url = out.on("/o.png", half_then_hold(PNG, sent))
-        job = asyncio.ensure_future(download_outputs(client, succeeded(url), tmp_path))
+        job = asyncio.ensure_future(download_outputs(client._core, succeeded(url), tmp_path))
         await sent.wait()
         job.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -445,7 +446,9 @@ class TestAtomicWrites:
         (tmp_path / "t1_0.png").write_bytes(b"mine")
         url = out.on("/o.png", half_then_drop())
         with pytest.raises(APIConnectionError):
-            await download_outputs(client, succeeded(url), tmp_path, overwrite=True, max_retries=0)
+            await download_outputs(
+                client._core, succeeded(url), tmp_path, overwrite=True, max_retries=0
+            )
         assert listing(tmp_path) == ["t1_0.png"]
         assert (tmp_path / "t1_0.png").read_bytes() == b"mine"
 
@@ -482,7 +485,7 @@ class TestNoCredentials:
                 session=session,
                 default_headers={"X-Team-Token": "team-secret"},
             ) as runway:
-                await download_outputs(runway, "t1", tmp_path)
+                await download_outputs(runway._core, "t1", tmp_path)
             if session is not None:
                 # The injected session did keep the cookie: a leak would have shown.
                 kept = session.cookie_jar.filter_cookies(yarl.URL(url))
@@ -509,7 +512,7 @@ class TestNoCredentials:
         async with aiohttp.ClientSession(trust_env=True) as plain, plain.get(url) as resp:
             await resp.read()
         assert "Authorization" in out.hits("/o.png")[0]  # what trust_env alone would do
-        await download_outputs(client, url, tmp_path / "out")
+        await download_outputs(client._core, url, tmp_path / "out")
         assert "Authorization" not in out.hits("/o.png")[1]
 
     async def test_redirect_to_another_host(
@@ -519,7 +522,7 @@ class TestNoCredentials:
         other = await hosts("localhost")
         target = other.on("/real.png", file_reply())
         url = out.on("/o.png", redirect(target, 307))
-        (got,) = await download_outputs(client, succeeded(url), tmp_path)
+        (got,) = await download_outputs(client._core, succeeded(url), tmp_path)
         assert got.path.read_bytes() == PNG
         assert got.path.name == "t1_0.png"
         assert got.url == url
@@ -542,7 +545,7 @@ class TestNoCredentials:
         """A redirect to a non-http(s) scheme, remote plain http or user info is refused."""
         url = out.on("/o.png", redirect(location))
         with pytest.raises(ResponseValidationError, match="refused"):
-            await download_outputs(client, url, tmp_path)
+            await download_outputs(client._core, url, tmp_path)
         assert listing(tmp_path) == []
         assert len(out.requests) == 1
 
@@ -552,7 +555,7 @@ class TestNoCredentials:
         """Redirects are followed a few times only."""
         url = out.on("/o.png", redirect("/o.png"))
         with pytest.raises(ResponseValidationError, match="redirected more than"):
-            await download_outputs(client, url, tmp_path)
+            await download_outputs(client._core, url, tmp_path)
         assert len(out.requests) == 6
         assert listing(tmp_path) == []
 
@@ -562,12 +565,12 @@ class TestNoCredentials:
         """Errors name the host and path of a signed URL, never its query."""
         url = out.on("/o.png", json_reply({"error": "sig=SECRET"}, status=500)) + "?sig=SECRET"
         with pytest.raises(InternalServerError) as info:
-            await download_outputs(client, url, tmp_path, max_retries=0)
+            await download_outputs(client._core, url, tmp_path, max_retries=0)
         assert "SECRET" not in str(info.value)
         assert info.value.url == f"{out.url}/o.png"
         dead = f"http://127.0.0.1:{closed_port()}/o.png?sig=SECRET"
         with pytest.raises(APIConnectionError) as conn:
-            await download_outputs(client, dead, tmp_path, max_retries=0)
+            await download_outputs(client._core, dead, tmp_path, max_retries=0)
         assert "SECRET" not in str(conn.value)
         assert "SECRET" not in str(conn.value.url)
 
@@ -598,7 +601,7 @@ class TestUrlPolicy:
     ) -> None:
         """A refused URL raises InvalidRequestError before creating the directory."""
         with pytest.raises(InvalidRequestError, match="Refused to download"):
-            await download_outputs(client, url, tmp_path / "out")
+            await download_outputs(client._core, url, tmp_path / "out")
         assert not (tmp_path / "out").exists()
         assert out.requests == []
 
@@ -607,7 +610,7 @@ class TestUrlPolicy:
     ) -> None:
         """A task whose output URL is plain http to a remote host is refused too."""
         with pytest.raises(InvalidRequestError, match="plain http"):
-            await download_outputs(client, succeeded("http://cdn.example/o.png"), tmp_path)
+            await download_outputs(client._core, succeeded("http://cdn.example/o.png"), tmp_path)
         assert listing(tmp_path) == []
 
 
@@ -638,7 +641,7 @@ class TestFileNames:
         """Traversal, absolute paths, encoded separators, NUL and device names are defused."""
         out.default = file_reply()
         target = tmp_path / "inside" / "dir"
-        (got,) = await download_outputs(client, out.url + raw, target)
+        (got,) = await download_outputs(client._core, out.url + raw, target)
         assert got.path.parent == target
         assert got.path.name == expected
         assert listing(target) == [expected]
@@ -651,7 +654,7 @@ class TestFileNames:
         """A task id holding a path is made safe before naming its outputs."""
         url = out.on("/o.png", file_reply())
         (got,) = await download_outputs(
-            client, succeeded(url, task_id="../../escape"), tmp_path / "d"
+            client._core, succeeded(url, task_id="../../escape"), tmp_path / "d"
         )
         assert got.path == tmp_path / "d" / "_.._escape_0.png"
 
@@ -708,8 +711,8 @@ class TestOverwrite:
         """Without overwrite, new files are numbered and existing ones untouched."""
         (tmp_path / "t1_0.png").write_bytes(b"mine")
         url = out.on("/o.png", file_reply())
-        (first,) = await download_outputs(client, succeeded(url), tmp_path)
-        (second,) = await download_outputs(client, succeeded(url), tmp_path)
+        (first,) = await download_outputs(client._core, succeeded(url), tmp_path)
+        (second,) = await download_outputs(client._core, succeeded(url), tmp_path)
         assert first.path.name == "t1_0 (1).png"
         assert second.path.name == "t1_0 (2).png"
         assert (tmp_path / "t1_0.png").read_bytes() == b"mine"
@@ -719,7 +722,7 @@ class TestOverwrite:
         """With overwrite, the file of the same name is replaced."""
         (tmp_path / "t1_0.png").write_bytes(b"mine")
         url = out.on("/o.png", file_reply())
-        (got,) = await download_outputs(client, succeeded(url), tmp_path, overwrite=True)
+        (got,) = await download_outputs(client._core, succeeded(url), tmp_path, overwrite=True)
         assert got.path == tmp_path / "t1_0.png"
         assert got.path.read_bytes() == PNG
         assert listing(tmp_path) == ["t1_0.png"]
@@ -735,7 +738,7 @@ class TestOverwrite:
         monkeypatch.setattr(os, "link", no_link)
         (tmp_path / "t1_0.png").write_bytes(b"mine")
         url = out.on("/o.png", file_reply())
-        (got,) = await download_outputs(client, succeeded(url), tmp_path)
+        (got,) = await download_outputs(client._core, succeeded(url), tmp_path)
         assert got.path.name == "t1_0 (1).png"
         assert (tmp_path / "t1_0.png").read_bytes() == b"mine"
         assert listing(tmp_path) == ["t1_0 (1).png", "t1_0.png"]
@@ -758,7 +761,7 @@ class TestExpiredUrls:
         )
         task = await client.tasks.retrieve("t1")
         assert isinstance(task, SucceededTask)
-        (got,) = await download_outputs(client, task, tmp_path)
+        (got,) = await download_outputs(client._core, task, tmp_path)
         assert got.url == new
         assert got.path.read_bytes() == PNG
         assert len(out.hits("/v1/tasks/t1")) == 2
@@ -770,7 +773,7 @@ class TestExpiredUrls:
         url = out.on("/o.png", json_reply({"error": "expired"}, status=403))
         out.on("/v1/tasks/t1", json_reply(task_json("SUCCEEDED", output=[url])))
         with pytest.raises(PermissionDeniedError):
-            await download_outputs(client, succeeded(url), tmp_path)
+            await download_outputs(client._core, succeeded(url), tmp_path)
         assert len(out.hits("/v1/tasks/t1")) == 1
         assert len(out.hits("/o.png")) == 2
         assert listing(tmp_path) == []
@@ -783,7 +786,7 @@ class TestExpiredUrls:
         old = [out.on("/old0.png", gone), out.on("/old1.png", gone)]
         new = [out.on("/new0.png", file_reply(b"0")), out.on("/new1.png", file_reply(b"1"))]
         out.on("/v1/tasks/t1", json_reply(task_json("SUCCEEDED", output=new)))
-        files = await download_outputs(client, succeeded(*old), tmp_path)
+        files = await download_outputs(client._core, succeeded(*old), tmp_path)
         assert [f.path.read_bytes() for f in files] == [b"0", b"1"]
         assert len(out.hits("/v1/tasks/t1")) == 1
         assert len(out.hits("/old1.png")) == 0
@@ -794,7 +797,7 @@ class TestExpiredUrls:
         """A 403 on a bare URL is final: there is no task to ask."""
         url = out.on("/o.png", json_reply({"error": "expired"}, status=403))
         with pytest.raises(PermissionDeniedError):
-            await download_outputs(client, url, tmp_path)
+            await download_outputs(client._core, url, tmp_path)
         assert len(out.requests) == 1
 
 
@@ -808,7 +811,7 @@ class TestRetries:
         """408, 429 and 5xx are retried."""
         busy = json_reply({"error": "busy"}, status=status, headers={"Retry-After": "1"})
         url = out.on("/o.png", busy, file_reply())
-        (got,) = await download_outputs(client, url, tmp_path)
+        (got,) = await download_outputs(client._core, url, tmp_path)
         assert got.path.read_bytes() == PNG
         assert len(out.requests) == 2
 
@@ -818,8 +821,20 @@ class TestRetries:
         """After max_retries the last error is raised."""
         url = out.on("/o.png", json_reply({"error": "down"}, status=503))
         with pytest.raises(InternalServerError):
-            await download_outputs(client, url, tmp_path, max_retries=2)
+            await download_outputs(client._core, url, tmp_path, max_retries=2)
         assert len(out.requests) == 3
+        assert listing(tmp_path) == []
+
+    async def test_retries_honour_max_total(self, out: Host, tmp_path: Path) -> None:
+        """No retry when its back-off would pass RetryConfig.max_total (the API's policy)."""
+        busy = json_reply({"error": "busy"}, status=503, headers={"Retry-After": "5"})
+        url = out.on("/o.png", busy, file_reply())
+        retry = RetryConfig(max_total=1.0)
+        async with AsyncRunway(API_KEY, base_url=out.url, retry=retry) as runway:
+            with pytest.raises(InternalServerError) as info:
+                await download_outputs(runway._core, url, tmp_path)
+        assert info.value.retry_after == 5.0
+        assert len(out.requests) == 1
         assert listing(tmp_path) == []
 
     async def test_client_errors_not_retried(
@@ -828,13 +843,13 @@ class TestRetries:
         """A 400 is raised at once."""
         url = out.on("/o.png", json_reply({"error": "bad"}, status=400))
         with pytest.raises(BadRequestError):
-            await download_outputs(client, succeeded(url), tmp_path)
+            await download_outputs(client._core, succeeded(url), tmp_path)
         assert len(out.requests) == 1
 
     async def test_timeout_retried(self, client: AsyncRunway, out: Host, tmp_path: Path) -> None:
         """A download that stalls times out and is retried."""
         url = out.on("/o.png", hang(), file_reply())
-        (got,) = await download_outputs(client, url, tmp_path, timeout=0.2)
+        (got,) = await download_outputs(client._core, url, tmp_path, timeout=0.2)
         assert got.path.read_bytes() == PNG
         assert len(out.requests) == 2
 
@@ -844,14 +859,14 @@ class TestRetries:
         """A stall with no retries left raises APITimeoutError and leaves nothing."""
         url = out.on("/o.png", hang())
         with pytest.raises(APITimeoutError):
-            await download_outputs(client, url, tmp_path, timeout=0.1, max_retries=0)
+            await download_outputs(client._core, url, tmp_path, timeout=0.1, max_retries=0)
         assert listing(tmp_path) == []
 
     async def test_connection_refused(self, client: AsyncRunway, tmp_path: Path) -> None:
         """A host that refuses connections raises APIConnectionError after the retries."""
         url = f"http://127.0.0.1:{closed_port()}/o.png"
         with pytest.raises(APIConnectionError) as info:
-            await download_outputs(client, url, tmp_path)
+            await download_outputs(client._core, url, tmp_path)
         assert info.value.sent is False
         assert listing(tmp_path) == []
 
@@ -865,7 +880,7 @@ class TestMaxBytes:
         """A Content-Length above the limit is refused before the body is read."""
         url = out.on("/o.png", file_reply())
         with pytest.raises(ResponseValidationError, match="max_bytes"):
-            await download_outputs(client, url, tmp_path, max_bytes=len(PNG) - 1)
+            await download_outputs(client._core, url, tmp_path, max_bytes=len(PNG) - 1)
         assert listing(tmp_path) == []
 
     async def test_streamed_body_over_limit(
@@ -874,7 +889,7 @@ class TestMaxBytes:
         """A body without Content-Length is stopped once it passes the limit."""
         url = out.on("/o.png", streamed_reply(PNG))
         with pytest.raises(ResponseValidationError, match="max_bytes"):
-            await download_outputs(client, url, tmp_path, max_bytes=1000)
+            await download_outputs(client._core, url, tmp_path, max_bytes=1000)
         assert listing(tmp_path) == []
         assert len(out.requests) == 1  # not retried
 
@@ -885,6 +900,6 @@ class TestMaxBytes:
         sized = out.on("/sized.png", file_reply())
         streamed = out.on("/streamed.png", streamed_reply(PNG))
         for url in (sized, streamed):
-            (got,) = await download_outputs(client, url, tmp_path, max_bytes=len(PNG))
+            (got,) = await download_outputs(client._core, url, tmp_path, max_bytes=len(PNG))
             assert got.path.read_bytes() == PNG
             assert got.sha256 == sha256(PNG)

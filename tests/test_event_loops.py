@@ -23,7 +23,7 @@ POLL = PollConfig(interval=0.01)
 
 def _loop_states(client: AsyncRunway) -> tuple[int, int]:
     """Return how many loops hold sessions and watchers of ``client``."""
-    return len(client._transport._holder._by_loop), len(client._shared._by_loop)
+    return client._core.http.loop_count(), client._core.state.loop_count()
 
 
 class TestSuccessiveRuns:
@@ -96,17 +96,17 @@ class TestLoopsInThreads:
         server.reply(json_reply({}))
         async with AsyncRunway(API_KEY, base_url=server.url) as client:
             await client.request("GET", "/v1/organization")
-            mine = client._watcher()
+            mine = client._core.watcher()
 
             def elsewhere() -> bool:
                 async def use() -> bool:
                     await client.request("GET", "/v1/organization")
-                    return client._watcher() is not mine
+                    return client._core.watcher() is not mine
 
                 return asyncio.run(use())
 
             assert await asyncio.to_thread(elsewhere)
-            assert client._watcher() is mine
+            assert client._core.watcher() is mine
             assert _loop_states(client) == (1, 1)
 
 

@@ -116,13 +116,13 @@ def expected_params(spec: EndpointSpec) -> dict[str, bool]:
     return names
 
 
-class RecordingClient:
-    """Stands in for the client: records what the resources ask it to create."""
+class RecordingCore:
+    """Stands in for the core: records what the resources ask it to create."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    async def _create_task(self, endpoint: str, params: dict[str, Any]) -> str:
+    async def create_task(self, endpoint: str, params: dict[str, Any]) -> str:
         self.calls.append((endpoint, dict(params)))
         return f"handle-of-{endpoint}"
 
@@ -179,7 +179,7 @@ class TestResourceClasses:
 
     def test_generate_namespace_has_video_image_audio(self) -> None:
         """client.generate has video, image and audio namespaces, each with create()."""
-        client = RecordingClient()
+        client = RecordingCore()
         namespace = generation.Generate(client)  # type: ignore[arg-type]
         assert isinstance(namespace.video, generation.GenerateVideo)
         assert isinstance(namespace.image, generation.GenerateImage)
@@ -225,7 +225,7 @@ class TestResourceClasses:
     async def test_methods_pass_their_endpoint_and_parameters(self, endpoint: str) -> None:
         """A call hands its endpoint name and every keyword (None when omitted) to the client."""
         spec = get_endpoint(endpoint)
-        client = RecordingClient()
+        client = RecordingCore()
         cls, name = method_of(endpoint)
         resource = cls(client)  # type: ignore[arg-type]
         params = minimal_params(spec, spec.variants[0])

@@ -16,7 +16,7 @@ from runway_async import (
     RetryConfig,
     Timeout,
 )
-from runway_async._batch import run_batch, validate_job
+from runway_async._batch import validate_job
 from runway_async._config import check_seconds
 from runway_async._limits import InProcessLimiter
 from runway_async._spec import to_wire, validate_wire
@@ -234,7 +234,7 @@ class TestWaitDurations:
             await handle.wait_for_task_output(timeout=value)  # type: ignore[arg-type]
         with pytest.raises(error, match="timeout"):
             await runway_client.tasks.wait(handle.id, timeout=value)  # type: ignore[arg-type]
-        watcher = runway_client._watcher()
+        watcher = runway_client._core.watcher()
         with pytest.raises(error, match="timeout"):
             await watcher.wait(handle.id, timeout=value, poll=runway_client.poll)  # type: ignore[arg-type]
         assert (await handle.wait_for_task_output(timeout=None)).id == handle.id
@@ -252,7 +252,7 @@ class TestWaitDurations:
         """A batch deadline must be a finite number > 0 or None."""
         async with AsyncRunway("key", base_url=OFFLINE_URL) as client:
             with pytest.raises(error) as info:
-                run_batch(client, [], deadline=value)  # type: ignore[arg-type]
+                client.batch([], deadline=value)  # type: ignore[arg-type]
         assert_names(info.value, "deadline", value)
 
     @pytest.mark.parametrize(("value", "error"), [*BAD_DURATIONS, (0, ValueError)])

@@ -121,21 +121,16 @@ def _wire_names(cls: type) -> set[str]:
     return {a.name for a in attrs.fields(cls) if a.name not in ("extra", "_client")}
 
 
-class _FakeTasks:
-    """Records ``wait`` calls the way ``client.tasks`` would receive them."""
+class _FakeWaiter:
+    """Records ``wait`` calls the way a task's waiter (the core, ``client.tasks``) gets them."""
 
     def __init__(self, result: object) -> None:
         self.result = result
         self.calls: list[tuple[str, float | None]] = []
 
-    async def wait(self, id: str, *, timeout: float | None) -> object:
+    async def wait(self, id: str, /, *, timeout: float | None) -> object:
         self.calls.append((id, timeout))
         return self.result
-
-
-class _FakeClient:
-    def __init__(self, result: object) -> None:
-        self.tasks = _FakeTasks(result)
 
 
 class TestTaskStatuses:
@@ -740,7 +735,7 @@ class TestEquality:
     def test_client_is_not_part_of_equality_or_repr(self) -> None:
         """A bound task equals the unbound one and does not show the client in its repr."""
         task = structure_task(PENDING)
-        bound = bind_client(task, _FakeClient(None))
+        bound = bind_client(task, _FakeWaiter(None))
         assert bound == task
         assert "client" not in repr(bound)
 
@@ -757,31 +752,31 @@ class TestClientBinding:
 
     @pytest.mark.asyncio
     async def test_bound_task_waits_through_the_client(self) -> None:
-        """A bound task calls client.tasks.wait(id, timeout=...) and returns its result."""
+        """A bound task calls waiter.wait(id, timeout=...) and returns its result."""
         done = structure_task(SUCCEEDED)
-        client = _FakeClient(done)
-        task = bind_client(structure_task(RUNNING), client)
+        waiter = _FakeWaiter(done)
+        task = bind_client(structure_task(RUNNING), waiter)
         assert await task.wait_for_task_output(timeout=30) is done
-        assert client.tasks.calls == [("t-1", 30)]
+        assert waiter.calls == [("t-1", 30)]
 
     @pytest.mark.asyncio
     async def test_default_timeout_is_ten_minutes(self) -> None:
         """Without a timeout the wait is bounded at 600 seconds, like the official SDK."""
-        client = _FakeClient(None)
-        await bind_client(structure_task(PENDING), client).wait_for_task_output()
-        assert client.tasks.calls == [("t-1", 600)]
+        waiter = _FakeWaiter(None)
+        await bind_client(structure_task(PENDING), waiter).wait_for_task_output()
+        assert waiter.calls == [("t-1", 600)]
 
     @pytest.mark.asyncio
     async def test_no_deadline(self) -> None:
         """timeout=None is passed through as no deadline."""
-        client = _FakeClient(None)
-        await bind_client(structure_task(PENDING), client).wait_for_task_output(timeout=None)
-        assert client.tasks.calls == [("t-1", None)]
+        waiter = _FakeWaiter(None)
+        await bind_client(structure_task(PENDING), waiter).wait_for_task_output(timeout=None)
+        assert waiter.calls == [("t-1", None)]
 
     def test_bind_client_returns_a_bound_copy(self) -> None:
         """bind_client leaves the original task unbound and keeps its class and fields."""
         task = structure_task({**FAILED, "extra": 1})
-        bound = bind_client(task, _FakeClient(None))
+        bound = bind_client(task, _FakeWaiter(None))
         assert type(bound) is FailedTask
         assert bound == task
         assert task._client is None
@@ -789,5 +784,5 @@ class TestClientBinding:
 
     def test_converter_ignores_the_client(self) -> None:
         """The client never reaches the wire data."""
-        bound = bind_client(structure_task(PENDING), _FakeClient(None))
+        bound = bind_client(structure_task(PENDING), _FakeWaiter(None))
         assert unstructure(bound) == PENDING

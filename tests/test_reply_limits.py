@@ -20,7 +20,7 @@ from runway_async import (
     TaskFailedError,
 )
 from runway_async._exceptions import MAX_MESSAGE_CHARS
-from runway_async._transport import DEFAULT_MAX_RESPONSE_BYTES
+from runway_async._requester import DEFAULT_MAX_RESPONSE_BYTES
 from runway_async.emulator import Emulator
 
 from .conftest import API_KEY, ScriptedServer, json_reply
@@ -123,7 +123,7 @@ class TestResponseCap:
     async def test_default_cap(self, emulator: Emulator) -> None:
         """By default replies up to 8 MiB are read and a longer one is refused."""
         async with client_for(emulator.url) as client:
-            assert client._transport.max_response_bytes == DEFAULT_MAX_RESPONSE_BYTES
+            assert client._core.requester.max_response_bytes == DEFAULT_MAX_RESPONSE_BYTES
             assert DEFAULT_MAX_RESPONSE_BYTES == 8 * 1024 * 1024
             emulator.faults.inject("oversized", route="organization", size=1024 * 1024)
             await client.organization.retrieve()
@@ -141,7 +141,7 @@ class TestResponseCap:
             with pytest.raises(ResponseValidationError):
                 await small.organization.retrieve()
             await client.organization.retrieve()
-            assert client.with_options(timeout=3)._transport.max_response_bytes == (
+            assert client.with_options(timeout=3)._core.requester.max_response_bytes == (
                 DEFAULT_MAX_RESPONSE_BYTES
             )
 

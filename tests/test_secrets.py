@@ -237,6 +237,36 @@ class TestKeyNeverInErrors:
             assert "SIGNATURE42" not in repr(each)
             assert all("SIGNATURE42" not in repr(value) for value in vars(each).values())
 
+    async def test_download_broken_mid_body(self, tmp_path: Path) -> None:
+        """A download cut mid-body leaves no aiohttp frame behind, nor its URL's query."""
+        from aiohttp import web
+
+        async def half_then_drop(request: web.Request) -> web.StreamResponse:
+            response = web.StreamResponse(headers={"Content-Length": "100000"})
+            await response.prepare(request)
+            await response.write(b"x" * 1000)
+            assert request.transport is not None
+            request.transport.abort()
+            return response
+
+        app = web.Application()
+        app.router.add_get("/out.png", half_then_drop)
+        runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/out.png?signature=SIGNATURE42"
+        try:
+            async with client_for("http://127.0.0.1:1", max_retries=0) as client:
+                exc = await failure(client.download(url, tmp_path))
+        finally:
+            await runner.cleanup()
+        assert isinstance(exc, APIConnectionError)
+        assert exc.sent is True
+        assert_no_key(exc)
+        for each in exception_chain(exc):
+            assert "SIGNATURE42" not in repr(each)
+            assert all("SIGNATURE42" not in repr(value) for value in vars(each).values())
+
     def test_sync_client_error(self) -> None:
         """An error of the sync client, raised in the caller's thread, carries no key either."""
         with runway_async.Runway(
@@ -252,7 +282,7 @@ class TestKeyNeverInErrors:
 
     async def test_cause_text_is_scrubbed(self) -> None:
         """The cause text drops the key, bearer tokens and URL queries, and is bounded."""
-        from runway_async._transport import scrub
+        from runway_async._http import scrub
 
         text = scrub(
             f"x {SECRET_KEY} Authorization: Bearer abc.def https://h/p?sig={MARK} " + "y" * 900,

@@ -1,15 +1,23 @@
-"""Transport behaviour against a real loopback server: retries, the create policy, errors."""
+"""Requests against a real loopback server: retries, the create policy, errors, tracing.
+
+Also unit tests of the layers underneath: ``APIRequester`` on a fake transport and virtual
+time, and ``AiohttpTransport`` on its own.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 import time
+import traceback
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 import runway_async
 from runway_async import (
@@ -28,7 +36,10 @@ from runway_async import (
     Timeout,
     UnprocessableEntityError,
 )
-from runway_async._transport import Response, _retry_after, status_error
+from runway_async._clock import VirtualClock
+from runway_async._http import Request, Response, parse_retry_after
+from runway_async._requester import APIRequester, status_error
+from runway_async._transport import AiohttpTransport
 
 from .conftest import API_KEY, ScriptedServer, drop_connection, hang, json_reply
 
@@ -41,6 +52,71 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class StalledTransport:
+    """An ``HTTPTransport`` whose every request runs to its timeout on a virtual clock."""
+
+    closed = False
+
+    def __init__(self, clock: VirtualClock, *, takes: float) -> None:
+        self.clock = clock
+        self.takes = takes
+        self.requests: list[Request] = []
+
+    async def send(self, request: Request) -> Response:
+        self.requests.append(request)
+        await self.clock.sleep(min(self.takes, request.timeout))
+        raise APITimeoutError("stalled", method=request.method, url=request.url, sent=True)
+
+    def stream(self, url: str, **_options: object) -> Any:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class ScriptedTransport:
+    """An ``HTTPTransport`` that answers (or raises) what the test queued, recording requests."""
+
+    closed = False
+
+    def __init__(self, *replies: Response | Exception) -> None:
+        self.replies = list(replies)
+        self.requests: list[Request] = []
+
+    async def send(self, request: Request) -> Response:
+        self.requests.append(request)
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    def stream(self, url: str, **_options: object) -> Any:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def requester_for(
+    transport: Any,
+    clock: VirtualClock | None = None,
+    *,
+    timeout: Timeout | None = None,
+    retry: RetryConfig | None = None,
+    **options: Any,
+) -> APIRequester:
+    return APIRequester(
+        transport=transport,
+        base_url="https://api.example.test",
+        api_key=API_KEY,
+        runway_version="2024-11-06",
+        timeout=timeout or Timeout(),
+        retry=retry or RetryConfig(),
+        clock=clock or VirtualClock(),
+        **options,
+    )
 
 
 class TestCreatePolicy:
@@ -171,28 +247,20 @@ class TestRetryBudget:
 
     async def test_attempt_timeout_is_cut_to_what_is_left(self) -> None:
         """Each attempt gets the rest of the budget as its timeout; none starts once it is spent."""
-        retry = RetryConfig(max_retries=5, max_total=10.0)
-        client = runway_async.AsyncRunway(
-            API_KEY, base_url="http://127.0.0.1:9", timeout=6.0, retry=retry
+        clock = VirtualClock()
+        transport = StalledTransport(clock, takes=6.0)
+        retry = RetryConfig(max_retries=5, max_total=10.0, initial_delay=0.0)
+        requester = requester_for(transport, clock, timeout=Timeout(total=6.0), retry=retry)
+        started = clock.now()
+        job: asyncio.Future[Any] = asyncio.ensure_future(
+            requester.request("GET", "/v1/organization")
         )
-        transport = client._transport
-        now = [0.0]
-        transport._clock = lambda: now[0]
-        budgets: list[float | None] = []
-
-        async def stalled_attempt(
-            method: str, url: str, json: object, params: object, *, budget: float | None = None
-        ) -> Response:
-            budgets.append(budget)
-            now[0] += 6.0 if budget is None else min(6.0, budget)  # runs to its timeout
-            raise APITimeoutError("stalled", method=method, url=url, sent=True)
-
-        transport._send_once = stalled_attempt  # type: ignore[method-assign]
-        async with client:
-            with pytest.raises(APITimeoutError):
-                await client.request("GET", "/v1/organization")
-        assert budgets == [10.0, 4.0]
-        assert now[0] == 10.0
+        await clock.run_until_done(job, limit=100)
+        with pytest.raises(APITimeoutError) as info:
+            job.result()
+        assert [r.timeout for r in transport.requests] == [6.0, 4.0]
+        assert clock.now() - started == 10.0
+        assert "max_total" in str(info.value)
 
     async def test_stalled_get_fails_when_the_budget_is_spent(self, server: ScriptedServer) -> None:
         """A GET stalled past max_total fails then, not when its own longer timeout ends."""
@@ -267,13 +335,15 @@ class TestErrors:
 
     def test_retry_after_seconds_and_dates(self) -> None:
         """Retry-After is read as seconds or as an HTTP date; garbage is ignored."""
-        assert _retry_after({"retry-after": "7"}) == 7.0
+        assert parse_retry_after({"retry-after": "7"}) == 7.0
         future = datetime.now(timezone.utc) + timedelta(seconds=120)
         assert (
-            100 < (_retry_after({"retry-after": format_datetime(future, usegmt=True)}) or 0) <= 120
+            100
+            < (parse_retry_after({"retry-after": format_datetime(future, usegmt=True)}) or 0)
+            <= 120
         )
-        assert _retry_after({"retry-after": "soon"}) is None
-        assert _retry_after({}) is None
+        assert parse_retry_after({"retry-after": "soon"}) is None
+        assert parse_retry_after({}) is None
 
     def test_backoff_honours_retry_after_with_a_cap(self) -> None:
         """Back-off uses Retry-After capped by max_retry_after, else exponential with jitter."""
@@ -284,8 +354,8 @@ class TestErrors:
         assert retry.backoff(1, None, 0.0) == 1.0
         assert retry.backoff(3, None, 1.0) == 6.0
         assert retry.backoff(10, None, 0.0) == 8.0
-        runway_async.set_testing(True)
-        assert retry.backoff(3, 30.0, 1.0) == 0.0
+        runway_async.set_testing(True)  # the same policy; only the clock's sleeps are instant
+        assert retry.backoff(3, 30.0, 1.0) == 10.0
 
 
 class TestHeaders:
@@ -363,3 +433,195 @@ def test_timeout_coercion() -> None:
         Timeout.coerce("5")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="total"):
         Timeout(total=0)
+
+
+class TestRequester:
+    """APIRequester on a scripted transport: what it sends and how it judges replies."""
+
+    async def test_request_carries_the_headers_and_hides_them(self) -> None:
+        """Auth, version, agent and default headers are sent; the request's repr hides them."""
+        transport = ScriptedTransport(Response(status=200, headers={}, data={"ok": True}))
+        requester = requester_for(transport, default_headers={"X-Trace": "1"})
+        response = await requester.request("get", "/v1/organization", params={"a": "b"})
+        assert response.data == {"ok": True}
+        (request,) = transport.requests
+        assert request.method == "GET"
+        assert request.url == "https://api.example.test/v1/organization"
+        assert request.params == {"a": "b"}
+        assert request.headers["Authorization"] == f"Bearer {API_KEY}"
+        assert request.headers["X-Runway-Version"] == "2024-11-06"
+        assert request.headers["User-Agent"] == f"runway-async/{runway_async.__version__}"
+        assert request.headers["X-Trace"] == "1"
+        assert request.max_response_bytes == requester.max_response_bytes
+        assert API_KEY not in repr(request)
+        assert API_KEY not in repr(requester)
+
+    async def test_copy_shares_the_transport(self) -> None:
+        """A copy changes its settings only, and sends through the same transport."""
+        transport = ScriptedTransport(Response(status=200, headers={}, data=None))
+        requester = requester_for(transport)
+        copy = requester.copy(timeout=Timeout(total=3), max_response_bytes=10)
+        assert copy.transport is transport
+        assert (copy.timeout.total, copy.max_response_bytes) == (3, 10)
+        assert copy.retry == requester.retry
+        assert copy.clock is requester.clock
+        await copy.request("GET", "/v1/organization")
+        assert transport.requests[0].headers["Authorization"] == f"Bearer {API_KEY}"
+        assert transport.requests[0].timeout == 3
+
+    async def test_sent_create_failure_is_ambiguous(self) -> None:
+        """A POST whose connection broke after sending is not re-sent: AmbiguousSubmissionError."""
+        broken = APIConnectionError("Connection broken", method="POST", url="u", sent=True)
+        transport = ScriptedTransport(broken)
+        requester = requester_for(transport)
+        with pytest.raises(AmbiguousSubmissionError) as info:
+            await requester.request("POST", "/v1/text_to_image", json={"a": 1})
+        assert info.value.__cause__ is broken
+        assert info.value.request_body == {"a": 1}
+        assert "to avoid paying twice" in str(info.value)
+        assert len(transport.requests) == 1
+
+    async def test_post_can_be_declared_idempotent(self) -> None:
+        """idempotent=True lets a POST be re-sent like a read."""
+        clock = VirtualClock()
+        broken = APIConnectionError("Connection broken", method="POST", url="u", sent=True)
+        transport = ScriptedTransport(broken, Response(status=200, headers={}, data={}))
+        requester = requester_for(transport, clock)
+        job: asyncio.Future[Any] = asyncio.ensure_future(
+            requester.request("POST", "/v1/x", idempotent=True)
+        )
+        await clock.run_until_done(job, limit=100)
+        assert job.result().status == 200
+        assert len(transport.requests) == 2
+
+
+class TestAiohttpTransport:
+    """The aiohttp transport on its own: sessions, tracing, and errors that stay ours."""
+
+    def test_refuses_other_sessions(self) -> None:
+        """Only an aiohttp.ClientSession is accepted; trace_configs are for its own sessions."""
+        with pytest.raises(TypeError, match=r"aiohttp\.ClientSession"):
+            AiohttpTransport(object())
+
+    async def test_trace_configs_go_to_our_sessions_not_with_a_given_one(self) -> None:
+        """trace_configs with an injected session is refused (give them to that session)."""
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(TypeError, match="trace_configs"):
+                AiohttpTransport(session, trace_configs=[aiohttp.TraceConfig()])
+
+    async def test_send_and_close(self, server: ScriptedServer) -> None:
+        """send() returns any status; aclose() closes the session it made, once."""
+        server.reply(json_reply({"error": "no"}, status=404, headers={"X-Request-Id": "r9"}))
+        transport = AiohttpTransport()
+        request = Request(
+            method="GET",
+            url=server.url + "/v1/tasks/x",
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=5.0,
+            connect_timeout=5.0,
+            max_response_bytes=1024,
+        )
+        response = await transport.send(request)
+        assert (response.status, response.data, response.request_id) == (404, {"error": "no"}, "r9")
+        owned_before = transport.owns_open_session
+        assert owned_before
+        assert transport.loop_count() == 1
+        session = transport.current_session()
+        assert session is not None
+        await transport.aclose()
+        await transport.aclose()
+        assert transport.closed
+        assert session.closed
+        assert not transport.owns_open_session
+        with pytest.raises(RuntimeError, match="closed"):
+            await transport.send(request)
+
+    async def test_body_broken_mid_download_is_ours_and_unchained(
+        self, server: ScriptedServer
+    ) -> None:
+        """A connection cut while a download's body streams raises our error, not aiohttp's."""
+
+        async def half_then_drop(request: web.Request) -> web.StreamResponse:
+            response = web.StreamResponse(headers={"Content-Length": "100000"})
+            await response.prepare(request)
+            await response.write(b"x" * 1000)
+            assert request.transport is not None
+            request.transport.abort()
+            return response
+
+        server.reply(half_then_drop)
+        transport = AiohttpTransport()
+        url = server.url + "/o.png?signature=SIGNATURE42"
+        received: list[bytes] = []
+
+        async def read_all() -> None:
+            async with transport.stream(
+                url, headers={}, timeout=5.0, connect_timeout=5.0, read_timeout=5.0
+            ) as stream:
+                assert stream.status == 200
+                assert stream.content_length == 100000
+                async for chunk in stream.iter_chunks(512):
+                    received.append(chunk)
+
+        try:
+            with pytest.raises(APIConnectionError) as info:
+                await read_all()
+        finally:
+            await transport.aclose()
+        error = info.value
+        assert received
+        assert error.sent is True
+        assert error.__cause__ is None
+        assert error.__context__ is None
+        assert error.cause is not None
+        assert "SIGNATURE42" not in str(error) + repr(vars(error))
+        frames = [f.f_code.co_filename for f, _ in traceback.walk_tb(error.__traceback__)]
+        assert not any("aiohttp" in Path(name).parts for name in frames)
+
+
+class TestTracing:
+    """aiohttp TraceConfigs see API requests and downloads alike."""
+
+    @staticmethod
+    def tracer(seen: list[tuple[str, str]]) -> aiohttp.TraceConfig:
+        async def on_start(
+            _session: aiohttp.ClientSession,
+            _context: object,
+            params: aiohttp.TraceRequestStartParams,
+        ) -> None:
+            seen.append((params.method, params.url.path))
+
+        trace = aiohttp.TraceConfig()
+        trace.on_request_start.append(on_start)
+        return trace
+
+    @staticmethod
+    async def png(_request: web.Request) -> web.StreamResponse:
+        return web.Response(body=b"\x89PNG data", content_type="image/png")
+
+    async def test_injected_session_traces_downloads_too(
+        self, server: ScriptedServer, tmp_path: Path
+    ) -> None:
+        """The trace configs of a session given to the client also see its downloads."""
+        seen: list[tuple[str, str]] = []
+        server.reply(json_reply({}), self.png)
+        async with (
+            aiohttp.ClientSession(trace_configs=[self.tracer(seen)]) as session,
+            client_for(server, session=session) as client,
+        ):
+            await client.request("GET", "/v1/organization")
+            await client.download(server.url + "/o.png", tmp_path)
+        assert seen == [("GET", "/v1/organization"), ("GET", "/o.png")]
+
+    async def test_transport_trace_configs(self, server: ScriptedServer, tmp_path: Path) -> None:
+        """AiohttpTransport(trace_configs=...) instruments the sessions it creates."""
+        seen: list[tuple[str, str]] = []
+        server.reply(json_reply({}), self.png)
+        transport = AiohttpTransport(trace_configs=[self.tracer(seen)])
+        try:
+            async with client_for(server, transport=transport) as client:
+                await client.request("GET", "/v1/organization")
+                await client.download(server.url + "/o.png", tmp_path)
+        finally:
+            await transport.aclose()
+        assert seen == [("GET", "/v1/organization"), ("GET", "/o.png")]

@@ -14,6 +14,10 @@ from .organization import (
     UsageDay,
     UsedCredit,
 )
+
+# The `import X as X` lines are package-internal (binding tasks to the core, the engine's
+# task helpers), so not in __all__; the `as` form marks them as deliberately re-exported.
+from .task import DEFAULT_WAIT_TIMEOUT as DEFAULT_WAIT_TIMEOUT
 from .task import (
     CancelledTask,
     FailedTask,
@@ -24,10 +28,11 @@ from .task import (
     ThrottledTask,
     UnknownTask,
 )
-
-# Package-internal (the client binds itself to tasks), so not in __all__; the `as` form
-# marks it as deliberately re-exported for type checkers.
+from .task import TaskWaiter as TaskWaiter
 from .task import bind_client as bind_client
+from .task import bound_client as bound_client
+from .task import check_task_id as check_task_id
+from .task import task_path as task_path
 
 __all__ = [
     "ApiKeyUsageDay",

@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Final, Literal, Protocol, TypeVar
 
 import attrs
 
 from .cost import Cost
 
 __all__ = [
+    "DEFAULT_WAIT_TIMEOUT",
     "CancelledTask",
     "FailedTask",
     "PendingTask",
     "RunningTask",
     "SucceededTask",
     "Task",
+    "TaskWaiter",
     "ThrottledTask",
     "UnknownTask",
     "bind_client",
+    "bound_client",
+    "check_task_id",
+    "task_path",
 ]
 
-_DEFAULT_WAIT_TIMEOUT = 600.0
+DEFAULT_WAIT_TIMEOUT: Final = 600.0
+"""Seconds a wait for a task's output lasts unless told otherwise (as in the official SDK)."""
+
+
+class TaskWaiter(Protocol):
+    """What a bound task waits through: the client's core, or ``client.tasks``."""
+
+    async def wait(self, id: str, /, *, timeout: float | None) -> SucceededTask:
+        """Wait until task ``id`` ends; return it if it succeeded, else raise its outcome."""
+        ...
 
 
 def _require_aware(
@@ -42,7 +57,9 @@ class _TaskBehaviour:
     _TERMINAL: ClassVar[bool] = False
 
     id: str
-    _client: Any
+    # What the task waits through (see ``bind_client``). The attrs fields below are typed
+    # ``Any``: a sync twin of a task binds its sync client there instead.
+    _client: TaskWaiter | None
 
     @property
     def is_terminal(self) -> bool:
@@ -54,7 +71,7 @@ class _TaskBehaviour:
         return self._TERMINAL
 
     async def wait_for_task_output(
-        self, timeout: float | None = _DEFAULT_WAIT_TIMEOUT
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
     ) -> SucceededTask:
         """Wait until the task ends and return it when it succeeded.
 
@@ -79,8 +96,7 @@ class _TaskBehaviour:
                 f"Task {self.id} is not bound to a client, so it cannot wait; get it from "
                 "client.tasks.retrieve(id) or call client.tasks.wait(id) instead."
             )
-        task: SucceededTask = await self._client.tasks.wait(self.id, timeout=timeout)
-        return task
+        return await self._client.wait(self.id, timeout=timeout)
 
 
 @attrs.frozen(kw_only=True)
@@ -282,6 +298,33 @@ Task = (
 _TaskT = TypeVar("_TaskT", bound=Task)
 
 
-def bind_client(task: _TaskT, client: Any) -> _TaskT:
+def bind_client(task: _TaskT, client: TaskWaiter | None) -> _TaskT:
     """Return a copy of ``task`` whose ``wait_for_task_output()`` waits through ``client``."""
     return attrs.evolve(task, client=client)
+
+
+def bound_client(task: Task) -> Any:
+    """Return what ``task`` is bound to (``None`` if unbound): a waiter, or a sync client."""
+    return task._client
+
+
+def check_task_id(task_id: object) -> str:
+    """Return ``task_id`` after checking it is a non-empty string.
+
+    Raises:
+        ValueError: ``task_id`` is not a string, or is empty.
+
+    """
+    if not isinstance(task_id, str) or not task_id:
+        raise ValueError("task id must be a non-empty string")
+    return task_id
+
+
+def task_path(task_id: str) -> str:
+    """Return the API path of a task, its id escaped.
+
+    Raises:
+        ValueError: ``task_id`` is not a non-empty string.
+
+    """
+    return "/v1/tasks/" + urllib.parse.quote(check_task_id(task_id), safe="")

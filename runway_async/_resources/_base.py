@@ -1,22 +1,24 @@
-"""Base classes shared by every resource namespace."""
+"""Base classes shared by every resource namespace: each holds the client's ``Core``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._tasks import TaskCreation
-
-if TYPE_CHECKING:
-    from .._client import AsyncRunway
+from .._core import Core
+from .._handles import TaskCreation
 
 __all__ = ["Resource", "TaskCreatingResource"]
 
 
 class Resource:
-    """A namespace of API calls (``client.tasks``, ``client.image_to_video``, ...)."""
+    """A namespace of API calls (``client.tasks``, ``client.image_to_video``, ...).
 
-    def __init__(self, client: AsyncRunway) -> None:
-        self._client = client
+    It reaches the API only through the public methods of the ``Core`` it is given, never
+    through the client.
+    """
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -34,5 +36,5 @@ class TaskCreatingResource(Resource):
             params: The keyword arguments of the call; ``None`` values are dropped.
 
         """
-        client = self._client
-        return TaskCreation(lambda: client._create_task(endpoint, params))
+        core = self._core
+        return TaskCreation(lambda: core.create_task(endpoint, params))

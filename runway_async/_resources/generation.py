@@ -9,9 +9,10 @@ Each method validates its parameters against the spec before sending (raising
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from .._tasks import TaskCreation
+from .._core import Core
+from .._handles import TaskCreation
 from ..types import (
     AdLocalizationTargetLanguage,
     AudioMedia,
@@ -98,9 +99,6 @@ from ..types import (
 )
 from ._base import Resource, TaskCreatingResource
 
-if TYPE_CHECKING:
-    from .._client import AsyncRunway
-
 __all__ = [
     "TASK_RESOURCES",
     "AvatarVideos",
@@ -114,6 +112,7 @@ __all__ = [
     "Recipes",
     "SoundEffect",
     "SpeechToSpeech",
+    "TaskResources",
     "TextToImage",
     "TextToSpeech",
     "TextToVideo",
@@ -1679,11 +1678,37 @@ class Generate(Resource):
 
     """
 
-    def __init__(self, client: AsyncRunway) -> None:
-        super().__init__(client)
-        self.video = GenerateVideo(client)
-        self.image = GenerateImage(client)
-        self.audio = GenerateAudio(client)
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        self.video = GenerateVideo(core)
+        self.image = GenerateImage(core)
+        self.audio = GenerateAudio(core)
+
+
+class TaskResources:
+    """The task-creating namespaces of the client, typed (the client inherits them).
+
+    The client creates each from ``TASK_RESOURCES``, so an endpoint added to the spec
+    needs no edit of the client.
+    """
+
+    image_to_video: ImageToVideo
+    text_to_video: TextToVideo
+    video_to_video: VideoToVideo
+    text_to_image: TextToImage
+    character_performance: CharacterPerformance
+    image_upscale: ImageUpscale
+    video_upscale: VideoUpscale
+    video_to_hdr: VideoToHdr
+    video_to_audio: VideoToAudio
+    sound_effect: SoundEffect
+    text_to_speech: TextToSpeech
+    speech_to_speech: SpeechToSpeech
+    voice_dubbing: VoiceDubbing
+    voice_isolation: VoiceIsolation
+    avatar_videos: AvatarVideos
+    recipes: Recipes
+    generate: Generate
 
 
 TASK_RESOURCES: dict[str, type[Resource]] = {

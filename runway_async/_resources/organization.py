@@ -40,8 +40,7 @@ class Organization(Resource):
             The organization; ``None`` limits mean unlimited.
 
         """
-        response = await self._client._transport.request("GET", "/v1/organization")
-        return structure(response.data, OrganizationInfo)
+        return await self._core.retrieve_organization()
 
     async def retrieve_usage(
         self,
@@ -83,7 +82,7 @@ class Organization(Resource):
                     field="before_date",
                 )
         # A report read: safe to re-send, unlike the POSTs that create tasks.
-        response = await self._client._transport.request(
+        response = await self._core.request(
             "POST", "/v1/organization/usage", json=body, idempotent=True
         )
         return structure(response.data, OrganizationUsage)

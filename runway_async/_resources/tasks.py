@@ -6,8 +6,8 @@ import contextlib
 from collections.abc import AsyncGenerator
 
 from .._events import DEFAULT_EVENT_BUFFER, TaskEvent
-from .._models import SucceededTask, Task, bind_client
-from .._tasks import DEFAULT_WAIT_TIMEOUT, raise_for_outcome, task_from_reply, task_path
+from .._models import SucceededTask, Task
+from .._models.task import DEFAULT_WAIT_TIMEOUT
 from ._base import Resource
 
 __all__ = ["Tasks"]
@@ -33,8 +33,7 @@ class Tasks(Resource):
                 ``id`` is not ``id``).
 
         """
-        response = await self._client._transport.request("GET", task_path(id))
-        return bind_client(task_from_reply(response.data, id), self._client)
+        return await self._core.retrieve_task(id)
 
     async def delete(self, id: str) -> None:
         """Cancel a task that has not ended, or delete one that has.
@@ -51,11 +50,7 @@ class Tasks(Resource):
             NotFoundError: No such task.
 
         """
-        await self._client._transport.request("DELETE", task_path(id))
-        shared = self._client._shared
-        watcher = shared.current_watcher()
-        if watcher is not None and not shared.closed:
-            watcher.poke(id)
+        await self._core.cancel_task(id)
 
     async def wait(self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:
         """Wait for any task (also one created elsewhere) to end; return it if it succeeded.
@@ -77,9 +72,7 @@ class Tasks(Resource):
             NotFoundError: No such task (any more).
 
         """
-        task_path(id)
-        task = await self._client._watcher().wait(id, timeout=timeout, poll=self._client._poll)
-        return raise_for_outcome(task)
+        return await self._core.wait(id, timeout=timeout)
 
     async def events(
         self, id: str | None = None, *, buffer: int = DEFAULT_EVENT_BUFFER
@@ -105,9 +98,7 @@ class Tasks(Resource):
             NotFoundError: (with ``id``) the task does not exist (any more).
 
         """
-        if id is not None:
-            task_path(id)
-        stream = self._client._watcher().events(id, buffer=buffer)
+        stream = self._core.task_events(id, buffer=buffer)
         async with contextlib.aclosing(stream):
             async for event in stream:
                 yield event

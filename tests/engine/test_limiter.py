@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 import pytest
 
@@ -16,8 +17,10 @@ from runway_async import (
     Limiter,
     Organization,
     RateLimitError,
+    Slot,
     SlotTimeoutError,
 )
+from runway_async._clock import VirtualClock
 from runway_async._convert import structure
 
 from .conftest import (
@@ -420,13 +423,253 @@ class TestInProcessLimiter:
         limiter.update_organization(org({MODEL: 1}))
         held = await limiter.acquire(MODEL)
         wanted: list[str] = []
-        held.notify_when_wanted(lambda: wanted.append("now"))
+        limiter.notify_when_wanted(held, lambda: wanted.append("now"))
         assert wanted == []
         queued = asyncio.ensure_future(limiter.acquire(MODEL))
         await until(lambda: bool(wanted))
         limiter.release(held)
         limiter.release(await queued)
         assert wanted == ["now"]
+
+
+class TestTryAcquire:
+    """The non-blocking half of ``acquire``."""
+
+    async def test_takes_a_free_slot_or_returns_none(self) -> None:
+        """A free slot is taken at once; with none free, nothing is held or queued."""
+        limiter = InProcessLimiter()
+        limiter.update_organization(org({MODEL: 1}))
+        slot = limiter.try_acquire(MODEL)
+        assert slot is not None
+        assert slot.model == MODEL
+        assert limiter.try_acquire(MODEL) is None
+        assert (limiter.in_use(MODEL), limiter.waiting(MODEL)) == (1, 0)
+        assert limiter.try_acquire(MODEL, limit=None) is not None  # no cap
+        limiter.release(slot)
+        assert limiter.try_acquire(MODEL, limit=1) is None  # the uncapped one still runs
+
+    async def test_does_not_jump_the_queue(self) -> None:
+        """While an acquire is queued, a try gets nothing even if the cap allows one more."""
+        limiter = InProcessLimiter()
+        limiter.update_organization(org({MODEL: 1}))
+        held = await limiter.acquire(MODEL)
+        queued = asyncio.ensure_future(limiter.acquire(MODEL))
+        await until(lambda: limiter.waiting(MODEL) == 1)
+        assert limiter.try_acquire(MODEL, limit=None) is None
+        limiter.release(held)
+        limiter.release(await queued)
+
+    async def test_refuses_when_the_daily_quota_is_used_up(self) -> None:
+        """The daily quota raises DailyLimitError rather than returning None."""
+        limiter = InProcessLimiter()
+        limiter.update_organization(org({MODEL: None}, {MODEL: 1}))
+        assert limiter.try_acquire(MODEL) is not None
+        with pytest.raises(DailyLimitError):
+            limiter.try_acquire(MODEL)
+
+    def test_checks_the_limit(self) -> None:
+        """A limit that is not a count, None or "auto" is refused."""
+        with pytest.raises(ValueError, match="limit must be"):
+            InProcessLimiter().try_acquire(MODEL, limit=0)
+
+
+class TestVirtualTime:
+    """The limiter's waits run on its clock, so a VirtualClock decides them exactly."""
+
+    async def test_slot_timeout_expires_at_the_virtual_deadline(self) -> None:
+        """A queued acquire with timeout=30 fails at exactly 30 virtual seconds."""
+        clock = VirtualClock()
+        limiter = InProcessLimiter(clock=clock)
+        limiter.update_organization(org({MODEL: 1}))
+        held = await limiter.acquire(MODEL)
+        start = clock.now()
+        failed_at: list[float] = []
+
+        async def queue() -> None:
+            with pytest.raises(SlotTimeoutError) as info:
+                await limiter.acquire(MODEL, timeout=30)
+            failed_at.append(clock.now())
+            assert info.value.timeout == 30
+
+        queued = asyncio.ensure_future(queue())
+        await clock.run_until(start + 29.5)
+        assert not queued.done()
+        assert limiter.waiting(MODEL) == 1
+        await clock.run_until_done(queued, limit=60)
+        await queued
+        assert failed_at == [start + 30]
+        assert limiter.waiting(MODEL) == 0
+        assert clock.pending == 0  # the deadline's timer is gone
+        limiter.release(held)
+
+    async def test_a_delayed_release_frees_at_its_virtual_time(self) -> None:
+        """release(after=10) hands the slot to a queued acquire at exactly +10 s."""
+        clock = VirtualClock()
+        limiter = InProcessLimiter(clock=clock)
+        limiter.update_organization(org({MODEL: 1}))
+        held = await limiter.acquire(MODEL)
+        start = clock.now()
+        limiter.release(held, after=10)
+        granted_at: list[float] = []
+
+        async def queue() -> None:
+            slot = await limiter.acquire(MODEL)
+            granted_at.append(clock.now())
+            limiter.release(slot)
+
+        queued = asyncio.ensure_future(queue())
+        await clock.run_until(start + 9.9)
+        assert (limiter.in_use(MODEL), limiter.waiting(MODEL)) == (1, 1)
+        await clock.run_until_done(queued, limit=60)
+        await queued
+        assert granted_at == [start + 10]
+        assert limiter.in_use(MODEL) == 0
+
+    async def test_a_shorter_delay_wakes_a_queued_acquire_earlier(self) -> None:
+        """A queued acquire sleeping until one expiry re-plans when an earlier one is set."""
+        clock = VirtualClock()
+        limiter = InProcessLimiter(clock=clock)
+        limiter.update_organization(org({MODEL: 2}))
+        first, second = await limiter.acquire(MODEL), await limiter.acquire(MODEL)
+        start = clock.now()
+        limiter.release(first, after=50)
+        queued = asyncio.ensure_future(limiter.acquire(MODEL))
+        await clock.run_until(start + 5)
+        limiter.release(second, after=5)  # frees at start + 10
+        await clock.run_until_done(queued, limit=100)
+        assert clock.now() == start + 10
+        limiter.release(await queued)
+
+    async def test_wanted_callback_fires_when_a_second_acquire_queues(self) -> None:
+        """notify_when_wanted fires once, when another acquire of the model starts waiting."""
+        clock = VirtualClock()
+        limiter = InProcessLimiter(clock=clock)
+        limiter.update_organization(org({MODEL: 1, "veo3.1": 1}))
+        held = await limiter.acquire(MODEL)
+        wanted: list[float] = []
+        limiter.notify_when_wanted(held, lambda: wanted.append(clock.now()))
+        other = await limiter.acquire("veo3.1")  # another model: not wanted
+        await clock.advance(7)
+        assert wanted == []
+        queued = asyncio.ensure_future(limiter.acquire(MODEL))
+        third = asyncio.ensure_future(limiter.acquire(MODEL))
+        await clock.settle()
+        assert wanted == [clock.now()]  # once, however many queue
+        late: list[str] = []
+        limiter.notify_when_wanted(held, lambda: late.append("again"))
+        assert late == ["again"]  # already wanted: at once
+        limiter.release(held)
+        limiter.release(await queued)
+        limiter.release(await third)
+        limiter.release(other)
+        assert wanted == [clock.now()]
+
+    async def test_a_released_slot_is_never_wanted(self) -> None:
+        """A callback registered for a released or delay-released slot never runs."""
+        limiter = InProcessLimiter(clock=VirtualClock())
+        limiter.update_organization(org({MODEL: 2}))
+        gone, leaving = await limiter.acquire(MODEL), await limiter.acquire(MODEL)
+        limiter.release(gone)
+        calls: list[str] = []
+        limiter.notify_when_wanted(gone, lambda: calls.append("gone"))
+        limiter.notify_when_wanted(leaving, lambda: calls.append("leaving"))
+        limiter.release(leaving, after=60)
+        blocker = await limiter.acquire(MODEL)
+        queued = asyncio.ensure_future(limiter.acquire(MODEL))
+        await until(lambda: limiter.waiting(MODEL) == 1)
+        assert calls == []
+        queued.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        limiter.release(blocker)
+
+    async def test_a_plain_function_is_still_accepted_as_the_clock(self) -> None:
+        """clock= may be a function of seconds (the old signature); waits use loop time."""
+        now = [100.0]
+        limiter = InProcessLimiter(clock=lambda: now[0])
+        limiter.update_organization(org({MODEL: 1}))
+        held = await limiter.acquire(MODEL)
+        limiter.release(held, after=5)
+        now[0] = 105.0
+        assert limiter.in_use(MODEL) == 0
+        with pytest.raises(TypeError, match="clock"):
+            InProcessLimiter(clock=42)  # type: ignore[arg-type]
+
+
+class MinimalLimiter:
+    """A third-party limiter: no limits, told nothing, knows no orphans."""
+
+    def __init__(self) -> None:
+        self.held: set[Slot] = set()
+        self.wanted: list[Slot] = []
+
+    async def acquire(
+        self,
+        model: str,
+        *,
+        limit: int | Literal["auto"] | None = "auto",
+        timeout: float | None = None,
+        on_wait: Callable[[], None] | None = None,
+    ) -> Slot:
+        slot = Slot(model, self)
+        self.held.add(slot)
+        return slot
+
+    def release(self, slot: Slot, *, after: float = 0.0, created: bool = True) -> None:
+        self.held.discard(slot)
+
+    def claim_refresh(self) -> bool:
+        return False
+
+    def update_organization(self, organization: Organization) -> None:
+        pass
+
+    def refresh_failed(self, *, abandoned: bool = False) -> None:
+        pass
+
+    def mark_stale(self) -> None:
+        pass
+
+    def notify_when_wanted(self, slot: Slot, callback: Callable[[], None]) -> None:
+        self.wanted.append(slot)
+        callback()  # cannot tell: always wanted
+
+    def orphans(self, model: str) -> list[Slot]:
+        return []
+
+
+class TestLimiterInterface:
+    """``Limiter`` is a runtime-checkable protocol another limiter can implement fully."""
+
+    def test_protocol_is_runtime_checkable(self) -> None:
+        """An isinstance check needs every method, notify_when_wanted and orphans included."""
+        assert isinstance(InProcessLimiter(), Limiter)
+        assert isinstance(MinimalLimiter(), Limiter)
+        assert not isinstance(object(), Limiter)
+
+        class NotToldWhenWanted(MinimalLimiter):
+            notify_when_wanted = None  # type: ignore[assignment]
+
+        class NoOrphans(MinimalLimiter):
+            orphans = None  # type: ignore[assignment]
+
+        assert not isinstance(NotToldWhenWanted(), Limiter)
+        assert not isinstance(NoOrphans(), Limiter)
+        assert Slot("m").limiter is None
+        assert not hasattr(Slot, "notify_when_wanted")  # asked of the limiter, not the slot
+
+    async def test_a_third_party_limiter_runs_creates(
+        self, start_emulator: EmulatorFactory, make_client: ClientFactory
+    ) -> None:
+        """A client given a minimal limiter creates, watches and releases through it."""
+        limiter = MinimalLimiter()
+        async with start_emulator() as emu, make_client(emu, limiter=limiter) as client:
+            assert client.limiter is limiter
+            handles = [await client.text_to_image.create(**image(n)) for n in range(3)]
+            for handle in handles:
+                assert (await handle.wait_for_task_output(timeout=30)).status == "SUCCEEDED"
+            await until(lambda: not limiter.held)
+        assert len(limiter.wanted) == 3
 
 
 def test_poll_config_keeps_the_cores_name() -> None:

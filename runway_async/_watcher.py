@@ -1,23 +1,24 @@
-"""Task handles and the client's central task watcher.
+"""The central task watcher: one scheduler per event loop polls every task someone needs.
 
-One ``TaskWatcher`` per client (shared by its ``with_options`` copies) tracks every task the
-client created and every task someone waits for. A single scheduler coroutine keeps a heap
-of next-poll times and starts each GET when it falls due, at most ``max_in_flight`` at once
-and within a token-bucket budget of ``requests_per_second``; however many coroutines wait
-for one task, each poll is one GET.
+One ``TaskWatcher`` per client and event loop (shared by the client's ``with_options``
+copies) tracks every task the client created and every task someone waits for. A single
+scheduler coroutine keeps a heap of next-poll times and starts each GET when it falls due,
+at most ``max_in_flight`` at once and within a ``RateBudget`` of ``requests_per_second``;
+however many coroutines wait for one task, each poll is one GET.
 
 When a task is polled follows from what is known about it:
 
 * Right after creation, at the model's learned duration: an online estimate of the
   97th percentile of creation-to-end times of this client's earlier tasks of that model
-  (before any were seen, at ``min_interval``). A task that was still running then was
-  underestimated, and one that had ended was not; each outcome nudges the estimate (a
-  stochastic quantile tracker), so about 97 % of tasks need exactly one GET.
+  (a ``DurationEstimator``; before any were seen, at ``min_interval``). A task that was
+  still running then was underestimated, and one that had ended was not; each outcome
+  nudges the estimate, so about 97 % of tasks need exactly one GET.
 * While RUNNING, the ``progress`` trend (two samples, or one and the start time) is
   extrapolated and the next poll aims just after the estimated end.
 * While THROTTLED, slowly (``max_interval``), and again at the earliest allowed moment when
-  one of the client's tasks of the same model ends (a slot freed up).
-* After a retryable error, after a back-off doubling from ``min_interval``.
+  one of the client's tasks of the same model ends (a slot freed up): an early look.
+* After a retryable error, after a back-off doubling from ``min_interval`` (at least the
+  server's ``Retry-After``, at most ``max_interval``).
 
 Never two GETs of one task less than ``min_interval`` apart, never more than
 ``max_interval`` apart while watched. Random jitter (at most ``jitter`` times the task's
@@ -27,6 +28,10 @@ lag is added before the task can have ended.
 Tasks nobody waits for, listens to, or needs the slot of are not polled at all; a task
 holding a concurrency slot starts being polled as soon as another create of its model
 queues for a slot.
+
+All timing reads the watcher's ``Clock`` (``now``, ``call_at``), so tests drive the whole
+schedule on a ``VirtualClock``. Each task's polling phase lives in its ``WatchedTask``
+(``_watched``).
 """
 
 from __future__ import annotations
@@ -36,65 +41,27 @@ import contextlib
 import heapq
 import itertools
 import logging
-import os
 import random
-import urllib.parse
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 
-import attrs
-
-from ._config import PollConfig, check_seconds, is_testing
-from ._convert import structure_task
-from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DownloadedFile, download_outputs
+from ._clock import SYSTEM_CLOCK, Clock, Timer
+from ._config import PollConfig, check_seconds
+from ._estimator import DurationEstimator
 from ._events import DEFAULT_EVENT_BUFFER, EventBuffer, TaskEvent, TaskEventKind
-from ._exceptions import (
-    APIConnectionError,
-    APIStatusError,
-    ResponseValidationError,
-    TaskCancelledError,
-    TaskFailedError,
-    TaskTimeoutError,
-    bound_message,
-)
+from ._exceptions import APIStatusError, TaskTimeoutError
 from ._limits import Limiter, Slot
-from ._models import (
-    CancelledTask,
-    Cost,
-    FailedTask,
-    Routing,
-    RunningTask,
-    SucceededTask,
-    Task,
-    bind_client,
-)
+from ._models import RunningTask, Task, check_task_id
+from ._rate import RateBudget
+from ._retry import is_retryable
+from ._watched import Phase, WatchedTask
 
-if TYPE_CHECKING:
-    from ._client import AsyncRunway
-    from ._download import DownloadedFile
-    from ._transport import Transport
-
-__all__ = [
-    "DEFAULT_WAIT_TIMEOUT",
-    "TaskCreation",
-    "TaskHandle",
-    "TaskWatcher",
-    "is_retryable_poll_error",
-    "raise_for_outcome",
-    "task_from_reply",
-    "task_path",
-]
+__all__ = ["TaskWatcher"]
 
 logger = logging.getLogger("runway_async")
 
-DEFAULT_WAIT_TIMEOUT = 600.0
-
-_QUANTILE: Final = 0.97  # share of tasks the first poll should find ended
-_STEP: Final = 0.05  # tracker step, as a fraction of the estimate
-_EXPLORE_STEP: Final = 0.1  # shrink per hit while only upper bounds are known
-_WARMUP: Final = 5  # exact durations whose maximum starts the estimate
 _MARGIN: Final = 0.005  # aim this fraction of the duration after an extrapolated end
 _ONE_SAMPLE_MIN_PROGRESS: Final = 0.25  # below this, take a second sample, do not guess
 _ENDED_CACHE: Final = 4096  # ended tasks kept for late waiters (no GET needed)
@@ -107,428 +74,52 @@ _TERMINAL_KIND: Final[dict[str, TaskEventKind]] = {
 }
 
 
-def task_path(task_id: str) -> str:
-    """Return the API path of a task, its id escaped."""
-    if not isinstance(task_id, str) or not task_id:
-        raise ValueError("task id must be a non-empty string")
-    return "/v1/tasks/" + urllib.parse.quote(task_id, safe="")
-
-
-@attrs.frozen(kw_only=True)
-class TaskHandle:
-    """A task this client created: its id, its estimated cost, and ways to wait for it.
-
-    Attributes:
-        id: The task id, for ``client.tasks.retrieve(id)``.
-        endpoint: The endpoint that created it (``image_to_video``, ``generate.video``, ...).
-        model: The model (or recipe mode) asked for, when the endpoint takes one.
-        estimated_cost: The most the task may charge, when the server said.
-        routing: For ``generate.*``: which model the router picked and why.
-
-    """
-
-    id: str
-    endpoint: str
-    model: str | None = None
-    estimated_cost: Cost | None = None
-    routing: Routing | None = None
-    _client: AsyncRunway = attrs.field(repr=False, eq=False, alias="client")
-
-    async def wait_for_task_output(
-        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
-    ) -> SucceededTask:
-        """Wait until the task ends and return it when it succeeded.
-
-        The client's watcher polls the task; any number of waiters share each GET.
-
-        Args:
-            timeout: Seconds to wait in all (``None``: no deadline). Separate from the
-                per-request timeout; retryable poll errors do not end the wait.
-
-        Returns:
-            The SUCCEEDED task, with its ``output`` URLs.
-
-        Raises:
-            TaskFailedError: The task FAILED (``failure``, ``failure_code``).
-            TaskCancelledError: The task was cancelled or deleted.
-            TaskTimeoutError: The deadline passed; ``task_details`` is the last task seen.
-            NotFoundError: The task does not exist (any more).
-            TypeError: ``timeout`` is not a number or ``None``.
-            ValueError: ``timeout`` is negative, NaN or infinite.
-
-        """
-        # (timeout is checked by the watcher's wait, where every wait ends up)
-        return await self._client.tasks.wait(self.id, timeout=timeout)
-
-    async def events(
-        self, *, buffer: int = DEFAULT_EVENT_BUFFER
-    ) -> AsyncGenerator[TaskEvent, None]:
-        """Yield the task's progress events until its terminal one.
-
-        The first event is the task's current state (``submitted`` if it was not polled
-        yet). A consumer that falls behind loses old ``running`` events first, never the
-        terminal one.
-
-        Args:
-            buffer: Events held for a slow consumer before old progress events are dropped.
-
-        Yields:
-            ``TaskEvent`` objects; the last is ``succeeded``, ``failed`` or ``cancelled``.
-
-        Raises:
-            NotFoundError: The task does not exist (any more).
-
-        """
-        async with contextlib.aclosing(self._client.tasks.events(self.id, buffer=buffer)) as stream:
-            async for event in stream:
-                yield event
-
-    async def retrieve(self) -> Task:
-        """Fetch the task's current state."""
-        return await self._client.tasks.retrieve(self.id)
-
-    async def cancel(self) -> None:
-        """Cancel the task if it is still running (or delete it if it has ended)."""
-        await self._client.tasks.delete(self.id)
-
-    async def download(
-        self,
-        directory: str | os.PathLike[str],
-        *,
-        overwrite: bool = False,
-        wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-        timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
-        max_retries: int | None = None,
-        max_bytes: int | None = None,
-    ) -> list[DownloadedFile]:
-        """Wait for the task to succeed, then download every output into ``directory``.
-
-        Args:
-            directory: Target directory (created if missing); files never land outside it.
-            overwrite: Replace existing files instead of numbering the new ones.
-            wait_timeout: Deadline of the wait for the task, as in ``wait_for_task_output``.
-            timeout: Deadline of each file's download.
-            max_retries: Retries per file (default: the client's).
-            max_bytes: Refuse files larger than this.
-
-        Returns:
-            One ``DownloadedFile`` (path, url, sha256, bytes, content_type) per output.
-
-        Raises:
-            TaskFailedError: The task failed (or was cancelled).
-            TaskTimeoutError: The wait's deadline passed.
-
-        """
-        task = await self.wait_for_task_output(timeout=wait_timeout)
-        return await download_outputs(
-            self._client,
-            task,
-            directory,
-            overwrite=overwrite,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_bytes=max_bytes,
-        )
-
-
-class TaskCreation(Awaitable[TaskHandle]):
-    """What a create call returns: await it for the ``TaskHandle``, or chain a wait.
-
-    ``await client.image_to_video.create(...)`` sends the create and returns the handle;
-    ``await client.image_to_video.create(...).wait_for_task_output()`` sends it and waits for
-    the output in one expression, as with the official SDK. Nothing is sent until it is
-    awaited (like a coroutine), and it can be awaited once.
-    """
-
-    __slots__ = ("_factory", "_used")
-
-    def __init__(self, factory: Callable[[], Coroutine[Any, Any, TaskHandle]]) -> None:
-        """Wrap the coroutine factory that sends the create (called on first await)."""
-        self._factory = factory
-        self._used = False
-
-    def __repr__(self) -> str:
-        state = "awaited" if self._used else "not sent"
-        return f"<TaskCreation {state}>"
-
-    def _start(self) -> Coroutine[Any, Any, TaskHandle]:
-        if self._used:
-            raise RuntimeError("this create call was already awaited; call create() again")
-        self._used = True
-        return self._factory()
-
-    def __await__(self) -> Generator[Any, None, TaskHandle]:
-        """Send the create and return the task's handle."""
-        return self._start().__await__()
-
-    async def wait_for_task_output(
-        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
-    ) -> SucceededTask:
-        """Send the create, then wait until the task ends; see ``TaskHandle.wait_for_task_output``.
-
-        Args:
-            timeout: Seconds to wait for the task once created (``None``: no deadline). Time
-                spent waiting for a concurrency slot is bounded by the client's
-                ``slot_timeout``.
-
-        Returns:
-            The SUCCEEDED task, with its ``output`` URLs.
-
-        """
-        # Checked before the create is sent: a typo must not cost a task nobody waits for.
-        timeout = check_seconds("timeout", timeout, allow_none=True)
-        handle = await self._start()
-        return await handle.wait_for_task_output(timeout=timeout)
-
-
-def is_retryable_poll_error(exc: BaseException) -> bool:
-    """Return whether a failed GET of a task should not end a wait."""
-    if isinstance(exc, APIConnectionError):
-        return True
-    if isinstance(exc, APIStatusError):
-        return exc.status_code in (408, 429) or exc.status_code >= 500
-    return False
-
-
-_FAILURE_CHARS: Final = 800  # of a failure text quoted in a message, leaving room for the rest
-
-
-def raise_for_outcome(task: Task) -> SucceededTask:
-    """Return ``task`` if it SUCCEEDED; raise the matching error if it FAILED or was CANCELLED."""
-    if isinstance(task, SucceededTask):
-        return task
-    if isinstance(task, FailedTask):
-        code = f" [{task.failure_code}]" if task.failure_code else ""
-        # A failure text can be any length; the message quotes its start, .failure has it all.
-        failure = bound_message(str(task.failure), ".failure", limit=_FAILURE_CHARS)
-        raise TaskFailedError(
-            f"Task {task.id} failed{code}: {failure}",
-            task,
-            failure=task.failure,
-            failure_code=task.failure_code,
-        )
-    if isinstance(task, CancelledTask):
-        raise TaskCancelledError(f"Task {task.id} was cancelled.", task)
-    raise TypeError(f"task {task.id} has not ended (status {task.status})")
-
-
-def task_from_reply(data: object, task_id: str) -> Task:
-    """Return the task of a ``GET /v1/tasks/{task_id}`` reply, checking it is that task.
-
-    Args:
-        data: The parsed reply.
-        task_id: The id that was asked for.
-
-    Returns:
-        The task (not bound to a client).
-
-    Raises:
-        ResponseValidationError: The reply is not a task, or is another task than
-            ``task_id`` (a confused proxy or cache); ``body`` is the reply.
-
-    """
-    task = structure_task(data)
-    if task.id != task_id:
-        path = task_path(task_id)
-        raise ResponseValidationError(
-            f"GET {path} answered another task, {task.id[:100]!r}.",
-            method="GET",
-            url=path,
-            body=data,
-        )
-    return task
-
-
-class _Prior:
-    """What one model's tasks have taken: the time at which a first poll finds most ended.
-
-    ``aim`` estimates the 97th percentile of creation-to-end seconds. It starts from the
-    first exact durations seen (the slowest of the first few), or, with only
-    upper bounds, from the first bound, shrinking 10 % per first poll that found the task
-    ended until an exact duration comes in. From then on a stochastic quantile tracker
-    steps it down a little for each task that had ended by then and up more for one that
-    had not, so at equilibrium 97 % of tasks are found ended by their first poll.
-    """
-
-    __slots__ = ("aim", "exact", "observed")
-
-    def __init__(self) -> None:
-        self.aim: float | None = None
-        self.exact = 0  # exact durations seen
-        self.observed = 0
-
-    def observe(
-        self,
-        *,
-        duration: float | None = None,
-        at_most: float | None = None,
-        aim_used: float | None = None,
-    ) -> None:
-        """Learn from one ended task: its ``duration``, or only that it took ``at_most``."""
-        self.observed += 1
-        aim = self.aim
-        if duration is not None:
-            duration = max(duration, 0.0)
-            self.exact += 1
-            if aim is None or self.exact == 1:
-                self.aim = duration
-                return
-            if self.exact <= _WARMUP:
-                self.aim = max(aim, duration)
-                return
-            hit = duration <= aim
-        elif aim is None:
-            if at_most is not None:
-                self.aim = max(at_most, 0.0)
-            return
-        elif aim_used is not None and aim_used <= aim * (1 + 1e-9):
-            hit = True  # ended by a first poll aimed no later than the current estimate
-        elif at_most is not None and at_most <= aim:
-            hit = True
-        else:
-            return  # only an upper bound above the estimate: says nothing
-        if hit:
-            step = _EXPLORE_STEP if self.exact == 0 else _STEP * (1 - _QUANTILE)
-            self.aim = aim * (1.0 - step)
-        else:
-            self.aim = aim * (1.0 + _STEP * _QUANTILE)
-
-
-class _Entry:
-    """One tracked task: its schedule, the little history the estimates need, its waiters."""
-
-    __slots__ = (
-        "aim_used",
-        "bump_after",
-        "bumped",
-        "created",
-        "errors",
-        "first_sample",
-        "id",
-        "in_flight",
-        "last",
-        "last_sample",
-        "last_sent",
-        "listeners",
-        "lo",
-        "model",
-        "poll",
-        "retry_after",
-        "scheduled",
-        "slot",
-        "started_guess",
-        "status",
-        "throttled_at",
-        "throttled_seen",
-        "version",
-        "waiters",
-        "wanted",
-    )
-
-    def __init__(
-        self,
-        task_id: str,
-        *,
-        model: str | None,
-        created: float | None,
-        poll: PollConfig,
-        slot: Slot | None,
-    ) -> None:
-        self.id = task_id
-        self.model = model
-        self.created = created  # loop time of creation, for tasks this client created
-        self.poll = poll
-        self.slot = slot
-        self.status: str | None = None
-        self.last: Task | None = None
-        self.last_sent: float | None = None  # when the last GET was sent
-        self.lo: float | None = None  # when the last non-terminal GET was sent
-        self.first_sample: tuple[float, float] | None = None  # (time, progress) while RUNNING
-        self.last_sample: tuple[float, float] | None = None
-        self.started_guess: float | None = None  # when it (probably) left the queue
-        self.throttled_seen = False
-        self.throttled_at: float | None = None
-        self.aim_used: float | None = None
-        self.errors = 0
-        self.retry_after: float | None = None
-        self.version = 0
-        self.scheduled = False
-        self.in_flight = False
-        self.bumped = False
-        # A sibling ended while this task's GET was in flight: that GET may predate the freed
-        # slot, so the poll after it must come at the earliest allowed moment too.
-        self.bump_after = False
-        self.wanted = False
-        self.waiters: set[asyncio.Future[Task | BaseException]] = set()
-        self.listeners: list[EventBuffer] = []
-
-
-class _TokenBucket:
-    """``rate`` tokens per second, holding at most ``burst``."""
-
-    __slots__ = ("_burst", "_rate", "_stamp", "_tokens")
-
-    def __init__(self, rate: float, burst: float, now: float) -> None:
-        self._rate = rate
-        self._burst = burst
-        self._tokens = burst
-        self._stamp = now
-
-    def wait_time(self, now: float) -> float:
-        """Return seconds until a token is available (0 when one is)."""
-        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
-        self._stamp = now
-        return 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self._rate
-
-    def take(self) -> None:
-        """Spend one token (after ``wait_time`` said one is there)."""
-        self._tokens -= 1.0
-
-
 class TaskWatcher:
     """Polls the tasks of one client (and its copies) from one scheduler coroutine.
 
-    Created by the client inside the running event loop; not thread-safe (the loop is its
-    lock), and closed by ``client.aclose()``. See the module docstring for the schedule.
+    Created inside the running event loop; not thread-safe (the loop is its lock), and
+    closed by ``client.aclose()``. See the module docstring for the schedule.
 
     Args:
-        client: The client tasks are bound to (so they offer ``wait_for_task_output``).
-        transport: Sends the GETs; retries are the watcher's own business, so it should
-            not retry (``max_retries=0``).
+        fetch: One GET of a task, returning it bound and checked (``task_from_reply``);
+            it must not retry (the schedule does). Any exception is judged by the retry
+            policy: retryable ones are polled through, others end the task's waits.
         poll: The watcher-wide settings (``max_in_flight``, ``requests_per_second``) and the
             default per-task settings.
-        limiter: Released slots go back to it; told when tasks are THROTTLED or polls get 429.
+        limiter: Released slots go back to it; told when tasks are THROTTLED or polls get
+            429, and asked to say when a held slot is wanted.
         on_event: Called with every event, in the loop; exceptions are logged.
+        rand: The source of jitter (seed it for reproducible schedules).
+        clock: The time every decision reads and every wait is measured on.
 
     """
 
     def __init__(
         self,
         *,
-        client: AsyncRunway,
-        transport: Transport,
+        fetch: Callable[[str], Awaitable[Task]],
         poll: PollConfig,
         limiter: Limiter | None = None,
         on_event: Callable[[TaskEvent], object] | None = None,
         rand: random.Random | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        """Set up an idle watcher in the running event loop (nothing runs until a poll)."""
         self._loop = asyncio.get_running_loop()
-        self._client = client
-        self._transport = transport
+        self._fetch = fetch
         self._poll = poll
         self._limiter = limiter
         self._on_event = on_event
         self._rand = rand or random.Random()  # noqa: S311 - jitter, not cryptography
-        self._entries: dict[str, _Entry] = {}
+        self._clock = clock
+        self._entries: dict[str, WatchedTask] = {}
         self._dormant: OrderedDict[str, None] = OrderedDict()
         self._ended: OrderedDict[str, Task] = OrderedDict()
-        self._throttled: dict[str, dict[str, _Entry]] = {}
-        self._priors: dict[str, _Prior] = {}
-        self._heap: list[tuple[float, int, int, _Entry]] = []
+        self._throttled: dict[str, dict[str, WatchedTask]] = {}
+        self._priors: dict[str, DurationEstimator] = {}
+        self._heap: list[tuple[float, int, int, WatchedTask]] = []
         self._seq = itertools.count()
-        self._bucket = _TokenBucket(
-            poll.requests_per_second, max(1.0, poll.requests_per_second), self._loop.time()
-        )
+        self._budget = RateBudget(poll.requests_per_second, clock=clock)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._global: set[EventBuffer] = set()
         self._runner: asyncio.Task[None] | None = None
@@ -584,12 +175,15 @@ class TaskWatcher:
             if slot is not None and self._limiter is not None:
                 self._limiter.release(slot)
             return
-        entry = _Entry(
-            task_id, model=model, created=self._loop.time(), poll=poll or self._poll, slot=slot
+        entry = WatchedTask(
+            task_id, model=model, created=self._clock.now(), poll=poll or self._poll, slot=slot
         )
         self._entries[task_id] = entry
         if slot is not None:
-            slot.notify_when_wanted(lambda: self._wanted_threadsafe(task_id))
+            if self._limiter is not None:
+                self._limiter.notify_when_wanted(slot, lambda: self._wanted_threadsafe(task_id))
+            else:
+                entry.wanted = True  # no limiter to say when: as if wanted from the start
         self._emit(entry, "submitted", None)
         self._refresh_interest(entry)
 
@@ -616,8 +210,8 @@ class TaskWatcher:
     def poke(self, task_id: str) -> None:
         """Poll a tracked task at the earliest allowed moment (after a cancel, say)."""
         entry = self._entries.get(task_id)
-        if entry is not None and not entry.in_flight and self._interested(entry):
-            entry.bumped = True
+        if entry is not None and entry.phase is not Phase.IN_FLIGHT and self._interested(entry):
+            entry.ask_look()
             self._schedule(entry, self._earliest(entry))
 
     # -- waiting ------------------------------------------------------------------------
@@ -627,7 +221,7 @@ class TaskWatcher:
 
         Args:
             task_id: The task id (also one created elsewhere).
-            timeout: Seconds to wait (``None``: no deadline).
+            timeout: Seconds to wait, on the watcher's clock (``None``: no deadline).
             poll: The settings for the task if it is not tracked yet.
 
         Returns:
@@ -648,18 +242,16 @@ class TaskWatcher:
         future: asyncio.Future[Task | BaseException] = self._loop.create_future()
         entry.waiters.add(future)
         self._refresh_interest(entry)
+        deadline: Timer | None = None
+        if timeout is not None:
+            deadline = self._clock.call_at(
+                self._clock.now() + timeout, lambda: _time_out(future, entry, timeout)
+            )
         try:
-            if timeout is None:
-                outcome = await future
-            else:
-                outcome = await asyncio.wait_for(future, timeout)
-        except (TimeoutError, asyncio.TimeoutError):
-            last = entry.last
-            status = last.status if last is not None else "unknown"
-            raise TaskTimeoutError(
-                f"Task {task_id} did not end within {timeout} s (last status: {status}).", last
-            ) from None
+            outcome = await future
         finally:
+            if deadline is not None:
+                deadline.cancel()
             entry.waiters.discard(future)
             if self._entries.get(task_id) is entry:
                 self._refresh_interest(entry)
@@ -729,7 +321,7 @@ class TaskWatcher:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        now = self._loop.time()
+        now = self._clock.now()
         for entry in list(self._entries.values()):
             error = RuntimeError(f"The client was closed while waiting for task {entry.id}.")
             for future in entry.waiters:
@@ -755,34 +347,27 @@ class TaskWatcher:
         if self._closed:
             raise RuntimeError("This client is closed; create a new one.")
 
-    def _track_foreign(self, task_id: str, poll: PollConfig) -> _Entry:
-        task_path(task_id)  # validates the id before anything is tracked
-        entry = _Entry(task_id, model=None, created=None, poll=poll, slot=None)
+    def _track_foreign(self, task_id: str, poll: PollConfig) -> WatchedTask:
+        check_task_id(task_id)  # before anything is tracked
+        entry = WatchedTask(task_id, model=None, created=None, poll=poll, slot=None)
         self._entries[task_id] = entry
         return entry
 
-    def _interested(self, entry: _Entry) -> bool:
-        return bool(
-            entry.waiters
-            or entry.listeners
-            or entry.wanted
-            or self._global
-            or self._on_event is not None
-        )
+    def _interested(self, entry: WatchedTask) -> bool:
+        return entry.needed or bool(self._global) or self._on_event is not None
 
-    def _refresh_interest(self, entry: _Entry) -> None:
+    def _refresh_interest(self, entry: WatchedTask) -> None:
         """Schedule a task someone cares about; park (or forget) one nobody does."""
         if self._closed:
             return
         if self._interested(entry):
             self._dormant.pop(entry.id, None)
-            if not entry.scheduled and not entry.in_flight:
-                self._schedule(entry, self._plan(entry, self._loop.time()))
+            if entry.phase is Phase.IDLE:
+                self._schedule(entry, self._plan(entry, self._clock.now()))
             return
-        if entry.scheduled:
-            entry.version += 1
-            entry.scheduled = False
-        if entry.in_flight:
+        if entry.phase is Phase.SCHEDULED:
+            entry.unschedule()
+        if entry.phase is Phase.IN_FLIGHT:
             return  # decided again when the GET returns
         if entry.created is None and entry.slot is None:
             self._forget(entry)
@@ -808,15 +393,14 @@ class TaskWatcher:
             entry.wanted = True
             self._refresh_interest(entry)
 
-    def _forget(self, entry: _Entry) -> None:
+    def _forget(self, entry: WatchedTask) -> None:
         if self._entries.get(entry.id) is entry:
             del self._entries[entry.id]
         self._dormant.pop(entry.id, None)
         self._unthrottle(entry)
-        entry.version += 1
-        entry.scheduled = False
+        entry.end()
 
-    def _unthrottle(self, entry: _Entry) -> None:
+    def _unthrottle(self, entry: WatchedTask) -> None:
         if entry.model is not None:
             queue = self._throttled.get(entry.model)
             if queue is not None:
@@ -826,12 +410,11 @@ class TaskWatcher:
 
     # -- scheduling ---------------------------------------------------------------------
 
-    def _schedule(self, entry: _Entry, at: float) -> None:
-        entry.version += 1
-        entry.scheduled = True
-        heapq.heappush(self._heap, (at, next(self._seq), entry.version, entry))
+    def _schedule(self, entry: WatchedTask, at: float) -> None:
+        version = entry.schedule()
+        heapq.heappush(self._heap, (at, next(self._seq), version, entry))
         if len(self._heap) > 2 * len(self._entries) + 64:
-            self._heap = [item for item in self._heap if item[2] == item[3].version]
+            self._heap = [item for item in self._heap if item[3].is_current(item[2])]
             heapq.heapify(self._heap)
         if self._runner is None:
             self._runner = self._loop.create_task(self._run(), name="runway-task-watcher")
@@ -844,14 +427,13 @@ class TaskWatcher:
             sleeper.set_result(None)
 
     async def _run(self) -> None:
-        loop = self._loop
         max_in_flight = self._poll.max_in_flight
         while not self._closed:
-            now = loop.time()
+            now = self._clock.now()
             wake_at: float | None = None
             while self._heap:
                 at, _seq, version, entry = self._heap[0]
-                if version != entry.version or not entry.scheduled:
+                if not entry.is_current(version):
                     heapq.heappop(self._heap)
                     continue
                 if at > now:
@@ -859,13 +441,12 @@ class TaskWatcher:
                     break
                 if len(self._in_flight) >= max_in_flight:
                     break  # a finishing GET wakes us
-                wait = self._bucket.wait_time(now)
+                wait = self._budget.wait_time()
                 if wait > 0:
                     wake_at = now + wait
                     break
                 heapq.heappop(self._heap)
-                self._bucket.take()
-                entry.scheduled = False
+                self._budget.take()
                 self._start_poll(entry)
             await self._sleep(wake_at)
 
@@ -873,29 +454,34 @@ class TaskWatcher:
         future: asyncio.Future[None] = self._loop.create_future()
         self._sleeper = future
         self._sleep_until = until
-        handle = None
+        timer = None
         if until is not None:
-            handle = self._loop.call_at(until, _resolve, future)
+            timer = self._clock.call_at(until, lambda: _resolve(future))
         try:
             await future
         finally:
-            if handle is not None:
-                handle.cancel()
+            if timer is not None:
+                timer.cancel()
             self._sleeper = None
             self._sleep_until = None
 
-    def _start_poll(self, entry: _Entry) -> None:
-        entry.in_flight = True
-        entry.last_sent = self._loop.time()
+    def _start_poll(self, entry: WatchedTask) -> None:
+        entry.send()
+        entry.last_sent = self._clock.now()
         self.polls_sent += 1
         task = self._loop.create_task(self._poll_once(entry))
         self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
+        task.add_done_callback(self._poll_done)
 
-    async def _poll_once(self, entry: _Entry) -> None:
+    def _poll_done(self, task: asyncio.Task[None]) -> None:
+        # Wake the scheduler only once the GET no longer counts against max_in_flight.
+        self._in_flight.discard(task)
+        self._wake()
+
+    async def _poll_once(self, entry: WatchedTask) -> None:
         # The GET goes out now, maybe a little after it was started: the floor counts from
         # here, so two GETs of one task are never closer than min_interval on the wire.
-        sent = entry.last_sent = self._loop.time()
+        sent = entry.last_sent = self._clock.now()
         outcome: Task | Exception
         try:
             outcome = await self._fetch(entry.id)
@@ -904,8 +490,7 @@ class TaskWatcher:
         except Exception as exc:  # every failure is judged below: retryable or final
             outcome = exc
         finally:
-            entry.in_flight = False
-            self._wake()
+            entry.answered()
         if self._closed:
             return
         try:
@@ -917,12 +502,8 @@ class TaskWatcher:
             logger.exception("Task watcher failed handling task %s", entry.id)
             self._finish(entry, error=exc)
 
-    async def _fetch(self, task_id: str) -> Task:
-        response = await self._transport.request("GET", task_path(task_id))
-        return bind_client(task_from_reply(response.data, task_id), self._client)
-
-    def _earliest(self, entry: _Entry) -> float:
-        now = self._loop.time()
+    def _earliest(self, entry: WatchedTask) -> float:
+        now = self._clock.now()
         if entry.last_sent is None:
             return now
         return max(now, entry.last_sent + entry.poll.shortest_interval)
@@ -930,7 +511,7 @@ class TaskWatcher:
     def _jitter(self, poll: PollConfig) -> float:
         return poll.jitter * self._rand.random()
 
-    def _plan(self, entry: _Entry, now: float) -> float:
+    def _plan(self, entry: WatchedTask, now: float) -> float:
         """Return when to poll ``entry`` next (see the module docstring)."""
         poll = entry.poll
         shortest = poll.shortest_interval
@@ -947,16 +528,13 @@ class TaskWatcher:
                 target = entry.created + min(aim * (1.0 + self._jitter(poll)), longest)
             return max(now, target)
         if entry.errors:
-            if is_testing():
-                backoff = shortest
-            else:
-                backoff = min(longest, shortest * 2.0 ** (entry.errors - 1))
-                if entry.retry_after is not None:
-                    backoff = max(backoff, min(entry.retry_after, longest))
+            backoff = min(longest, shortest * 2.0 ** (entry.errors - 1))
+            if entry.retry_after is not None:
+                backoff = max(backoff, min(entry.retry_after, longest))
             return max(now, last + backoff)
         status = entry.status
         if status == "THROTTLED":
-            target = last if entry.bumped else last + longest
+            target = last if entry.early else last + longest
         elif status == "PENDING":
             aim = self._aim(entry.model)
             if aim is None:
@@ -981,8 +559,8 @@ class TaskWatcher:
         prior = self._priors.get(model) if model is not None else None
         return prior.aim if prior is not None else None
 
-    def _estimate_end(self, entry: _Entry) -> tuple[float, float] | None:
-        """Return the extrapolated end (loop time) and running duration, if progress allows."""
+    def _estimate_end(self, entry: WatchedTask) -> tuple[float, float] | None:
+        """Return the extrapolated end (clock time) and running duration, if progress allows."""
         sample = entry.last_sample
         if sample is None:
             return None
@@ -1003,7 +581,7 @@ class TaskWatcher:
 
     # -- results ------------------------------------------------------------------------
 
-    def _on_task(self, entry: _Entry, task: Task, sent: float) -> None:
+    def _on_task(self, entry: WatchedTask, task: Task, sent: float) -> None:
         previous = entry.status
         entry.last = task
         entry.status = task.status
@@ -1015,11 +593,10 @@ class TaskWatcher:
             return
         entry.lo = sent
         if task.status == "THROTTLED":
-            entry.throttled_seen = True
             entry.throttled_at = sent
             if entry.model is not None:
                 self._throttled.setdefault(entry.model, {})[entry.id] = entry
-                if entry.bumped:
+                if entry.early:
                     # The freed slot went to another task (the server queues by its own
                     # order): pass the early look on to the next of ours in line.
                     self._bump_throttled(entry.model, after=entry)
@@ -1044,12 +621,11 @@ class TaskWatcher:
                     changed = False
                 if previous != "RUNNING" or changed:
                     self._emit(entry, "running", progress)
-        entry.bumped = entry.bump_after
-        entry.bump_after = False
+        entry.look_used()
         self._after_poll(entry)
 
-    def _start_guess(self, entry: _Entry, task: Task, sent: float) -> float | None:
-        if entry.throttled_seen and entry.throttled_at is not None:
+    def _start_guess(self, entry: WatchedTask, task: Task, sent: float) -> float | None:
+        if entry.throttled_at is not None:
             return (entry.throttled_at + sent) / 2.0  # it left the queue between two polls
         if entry.created is not None:
             return entry.created
@@ -1059,8 +635,8 @@ class TaskWatcher:
             return None
         return sent - age
 
-    def _on_error(self, entry: _Entry, exc: Exception) -> None:
-        if not is_retryable_poll_error(exc):
+    def _on_error(self, entry: WatchedTask, exc: Exception) -> None:
+        if not is_retryable(exc):  # a GET: connection errors, 408, 429 and 5xx are not final
             logger.info("Poll of task %s failed, ending its waits: %s", entry.id, exc)
             self._finish(entry, error=exc)
             return
@@ -1071,22 +647,22 @@ class TaskWatcher:
         logger.info("Poll of task %s failed, will poll again: %s", entry.id, exc)
         self._after_poll(entry)
 
-    def _after_poll(self, entry: _Entry) -> None:
+    def _after_poll(self, entry: WatchedTask) -> None:
         if self._entries.get(entry.id) is not entry:
             return
         if self._interested(entry):
-            self._schedule(entry, self._plan(entry, self._loop.time()))
+            self._schedule(entry, self._plan(entry, self._clock.now()))
         else:
             self._refresh_interest(entry)
 
-    def _learn(self, entry: _Entry, seen: float) -> None:
+    def _learn(self, entry: WatchedTask, seen: float) -> None:
         """Feed the model's estimate with how long a task took from creation to its end."""
         created, model = entry.created, entry.model
         if created is None or model is None or entry.throttled_seen:
             return  # time spent queued says nothing about how long generation takes
         prior = self._priors.get(model)
         if prior is None:
-            prior = self._priors[model] = _Prior()
+            prior = self._priors[model] = DurationEstimator()
         lo = entry.lo if entry.lo is not None else created
         estimate = self._estimate_end(entry)
         if estimate is not None:
@@ -1098,7 +674,11 @@ class TaskWatcher:
             prior.observe(at_most=seen - created, aim_used=entry.aim_used)
 
     def _finish(
-        self, entry: _Entry, *, task: Task | None = None, error: BaseException | None = None
+        self,
+        entry: WatchedTask,
+        *,
+        task: Task | None = None,
+        error: BaseException | None = None,
     ) -> None:
         """End tracking: release the slot, settle waiters and streams, remember the end."""
         self._forget(entry)
@@ -1122,7 +702,7 @@ class TaskWatcher:
         if task is not None and entry.model is not None:
             self._bump_throttled(entry.model)
 
-    def _bump_throttled(self, model: str, *, after: _Entry | None = None) -> None:
+    def _bump_throttled(self, model: str, *, after: WatchedTask | None = None) -> None:
         """Poll our oldest THROTTLED task of ``model`` soon: a task of it ended, freeing a slot.
 
         Oldest by creation, as the server promotes THROTTLED tasks roughly in creation order;
@@ -1135,19 +715,19 @@ class TaskWatcher:
         if after is not None:
             ordered = ordered[ordered.index(after) + 1 :] if after in ordered else ordered
         for other in ordered:
-            if other.bumped or other.bump_after or not self._interested(other):
+            if other.owes_look or not self._interested(other):
                 continue
-            if other.in_flight:
-                other.bump_after = True
+            if other.phase is Phase.IN_FLIGHT:
+                other.ask_look_after()
             else:
-                other.bumped = True
+                other.ask_look()
                 self._schedule(other, self._earliest(other))
             return
 
     # -- events -------------------------------------------------------------------------
 
     def _new_event(
-        self, kind: TaskEventKind, entry: _Entry | None, progress: float | None
+        self, kind: TaskEventKind, entry: WatchedTask | None, progress: float | None
     ) -> TaskEvent:
         task = entry.last if entry is not None else None
         return TaskEvent(
@@ -1159,7 +739,7 @@ class TaskWatcher:
             at=datetime.now(timezone.utc),
         )
 
-    def _event_for(self, task: Task, entry: _Entry | None) -> TaskEvent:
+    def _event_for(self, task: Task, entry: WatchedTask | None) -> TaskEvent:
         kind: TaskEventKind
         progress: float | None = None
         if task.status in _TERMINAL_KIND:
@@ -1181,7 +761,7 @@ class TaskWatcher:
             at=datetime.now(timezone.utc),
         )
 
-    def _emit(self, entry: _Entry, kind: TaskEventKind, progress: float | None) -> None:
+    def _emit(self, entry: WatchedTask, kind: TaskEventKind, progress: float | None) -> None:
         if self._on_event is None and not self._global and not entry.listeners:
             return
         if kind == "succeeded":
@@ -1203,6 +783,21 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-def _creation_order(entry: _Entry) -> float:
+def _time_out(
+    future: asyncio.Future[Task | BaseException], entry: WatchedTask, timeout: float
+) -> None:
+    """End one wait at its deadline with ``TaskTimeoutError`` carrying the last task seen."""
+    if future.done():
+        return
+    last = entry.last
+    status = last.status if last is not None else "unknown"
+    future.set_result(
+        TaskTimeoutError(
+            f"Task {entry.id} did not end within {timeout} s (last status: {status}).", last
+        )
+    )
+
+
+def _creation_order(entry: WatchedTask) -> float:
     """Sort key: tasks we created by creation time, tasks created elsewhere last."""
     return entry.created if entry.created is not None else float("inf")

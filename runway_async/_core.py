@@ -1,0 +1,490 @@
+"""The narrow core under the client: requests, the create path, the watcher and the limiter.
+
+Resources (``client.tasks``, ``client.image_to_video``, ...), task handles, downloads and
+batches use only the public methods of a ``Core``, never the client: the client is a thin
+shell on top that builds one core and hangs the resources on it.
+
+One ``Core`` per configured client: each ``with_options`` copy has its own (its own
+requester with its timeout and retries, its poll settings, its concurrency caps and slot
+timeout), and all of them point to one ``CoreState``: the HTTP transport, the per-event-loop
+task watchers and background work, and the limiter shared by every client of the same
+organization in the process.
+
+The path of one create: ``Core.create_task`` validates the parameters against the spec
+(``_spec.to_wire``), waits for a slot of the model (``Limiter.acquire``), sends the POST
+(``APIRequester.request``, which retries only what the server certainly did not accept),
+parses the reply into a ``TaskHandle`` and registers the task with the loop's
+``TaskWatcher``, which polls it when someone waits (or needs its slot) and releases the
+slot when it sees the task end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
+from typing import Any, Final
+
+from ._clock import Clock
+from ._config import PollConfig, RetryConfig, Timeout, is_loopback_url
+from ._convert import structure, task_from_reply
+from ._create_signal import mark_create_sent
+from ._events import TaskEvent
+from ._exceptions import (
+    AmbiguousSubmissionError,
+    APIConnectionError,
+    APIStatusError,
+    RateLimitError,
+    ResponseValidationError,
+)
+from ._handles import TaskHandle
+from ._http import HTTPTransport, Response
+from ._limits import AUTO, Limiter, MaxConcurrency, ModelLimit, Slot
+from ._loops import LoopLocal
+from ._models import (
+    Organization,
+    RoutedTaskCreated,
+    SucceededTask,
+    Task,
+    TaskCreated,
+    bind_client,
+    task_path,
+)
+from ._outcome import raise_for_outcome
+from ._requester import APIRequester
+from ._spec import EndpointSpec, get_endpoint, to_wire
+from ._watcher import TaskWatcher
+
+__all__ = ["Core", "CoreState"]
+
+logger = logging.getLogger("runway_async")
+
+_CLOSED: Final = "This client is closed; create a new one."
+
+
+class _LoopTasks:
+    """One event loop's part of a client: its task watcher and its background work."""
+
+    def __init__(self, watcher: TaskWatcher) -> None:
+        self.watcher = watcher
+        self.background: set[asyncio.Task[None]] = set()
+
+    async def close(self) -> None:
+        tasks = list(self.background)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self.watcher.aclose()
+
+
+class CoreState:
+    """What a client and its ``with_options`` copies share.
+
+    The HTTP transport (its connection pools), one task watcher per event loop the client
+    is used in (created lazily inside that loop, closed when the loop shuts down or the
+    client closes), the background work of each loop, and the limiter (shared by every loop,
+    and by other clients of the same organization).
+
+    Args:
+        http: The HTTP transport.
+        poll_requester: Sends the watcher's GETs; it does not retry (the watcher's schedule
+            does).
+        poll: The watcher-wide poll settings.
+        limiter: The per-model concurrency limiter.
+        on_event: Called with every ``TaskEvent``, in the loop.
+        clock: The clock of the watcher and the limiter's waits.
+
+    """
+
+    def __init__(
+        self,
+        *,
+        http: HTTPTransport,
+        poll_requester: APIRequester,
+        poll: PollConfig,
+        limiter: Limiter,
+        on_event: Callable[[TaskEvent], object] | None,
+        clock: Clock,
+    ) -> None:
+        self.http = http
+        self.poll_requester = poll_requester
+        self.poll = poll
+        self.limiter = limiter
+        self.on_event = on_event
+        self.clock = clock
+        self._by_loop: LoopLocal[_LoopTasks] = LoopLocal(_LoopTasks.close)
+        self.closed = False
+
+    def loop_count(self) -> int:
+        """How many event loops have a watcher now (for diagnostics and tests)."""
+        return len(self._by_loop.values())
+
+    def _loop_tasks(self, fetch: Callable[[str], Coroutine[Any, Any, Task]]) -> _LoopTasks:
+        if self.closed:
+            raise RuntimeError(_CLOSED)
+        return self._by_loop.get(
+            lambda: _LoopTasks(
+                TaskWatcher(
+                    fetch=fetch,
+                    poll=self.poll,
+                    limiter=self.limiter,
+                    on_event=self.on_event,
+                    clock=self.clock,
+                )
+            )
+        )
+
+    def watcher(self, fetch: Callable[[str], Coroutine[Any, Any, Task]]) -> TaskWatcher:
+        """Return the running loop's watcher, creating it (polling with ``fetch``) on first use."""
+        return self._loop_tasks(fetch).watcher
+
+    def current_watcher(self) -> TaskWatcher | None:
+        """Return the running loop's watcher if it has one (and the state is open)."""
+        if self.closed:
+            return None
+        tasks = self._by_loop.current()
+        return tasks.watcher if tasks is not None else None
+
+    def spawn(
+        self,
+        coro: Coroutine[Any, Any, None],
+        fetch: Callable[[str], Coroutine[Any, Any, Task]],
+    ) -> None:
+        """Run ``coro`` in the background of the running loop; closing cancels it."""
+        background = self._loop_tasks(fetch).background
+        task = asyncio.get_running_loop().create_task(coro)
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    async def aclose(self) -> None:
+        """Close every loop's watcher and background work, then the transport; idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await self._by_loop.aclose()
+        finally:
+            await self.http.aclose()
+
+
+class Core:
+    """The engine of one configured client: what resources, handles and batches call.
+
+    Args:
+        requester: Sends API requests with this client's timeout and retries.
+        state: What the client and its copies share.
+        poll: How this client's tasks are polled.
+        max_concurrency: Most tasks per model at once (see ``AsyncRunway``).
+        slot_timeout: Seconds a create may wait for a slot.
+
+    """
+
+    def __init__(
+        self,
+        *,
+        requester: APIRequester,
+        state: CoreState,
+        poll: PollConfig,
+        max_concurrency: MaxConcurrency,
+        slot_timeout: float | None,
+    ) -> None:
+        self.requester = requester
+        self.state = state
+        self.poll = poll
+        self.max_concurrency = max_concurrency
+        self.slot_timeout = slot_timeout
+        self.allow_loopback_http = is_loopback_url(requester.base_url)
+
+    def __repr__(self) -> str:
+        return f"<Core {self.requester.base_url}>"
+
+    # -- settings (what downloads and batches read) --------------------------------------
+
+    @property
+    def http(self) -> HTTPTransport:
+        """The HTTP transport."""
+        return self.state.http
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL."""
+        return self.requester.base_url
+
+    @property
+    def timeout(self) -> Timeout:
+        """The per-request timeouts."""
+        return self.requester.timeout
+
+    @property
+    def retry(self) -> RetryConfig:
+        """The retry settings."""
+        return self.requester.retry
+
+    @property
+    def clock(self) -> Clock:
+        """The clock of retries, the watcher and the limiter."""
+        return self.state.clock
+
+    @property
+    def limiter(self) -> Limiter:
+        """The per-model concurrency limiter."""
+        return self.state.limiter
+
+    @property
+    def closed(self) -> bool:
+        """Whether the shared state was closed."""
+        return self.state.closed
+
+    def configured(
+        self,
+        *,
+        requester: APIRequester,
+        poll: PollConfig,
+        max_concurrency: MaxConcurrency,
+        slot_timeout: float | None,
+    ) -> Core:
+        """Return a core with other settings over the same shared state (``with_options``)."""
+        return Core(
+            requester=requester,
+            state=self.state,
+            poll=poll,
+            max_concurrency=max_concurrency,
+            slot_timeout=slot_timeout,
+        )
+
+    # -- requests -----------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> Response:
+        """Send one API request (retried by the policy) and return the successful reply."""
+        return await self.requester.request(
+            method, path, json=json, params=params, idempotent=idempotent
+        )
+
+    async def retrieve_organization(self) -> Organization:
+        """Fetch ``GET /v1/organization``."""
+        response = await self.request("GET", "/v1/organization")
+        return structure(response.data, Organization)
+
+    # -- tasks --------------------------------------------------------------------------
+
+    def watcher(self) -> TaskWatcher:
+        """Return the running loop's task watcher, creating it on first use in that loop."""
+        return self.state.watcher(self._poll_task)
+
+    async def _poll_task(self, task_id: str) -> Task:
+        """One GET of a task for the watcher: no retries (its schedule retries), bound to us."""
+        response = await self.state.poll_requester.request("GET", task_path(task_id))
+        return bind_client(task_from_reply(response.data, task_id), self)
+
+    async def retrieve_task(self, task_id: str) -> Task:
+        """Fetch a task's current state, bound to this core (it can wait)."""
+        response = await self.request("GET", task_path(task_id))
+        return bind_client(task_from_reply(response.data, task_id), self)
+
+    async def cancel_task(self, task_id: str) -> None:
+        """Cancel (or delete) a task; a watched one is polled again at once."""
+        await self.request("DELETE", task_path(task_id))
+        watcher = self.state.current_watcher()
+        if watcher is not None:
+            watcher.poke(task_id)
+
+    async def wait_for_end(self, task_id: str, *, timeout: float | None) -> Task:
+        """Wait until a task ends and return it, whatever its outcome."""
+        task_path(task_id)
+        return await self.watcher().wait(task_id, timeout=timeout, poll=self.poll)
+
+    async def wait(self, task_id: str, *, timeout: float | None) -> SucceededTask:
+        """Wait until a task ends; return it if it succeeded, else raise its outcome."""
+        return raise_for_outcome(await self.wait_for_end(task_id, timeout=timeout))
+
+    def task_events(self, task_id: str | None, *, buffer: int) -> AsyncGenerator[TaskEvent, None]:
+        """Return the watcher's event stream of one task, or of every task (``None``)."""
+        if task_id is not None:
+            task_path(task_id)
+        return self.watcher().events(task_id, buffer=buffer)
+
+    # -- the create path ----------------------------------------------------------------
+
+    def _limit_for(self, model: str) -> ModelLimit:
+        setting = self.max_concurrency
+        if isinstance(setting, Mapping):
+            return setting.get(model, AUTO)
+        return setting
+
+    async def create_task(self, endpoint: str, params: Mapping[str, Any]) -> TaskHandle:
+        """Validate, wait for a concurrency slot, send one create and return its handle.
+
+        The single create path: the slot is taken before the POST and handed to the
+        watcher with the task, which releases it when it sees the task end.
+
+        Args:
+            endpoint: The endpoint's resource path as on the client (``image_to_video``,
+                ``recipes.product_ad``, ``generate.video``).
+            params: The call's keyword arguments by their Python names; ``None`` values are
+                left out.
+
+        """
+        spec = get_endpoint(endpoint)
+        given = {k: v for k, v in params.items() if v is not None}
+        body = to_wire(endpoint, given, allow_loopback_http=self.allow_loopback_http)
+        model = body.get(spec.discriminator) if spec.discriminator else None
+        counted = _counted_model(endpoint, spec, body)
+        watcher = self.watcher()
+        limiter = self.limiter
+        limited = counted is not None and self.max_concurrency is not None
+        slot: Slot | None = None
+        if limited and counted is not None:
+            slot = await limiter.acquire(
+                counted,
+                limit=self._limit_for(counted),
+                timeout=self.slot_timeout,
+                on_wait=lambda: self._on_slot_wait(counted),
+            )
+        try:
+            mark_create_sent()  # a batch learns the request went out (see _create_signal)
+            response = await self.request(spec.method, spec.path, json=body)
+            handle = self._handle_for(endpoint, spec, response, model, body)
+        except BaseException as exc:
+            if slot is not None:
+                self._release_after_failed_create(slot, exc, watcher)
+            if limited and isinstance(exc, RateLimitError):
+                limiter.mark_stale()
+                self._refresh_organization_soon()
+            raise
+        watcher.register_created(
+            handle.id,
+            model=counted if counted is not None else _routed_model(handle),
+            slot=slot,
+            poll=self.poll,
+        )
+        if limited and limiter.claim_refresh():
+            # The first create of a process reads the organization's limits after its own
+            # POST (one slot per model is always safe), so it never waits for them.
+            await self._refresh_organization()
+        return handle
+
+    def _handle_for(
+        self,
+        endpoint: str,
+        spec: EndpointSpec,
+        response: Response,
+        model: object,
+        request_body: Mapping[str, Any],
+    ) -> TaskHandle:
+        """Return the handle of the task a create's successful reply names.
+
+        Raises:
+            AmbiguousSubmissionError: The reply is not a created task (not JSON, no task id,
+                another shape): the server answered success, so the task may exist; nothing
+                is re-sent. ``body`` is the reply, ``request_body`` what was sent.
+
+        """
+        try:
+            return self._parse_created(endpoint, spec, response.data, model)
+        except ResponseValidationError as exc:
+            raise AmbiguousSubmissionError(
+                f"{spec.method} {spec.path} was answered {response.status} with a reply that "
+                "is not a created task, so the task may exist; it was not re-sent. Check your "
+                f"tasks before submitting again. {exc.message}",
+                method=spec.method,
+                url=self.requester.url(spec.path),
+                request_body=request_body,
+                status_code=response.status,
+                body=response.data,
+            ) from exc
+
+    def _parse_created(
+        self, endpoint: str, spec: EndpointSpec, data: Any, model: object
+    ) -> TaskHandle:
+        if spec.response == "routed":
+            routed = structure(data, RoutedTaskCreated)
+            return TaskHandle(
+                id=routed.id,
+                endpoint=endpoint,
+                model=routed.routing.model if routed.routing else None,
+                estimated_cost=routed.routing.estimated_cost if routed.routing else None,
+                routing=routed.routing,
+                client=self,
+            )
+        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str) or not data["id"]:
+            raise ResponseValidationError(
+                f"{spec.path} replied without a task id.", method="POST", url=spec.path, body=data
+            )
+        created = structure(data, TaskCreated)
+        return TaskHandle(
+            id=created.id,
+            endpoint=endpoint,
+            model=model if isinstance(model, str) else None,
+            estimated_cost=created.estimated_cost,
+            client=self,
+        )
+
+    def _release_after_failed_create(
+        self, slot: Slot, exc: BaseException, watcher: TaskWatcher
+    ) -> None:
+        certain = isinstance(exc, APIStatusError) or (
+            isinstance(exc, APIConnectionError) and not exc.sent
+        )
+        if certain:
+            self.limiter.release(slot, created=False)
+            return
+        # Ambiguous (or cancelled mid-POST, or an unreadable reply): the task may be running
+        # unseen, so its slot stays taken for as long as such a task takes.
+        after = watcher.expected_duration(slot.model, self.poll)
+        logger.info(
+            "Create of a %s task may have been accepted; its slot frees in %.1f s",
+            slot.model,
+            after,
+        )
+        self.limiter.release(slot, after=after)
+
+    def _on_slot_wait(self, model: str) -> None:
+        """While a create waits for a slot: refresh the limits, adopt orphaned slots."""
+        self._refresh_organization_soon()
+        if self.state.closed:
+            return
+        watcher = self.watcher()
+        for slot in self.limiter.orphans(model):
+            watcher.adopt(slot)
+
+    def _refresh_organization_soon(self) -> None:
+        """Read the organization's limits in the background, if the limiter wants them."""
+        if not self.state.closed and self.limiter.claim_refresh():
+            self.state.spawn(self._refresh_organization(), self._poll_task)
+
+    async def _refresh_organization(self) -> None:
+        """Read ``GET /v1/organization`` for the limiter (after it granted the claim)."""
+        limiter = self.limiter
+        try:
+            organization = await self.retrieve_organization()
+        except asyncio.CancelledError:
+            limiter.refresh_failed(abandoned=True)
+            raise
+        except Exception as exc:  # any failure: the limiter fails open and retries later
+            logger.info("Could not read the organization's limits: %s", exc)
+            limiter.refresh_failed()
+        else:
+            limiter.update_organization(organization)
+
+
+def _counted_model(endpoint: str, spec: EndpointSpec, body: Mapping[str, Any]) -> str | None:
+    """Return the model a create counts against for limits (``None``: not known before)."""
+    if endpoint.startswith("recipes."):
+        return endpoint.partition(".")[2]  # the API bills and limits recipes by name
+    if spec.response == "routed":
+        return None  # the router picks the model after the request
+    model = body.get("model") if spec.discriminator == "model" else None
+    return model if isinstance(model, str) else None
+
+
+def _routed_model(handle: TaskHandle) -> str | None:
+    return handle.routing.model if handle.routing is not None else handle.model

@@ -1,0 +1,1 @@
+"""The resource namespaces of the client (``client.tasks``, ``client.image_to_video``, ...)."""

@@ -25,7 +25,9 @@ __all__ = [
     "SystemClock",
     "Timer",
     "VirtualClock",
+    "as_clock",
     "is_testing",
+    "set_done",
     "set_testing",
 ]
 
@@ -104,6 +106,46 @@ SYSTEM_CLOCK = SystemClock()
 """The clock every client uses unless given another."""
 
 
+def as_clock(clock: Clock | Callable[[], float]) -> Clock:
+    """Return ``clock`` as a ``Clock``; a plain function of monotonic seconds is wrapped.
+
+    For arguments that took a time function before the ``Clock`` existed
+    (``InProcessLimiter(clock=...)``): the wrapped function's waits run on the event loop's
+    own time.
+
+    Raises:
+        TypeError: ``clock`` is neither a ``Clock`` nor callable.
+
+    """
+    if callable(getattr(clock, "now", None)):
+        return clock  # type: ignore[return-value]
+    if callable(clock):
+        return _FunctionClock(clock)
+    raise TypeError(f"clock must be a Clock or a function returning seconds, got {clock!r}")
+
+
+class _FunctionClock:
+    """A ``Clock`` reading a plain function; its waits run on the event loop's own time."""
+
+    __slots__ = ("_now",)
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+
+    def __repr__(self) -> str:
+        return f"<FunctionClock {self._now!r}>"
+
+    def now(self) -> float:
+        return self._now()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
+        loop = asyncio.get_running_loop()
+        return loop.call_later(max(0.0, when - self._now()), callback)
+
+
 class _VirtualTimer:
     __slots__ = ("callback", "cancelled", "when")
 
@@ -152,7 +194,7 @@ class VirtualClock:
     async def sleep(self, seconds: float) -> None:
         """Wait until the virtual time has moved ``seconds`` on."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        timer = self.call_at(self._now + max(0.0, seconds), lambda: _resolve(future))
+        timer = self.call_at(self._now + max(0.0, seconds), lambda: set_done(future))
         try:
             await future
         finally:
@@ -209,6 +251,7 @@ class VirtualClock:
             await self.run_until(at)
 
 
-def _resolve(future: asyncio.Future[None]) -> None:
+def set_done(future: asyncio.Future[None]) -> None:
+    """Resolve ``future`` with ``None`` unless it is done (a timer's wake-up)."""
     if not future.done():
         future.set_result(None)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
-from typing import Any, Final
+from typing import Any
 
 from ._clock import Clock
 from ._config import PollConfig, RetryConfig, Timeout, is_loopback_url
@@ -31,6 +31,7 @@ from ._convert import structure, task_from_reply
 from ._create_signal import mark_create_sent
 from ._events import TaskEvent
 from ._exceptions import (
+    CLIENT_CLOSED,
     AmbiguousSubmissionError,
     APIConnectionError,
     APIStatusError,
@@ -58,8 +59,6 @@ from ._watcher import TaskWatcher
 __all__ = ["Core", "CoreState"]
 
 logger = logging.getLogger("runway_async")
-
-_CLOSED: Final = "This client is closed; create a new one."
 
 
 class _LoopTasks:
@@ -93,7 +92,8 @@ class CoreState:
         poll: The watcher-wide poll settings.
         limiter: The per-model concurrency limiter.
         on_event: Called with every ``TaskEvent``, in the loop.
-        clock: The clock of the watcher and the limiter's waits.
+        clock: The clock of the watchers and of download retries (the limiter, shared
+            across clients, keeps its own).
 
     """
 
@@ -122,7 +122,7 @@ class CoreState:
 
     def _loop_tasks(self, fetch: Callable[[str], Coroutine[Any, Any, Task]]) -> _LoopTasks:
         if self.closed:
-            raise RuntimeError(_CLOSED)
+            raise RuntimeError(CLIENT_CLOSED)
         return self._by_loop.get(
             lambda: _LoopTasks(
                 TaskWatcher(
@@ -223,7 +223,7 @@ class Core:
 
     @property
     def clock(self) -> Clock:
-        """The clock of retries, the watcher and the limiter."""
+        """The clock of the watchers and of download retries (not the limiter's)."""
         return self.state.clock
 
     @property

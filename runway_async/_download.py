@@ -32,7 +32,7 @@ from typing import IO, Final, Protocol
 import attrs
 
 from ._clock import Clock
-from ._config import RetryConfig, Timeout, check_seconds, is_loopback_host
+from ._config import RetryConfig, Timeout, check_seconds, is_loopback_host, is_loopback_url
 from ._exceptions import (
     APIStatusError,
     APITimeoutError,
@@ -220,11 +220,7 @@ def check_download_url(url: str, *, redirected_from: str | None = None) -> None:
     loopback = is_loopback_host(host)
     if parts.scheme == "http" and not loopback:
         raise refuse("plain http is allowed only to loopback hosts; use https")
-    if (
-        redirected_from is not None
-        and loopback
-        and not is_loopback_host(urllib.parse.urlsplit(redirected_from).hostname)
-    ):
+    if redirected_from is not None and loopback and not is_loopback_url(redirected_from):
         # A remote server has no business pointing us at services on this machine.
         raise refuse("a remote host may not redirect to a loopback host")
 
@@ -446,10 +442,7 @@ def safe_filename(name: str, *, default: str = "download") -> str:
     name = name.strip(" .")
     if not name:
         name = default
-    stem, dot, extension = name.rpartition(".")
-    if not (dot and stem and _SAFE_EXTENSION.fullmatch(extension)):
-        stem, extension = name, ""
-    suffix = "." + extension if extension else ""
+    stem, suffix = _split_extension(name)
     room = _MAX_NAME_BYTES - len(suffix.encode())
     if len(stem.encode()) > room:
         stem = stem.encode()[:room].decode("utf-8", errors="ignore").rstrip(" .") or default
@@ -650,7 +643,11 @@ async def _fetch(
     timeout: float,
     max_bytes: int | None,
 ) -> tuple[str, DownloadInfo]:
-    """Download ``url`` into ``file`` with retries; return the URL used and what came."""
+    """Download ``url`` into ``file`` with retries; return the URL used and what came.
+
+    When ``url`` is a task's output and its host answers as for an expired signed URL, the
+    task is fetched once for a fresh URL, and the download starts over with it.
+    """
     while True:
         expired: APIStatusError
         try:

@@ -38,7 +38,7 @@ kept as text in ``APIConnectionError.cause``. Messages built from server data ar
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from ._models import Task
@@ -69,6 +69,9 @@ __all__ = [
     "TaskTimeoutError",
     "UnprocessableEntityError",
 ]
+
+CLIENT_CLOSED: Final = "This client is closed; create a new one."
+"""The message of the ``RuntimeError`` raised by any use of a closed client."""
 
 
 MAX_MESSAGE_CHARS = 1000

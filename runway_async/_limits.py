@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Final, Literal, Protocol, TypeAlias, runtime_checkable
 
-from ._clock import SYSTEM_CLOCK, Clock, Timer
+from ._clock import SYSTEM_CLOCK, Clock, as_clock
 from ._config import check_seconds
 from ._exceptions import DailyLimitError, SlotTimeoutError
 from ._models import Organization
@@ -264,7 +264,7 @@ class InProcessLimiter:
     ) -> None:
         self._refresh_interval = check_seconds("refresh_interval", refresh_interval, positive=True)
         self._failure_retry = check_seconds("failure_retry", failure_retry)
-        self._clock = _as_clock(clock)
+        self._clock = as_clock(clock)
         self._lock = threading.Lock()
         self._lanes: dict[str, _Lane] = {}
         self._orphans: dict[str, list[Slot]] = {}
@@ -758,37 +758,6 @@ class InProcessLimiter:
                     else:
                         more = []
                 self._deliver(more)
-
-
-def _as_clock(clock: Clock | Callable[[], float]) -> Clock:
-    """Return ``clock`` as a ``Clock``; a plain function of monotonic seconds is wrapped."""
-    if callable(getattr(clock, "now", None)):
-        return clock  # type: ignore[return-value]
-    if callable(clock):
-        return _FunctionClock(clock)
-    raise TypeError(f"clock must be a Clock or a function returning seconds, got {clock!r}")
-
-
-class _FunctionClock:
-    """A ``Clock`` reading a plain function; its waits run on the event loop's own time."""
-
-    __slots__ = ("_now",)
-
-    def __init__(self, now: Callable[[], float]) -> None:
-        self._now = now
-
-    def __repr__(self) -> str:
-        return f"<FunctionClock {self._now!r}>"
-
-    def now(self) -> float:
-        return self._now()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
-
-    def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
-        loop = asyncio.get_running_loop()
-        return loop.call_later(max(0.0, when - self._now()), callback)
 
 
 def _check_limit(limit: object) -> None:

@@ -317,17 +317,24 @@ class _Call:
             and response.status >= 500
             and not is_retryable(error, idempotent=False)
         ):
-            raise AmbiguousSubmissionError(
+            raise self._ambiguous(
+                response,
                 f"{method} {self.path} failed with {response.status} after the server "
                 "received it; it may have been accepted, so it was not re-sent. Check your "
                 "tasks before submitting again.",
-                method=method,
-                url=url,
-                request_body=self.json,
-                status_code=response.status,
-                body=response.data,
             ) from error
         raise error
+
+    def _ambiguous(self, response: Response, message: str) -> AmbiguousSubmissionError:
+        """Return the error of a create the server answered, which it may have accepted."""
+        return AmbiguousSubmissionError(
+            message,
+            method=self.method,
+            url=self.url,
+            request_body=self.json,
+            status_code=response.status,
+            body=response.data,
+        )
 
     def _oversized_error(self, response: Response) -> APIError:
         method, path, url = self.method, self.path, self.url
@@ -341,12 +348,8 @@ class _Call:
                 f"{what[0].upper()}{what[1:]}.", method=method, url=url, body=response.data
             )
         # The server answered success: the task may exist, though its id went unread.
-        return AmbiguousSubmissionError(
+        return self._ambiguous(
+            response,
             f"{method} {path} was answered {response.status}, but {what}; it may have been "
             "accepted, so it was not re-sent. Check your tasks before submitting again.",
-            method=method,
-            url=url,
-            request_body=self.json,
-            status_code=response.status,
-            body=response.data,
         )

@@ -47,11 +47,11 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Final
 
-from ._clock import SYSTEM_CLOCK, Clock, Timer
+from ._clock import SYSTEM_CLOCK, Clock, Timer, set_done
 from ._config import PollConfig, check_seconds
 from ._estimator import DurationEstimator
 from ._events import DEFAULT_EVENT_BUFFER, EventBuffer, TaskEvent, TaskEventKind
-from ._exceptions import APIStatusError, TaskTimeoutError
+from ._exceptions import CLIENT_CLOSED, APIStatusError, TaskTimeoutError
 from ._limits import Limiter, Slot
 from ._models import RunningTask, Task, check_task_id
 from ._rate import RateBudget
@@ -116,7 +116,7 @@ class TaskWatcher:
         self._dormant: OrderedDict[str, None] = OrderedDict()
         self._ended: OrderedDict[str, Task] = OrderedDict()
         self._throttled: dict[str, dict[str, WatchedTask]] = {}
-        self._priors: dict[str, DurationEstimator] = {}
+        self._estimators: dict[str, DurationEstimator] = {}
         self._heap: list[tuple[float, int, int, WatchedTask]] = []
         self._seq = itertools.count()
         self._budget = RateBudget(poll.requests_per_second, clock=clock)
@@ -148,10 +148,8 @@ class TaskWatcher:
         The learned estimate (a high percentile) once a task of the model was seen, else
         ``poll.assumed_duration``.
         """
-        prior = self._priors.get(model) if model is not None else None
-        if prior is not None and prior.aim is not None:
-            return prior.aim
-        return (poll or self._poll).assumed_duration
+        aim = self._aim(model)
+        return aim if aim is not None else (poll or self._poll).assumed_duration
 
     # -- registering --------------------------------------------------------------------
 
@@ -345,7 +343,7 @@ class TaskWatcher:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise RuntimeError("This client is closed; create a new one.")
+            raise RuntimeError(CLIENT_CLOSED)
 
     def _track_foreign(self, task_id: str, poll: PollConfig) -> WatchedTask:
         check_task_id(task_id)  # before anything is tracked
@@ -456,7 +454,7 @@ class TaskWatcher:
         self._sleep_until = until
         timer = None
         if until is not None:
-            timer = self._clock.call_at(until, lambda: _resolve(future))
+            timer = self._clock.call_at(until, lambda: set_done(future))
         try:
             await future
         finally:
@@ -556,8 +554,9 @@ class TaskWatcher:
         return max(now, target)
 
     def _aim(self, model: str | None) -> float | None:
-        prior = self._priors.get(model) if model is not None else None
-        return prior.aim if prior is not None else None
+        """Return the model's learned first-poll time (``DurationEstimator.aim``), if any."""
+        estimator = self._estimators.get(model) if model is not None else None
+        return estimator.aim if estimator is not None else None
 
     def _estimate_end(self, entry: WatchedTask) -> tuple[float, float] | None:
         """Return the extrapolated end (clock time) and running duration, if progress allows."""
@@ -660,18 +659,18 @@ class TaskWatcher:
         created, model = entry.created, entry.model
         if created is None or model is None or entry.throttled_seen:
             return  # time spent queued says nothing about how long generation takes
-        prior = self._priors.get(model)
-        if prior is None:
-            prior = self._priors[model] = DurationEstimator()
+        estimator = self._estimators.get(model)
+        if estimator is None:
+            estimator = self._estimators[model] = DurationEstimator()
         lo = entry.lo if entry.lo is not None else created
         estimate = self._estimate_end(entry)
         if estimate is not None:
             end = min(max(estimate[0], lo), seen)
-            prior.observe(duration=end - created)
+            estimator.observe(duration=end - created)
         elif entry.lo is not None and seen - lo <= 0.1 * (seen - created):
-            prior.observe(duration=(lo + seen) / 2.0 - created)
+            estimator.observe(duration=(lo + seen) / 2.0 - created)
         else:
-            prior.observe(at_most=seen - created, aim_used=entry.aim_used)
+            estimator.observe(at_most=seen - created, aim_used=entry.aim_used)
 
     def _finish(
         self,
@@ -776,11 +775,6 @@ class TaskWatcher:
                 self._on_event(event)
             except Exception:  # a user's callback must not break polling
                 logger.exception("on_event callback failed for %s", event)
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 def _time_out(

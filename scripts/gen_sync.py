@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import ast
 import builtins
+import importlib.util
 import re
 import subprocess
 import sys
@@ -141,10 +142,8 @@ def parse(path: str) -> Source:
                 origins[alias.asname or alias.name] = (alias.name, "")
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                parent = ".".join(parts[: len(parts) - node.level + 1])
-                base = f"{parent}.{base}" if base else parent
+            if node.level:  # relative: resolved against the package, as import does
+                base = importlib.util.resolve_name("." * node.level + base, package)
             for alias in node.names:
                 origins[alias.asname or alias.name] = (base, alias.name)
     for node in tree.body:

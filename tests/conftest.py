@@ -107,6 +107,22 @@ def drop_connection() -> Handler:
     return handler
 
 
+def half_then_drop(data: bytes) -> Handler:
+    """Return a handler that promises ``data`` (a PNG) by Content-Length, sends half, then cuts."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "image/png", "Content-Length": str(len(data))}
+        )
+        await response.prepare(request)
+        await response.write(data[: len(data) // 2])
+        assert request.transport is not None
+        request.transport.abort()
+        return response
+
+    return handler
+
+
 def hang() -> Handler:
     """Return a handler that never answers (until the server stops)."""
 

@@ -10,6 +10,7 @@ class). See ``docs/architecture.md``.
 from __future__ import annotations
 
 import ast
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,10 +38,8 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                parent = ".".join(parts[: len(parts) - node.level + 1])
-                base = f"{parent}.{base}" if base else parent
+            if node.level:  # relative: resolved against the package, as import does
+                base = importlib.util.resolve_name("." * node.level + base, package)
             # "from . import x" names a submodule when one exists.
             targets = [
                 f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names

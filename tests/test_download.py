@@ -44,7 +44,7 @@ from runway_async._download import (
 from runway_async._http import redact_url
 from runway_async.emulator import Emulator
 
-from .conftest import API_KEY, hang, json_reply
+from .conftest import API_KEY, half_then_drop, hang, json_reply
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -168,22 +168,6 @@ def streamed_reply(data: bytes, content_type: str = "image/png") -> Handler:
         for start in range(0, len(data), 512):
             await response.write(data[start : start + 512])
         await response.write_eof()
-        return response
-
-    return handler
-
-
-def half_then_drop(data: bytes = PNG) -> Handler:
-    """Promise ``data`` by Content-Length, send half of it, then cut the connection."""
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(
-            headers={"Content-Type": "image/png", "Content-Length": str(len(data))}
-        )
-        await response.prepare(request)
-        await response.write(data[: len(data) // 2])
-        assert request.transport is not None
-        request.transport.abort()
         return response
 
     return handler
@@ -409,7 +393,7 @@ class TestAtomicWrites:
         self, client: AsyncRunway, out: Host, tmp_path: Path
     ) -> None:
         """A connection cut mid-body leaves neither the final file nor the temp file."""
-        url = out.on("/o.png", half_then_drop())
+        url = out.on("/o.png", half_then_drop(PNG))
         with pytest.raises(APIConnectionError):
             await download_outputs(client._core, succeeded(url), tmp_path, max_retries=0)
         assert listing(tmp_path) == []
@@ -418,7 +402,7 @@ class TestAtomicWrites:
         self, client: AsyncRunway, out: Host, tmp_path: Path
     ) -> None:
         """After a cut mid-body the retry starts the file afresh and succeeds."""
-        url = out.on("/o.png", half_then_drop(), file_reply())
+        url = out.on("/o.png", half_then_drop(PNG), file_reply())
         (got,) = await download_outputs(client._core, succeeded(url), tmp_path, max_retries=1)
         assert got.path.read_bytes() == PNG
         assert got.sha256 == sha256(PNG)
@@ -444,7 +428,7 @@ class TestAtomicWrites:
     ) -> None:
         """Even with overwrite, a failed download leaves an existing file untouched."""
         (tmp_path / "t1_0.png").write_bytes(b"mine")
-        url = out.on("/o.png", half_then_drop())
+        url = out.on("/o.png", half_then_drop(PNG))
         with pytest.raises(APIConnectionError):
             await download_outputs(
                 client._core, succeeded(url), tmp_path, overwrite=True, max_retries=0

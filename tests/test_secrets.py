@@ -34,6 +34,8 @@ from runway_async import (
 )
 from runway_async.emulator import Emulator
 
+from .conftest import half_then_drop
+
 # Module globals are not frame locals: the key lives here so that no test frame holds it.
 MARK = "S3CR3TMARK"
 SECRET_KEY = "key_" + MARK + "0123456789abcdef" * 7
@@ -212,8 +214,35 @@ class TestKeyNeverInErrors:
         emulator.faults.inject("hold_after", route="organization")
         async with client_for(emulator.url, timeout=30) as client:
             exc = await failure(asyncio.wait_for(client.organization.retrieve(), 0.05))
-        assert isinstance(exc, TimeoutError)
+        assert isinstance(exc, asyncio.TimeoutError)  # the builtin TimeoutError from 3.11 on
         assert isinstance(exc.__context__, asyncio.CancelledError)
+        assert_no_key(exc)
+
+    @pytest.mark.parametrize("kind", ["drop_before", "latency", "truncated"])
+    async def test_fault_under_the_pure_python_task(self, emulator: Emulator, kind: str) -> None:
+        """Under the pure-Python ``asyncio.Task`` too (pytest-asyncio's on Python 3.10).
+
+        That task resumes a coroutine from inside an ``except`` block, so the exception that
+        woke it (a timeout's ``CancelledError``, aiohttp's own error) becomes the context of
+        every error raised in that step; its traceback runs through aiohttp's frames.
+        """
+        options, create_error, read_error = FAULTS[kind]
+        async with client_for(emulator.url, max_response_bytes=4096) as client:
+            handle = await client.text_to_image.create(**IMAGE_PARAMS)
+            emulator.faults.inject(kind, route="tasks", count=2, **options)
+            exc = await asyncio.tasks._PyTask(failure(client.tasks.retrieve(handle.id)))
+            assert isinstance(exc, read_error)
+            assert_no_key(exc)
+            emulator.faults.inject(kind, **options)
+            exc = await asyncio.tasks._PyTask(failure(client.text_to_image.create(**IMAGE_PARAMS)))
+            assert isinstance(exc, create_error)
+            assert_no_key(exc)
+
+    async def test_connection_refused_under_the_pure_python_task(self) -> None:
+        """A refused connection under the pure-Python task: its OSError keeps no frames."""
+        async with client_for(f"http://127.0.0.1:{closed_port()}") as client:
+            exc = await asyncio.tasks._PyTask(failure(client.organization.retrieve()))
+        assert isinstance(exc, APIConnectionError)
         assert_no_key(exc)
 
     async def test_waiting_for_a_task_whose_polls_fail(self, emulator: Emulator) -> None:
@@ -241,16 +270,8 @@ class TestKeyNeverInErrors:
         """A download cut mid-body leaves no aiohttp frame behind, nor its URL's query."""
         from aiohttp import web
 
-        async def half_then_drop(request: web.Request) -> web.StreamResponse:
-            response = web.StreamResponse(headers={"Content-Length": "100000"})
-            await response.prepare(request)
-            await response.write(b"x" * 1000)
-            assert request.transport is not None
-            request.transport.abort()
-            return response
-
         app = web.Application()
-        app.router.add_get("/out.png", half_then_drop)
+        app.router.add_get("/out.png", half_then_drop(b"x" * 100000))
         runner = web.AppRunner(app, shutdown_timeout=0.1)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()

@@ -41,7 +41,7 @@ from runway_async._http import Request, Response, parse_retry_after
 from runway_async._requester import APIRequester, status_error
 from runway_async._transport import AiohttpTransport
 
-from .conftest import API_KEY, ScriptedServer, drop_connection, hang, json_reply
+from .conftest import API_KEY, ScriptedServer, drop_connection, half_then_drop, hang, json_reply
 
 
 def client_for(server: ScriptedServer, **kwargs: object) -> runway_async.AsyncRunway:
@@ -540,16 +540,7 @@ class TestAiohttpTransport:
         self, server: ScriptedServer
     ) -> None:
         """A connection cut while a download's body streams raises our error, not aiohttp's."""
-
-        async def half_then_drop(request: web.Request) -> web.StreamResponse:
-            response = web.StreamResponse(headers={"Content-Length": "100000"})
-            await response.prepare(request)
-            await response.write(b"x" * 1000)
-            assert request.transport is not None
-            request.transport.abort()
-            return response
-
-        server.reply(half_then_drop)
+        server.reply(half_then_drop(b"x" * 100000))
         transport = AiohttpTransport()
         url = server.url + "/o.png?signature=SIGNATURE42"
         received: list[bytes] = []

@@ -149,6 +149,13 @@ def _range_text(node: TypeSpec) -> str:
 
 
 def _kind_of(value: object) -> str:
+    """Name the type of a caller's argument, in Python's words (``an integer``, ``a list``).
+
+    Not ``_convert.json_type``, which names decoded JSON in JSON's words (``a number``, ``an
+    array``): the checks here speak of Python arguments, tell integers from other numbers
+    (``must be an integer ... (got a number)``), take any non-string sequence as a list, and
+    put an article before every other type (``a set``).
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -39,6 +39,9 @@ AIORESPONSES = "aioresponses>=0.7.6"
 # The Pythons besides the default one that the README promises (requires-python >= 3.10).
 OTHER_PYTHONS = ["3.10", "3.12", "3.13"]
 LINT_DEPS = ["ruff==0.17.6"]
+# The import contracts in pyproject.toml ([tool.importlinter]): layers, and who may import
+# aiohttp and the client.
+IMPORT_LINTER = "import-linter==2.17"
 # The official SDK the benchmarks compare against (its default httpx transport).
 BENCH_DEPS = ["runwayml==5.24.0"]
 TYPING_DEPS = ["mypy>=1.11", "pytest>=8", "aioresponses>=0.7.6"]
@@ -121,10 +124,13 @@ def tests_pythons(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style and formatting with ruff."""
-    session.install(*LINT_DEPS)
+    """Check style and formatting with ruff, and the import contracts with import-linter."""
+    session.install(*LINT_DEPS, IMPORT_LINTER)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # lint-imports reads the package's source from the current directory (on its sys.path):
+    # no install needed.
+    session.run("lint-imports")
 
 
 @nox.session

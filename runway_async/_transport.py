@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -31,7 +32,7 @@ import attrs
 import yarl
 
 from ._config import is_loopback_host
-from ._exceptions import APIConnectionError, APITimeoutError, RunwayError
+from ._exceptions import CLIENT_CLOSED, APIConnectionError, APITimeoutError, RunwayError
 from ._http import (
     Request,
     Response,
@@ -144,7 +145,7 @@ class AiohttpTransport:
 
     def _sessions(self) -> _LoopSessions:
         if self._closed:
-            raise RuntimeError("This client is closed; create a new one.")
+            raise RuntimeError(CLIENT_CLOSED)
         return self._by_loop.get(self._new_sessions)
 
     def _new_sessions(self) -> _LoopSessions:
@@ -405,11 +406,20 @@ class _ErrorMap:
         quote_cause: Whether a broken-connection message quotes the cause's scrubbed text
             (else its type only: aiohttp's messages can quote a signed URL in forms a scrub
             may miss; the text is on ``.cause`` all the same).
-        hidden: Returns the exact strings to scrub from the cause (the credentials).
+        hidden: The exact strings to scrub from the cause (the credentials).
 
     """
 
-    __slots__ = ("_connect_to", "_during", "_hidden", "_method", "_quote_cause", "_url", "failure")
+    __slots__ = (
+        "_connect_to",
+        "_during",
+        "_hidden",
+        "_method",
+        "_outer",
+        "_quote_cause",
+        "_url",
+        "failure",
+    )
 
     def __init__(
         self,
@@ -427,6 +437,7 @@ class _ErrorMap:
         self._during = during
         self._quote_cause = quote_cause
         self._hidden = tuple(hidden)
+        self._outer: BaseException | None = None
         self.failure: BaseException | None = None
 
     def __repr__(self) -> str:
@@ -467,6 +478,9 @@ class _ErrorMap:
         )
 
     def __enter__(self) -> _ErrorMap:
+        # The exception already handled around the block (the caller's), if any: the only
+        # one ours may have as its context (see ``reraise`` and ``_scrub_tracebacks``).
+        self._outer = sys.exc_info()[1]
         return self
 
     def __exit__(
@@ -476,24 +490,35 @@ class _ErrorMap:
         tb: TracebackType | None,
     ) -> bool:
         if exc is None or isinstance(exc, RunwayError):
+            self._outer = None
             return False
         if isinstance(exc, asyncio.CancelledError):
             # Its traceback runs through aiohttp's frames, whose locals hold the headers (or
             # the signed URL); a fresh one carries only ours (asyncio.timeout() and
             # wait_for() turn it into their TimeoutError all the same).
             self.failure = asyncio.CancelledError(*exc.args)
-            return True
         # asyncio.TimeoutError is an OSError only from Python 3.11 on.
-        if isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
+        elif isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
             self.failure = self._map(exc)
-            return True
-        return False
+        else:
+            self._outer = None
+            return False
+        _scrub_tracebacks(exc, self._outer)
+        return True
 
     def reraise(self) -> None:
         """Raise the error the ``with`` block ended with, mapped; do nothing if it ended well."""
         failure, self.failure = self.failure, None
-        if failure is not None:
+        outer, self._outer = self._outer, None
+        if failure is None:
+            return
+        try:
             raise failure
+        finally:
+            # A task that resumed this coroutine from inside an ``except`` block (see
+            # ``_scrub_tracebacks``) makes the exception it handles our context, aiohttp's
+            # own included: ours gets the context it has under the C task, the caller's.
+            failure.__context__ = outer
 
     def _map(self, exc: BaseException) -> APIConnectionError:
         cause = _describe(exc, *self._hidden)
@@ -528,6 +553,29 @@ class _ErrorMap:
             sent=True,
             cause=cause,
         )
+
+
+def _scrub_tracebacks(exc: BaseException, outer: BaseException | None) -> None:
+    """Drop the tracebacks of ``exc`` and of the exceptions it chains, up to ``outer``.
+
+    Swallowing aiohttp's exception is not always enough: a task that resumes a coroutine
+    from inside an ``except`` block (the pure-Python ``asyncio.Task``, which
+    ``backports.asyncio.runner`` and so pytest-asyncio use on Python 3.10) keeps the
+    exception that woke it (a timeout's ``CancelledError``, a refused connection's
+    ``OSError``) handled while our error is raised, so that exception becomes the
+    ``__context__`` of ours, and its traceback runs through aiohttp's frames. Those
+    exceptions are in ``exc``'s chain; their tracebacks go. The chain stops at ``outer``,
+    the exception already handled around the block, which is the caller's.
+    """
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or current is outer or any(current is each for each in seen):
+            continue
+        seen.append(current)
+        current.__traceback__ = None
+        todo += [current.__cause__, current.__context__]
 
 
 def _describe(exc: BaseException, *hidden: str) -> str:

@@ -413,7 +413,7 @@ def read_only_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     def denied(file: object) -> PermissionError:
         return PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
 
-    real_os_open, real_io_open = os.open, io.open
+    real_os_open, real_io_open, real_path_open = os.open, io.open, Path.open
 
     def os_open(file: Any, flags: int, *args: Any, **kwargs: Any) -> int:
         if flags & refused and inside(file):
@@ -425,8 +425,15 @@ def read_only_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
             raise denied(file)
         return real_io_open(file, mode, *args, **kwargs)
 
+    def path_open(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if set(mode) & set("wxa+") and inside(self):
+            raise denied(self)
+        return real_path_open(self, mode, *args, **kwargs)
+
     monkeypatch.setattr(os, "open", os_open)
-    monkeypatch.setattr(io, "open", io_open)  # what Path.open calls
+    monkeypatch.setattr(io, "open", io_open)  # what Path.open calls from Python 3.11 on
+    # Python 3.10's Path.open calls the io.open its accessor bound at import, not ours.
+    monkeypatch.setattr(Path, "open", path_open)
     yield path
 
 

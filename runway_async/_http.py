@@ -33,7 +33,7 @@ import urllib.parse
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timezone
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
 
@@ -178,6 +178,7 @@ class DownloadStream(Protocol):
         ...
 
 
+@runtime_checkable
 class HTTPTransport(Protocol):
     """Sends HTTP requests: the one seam between the client and an HTTP library.
 

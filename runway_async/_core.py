@@ -48,6 +48,7 @@ from ._models import (
     SucceededTask,
     Task,
     TaskCreated,
+    TaskWaiter,
     bind_client,
     task_path,
 )
@@ -115,18 +116,26 @@ class CoreState:
         self.clock = clock
         self._by_loop: LoopLocal[_LoopTasks] = LoopLocal(_LoopTasks.close)
         self.closed = False
+        self.binding: TaskWaiter | None = None
+        """What the tasks the watchers poll are bound to: the client's own core (set by the
+        first ``Core`` made on this state), so ``task.wait_for_task_output()`` works."""
 
     def loop_count(self) -> int:
         """How many event loops have a watcher now (for diagnostics and tests)."""
         return len(self._by_loop.values())
 
-    def _loop_tasks(self, fetch: Callable[[str], Coroutine[Any, Any, Task]]) -> _LoopTasks:
+    async def poll_task(self, task_id: str) -> Task:
+        """One GET of a task for a watcher: no retries (its schedule retries), bound."""
+        response = await self.poll_requester.request("GET", task_path(task_id))
+        return bind_client(task_from_reply(response.data, task_id), self.binding)
+
+    def _loop_tasks(self) -> _LoopTasks:
         if self.closed:
             raise RuntimeError(CLIENT_CLOSED)
         return self._by_loop.get(
             lambda: _LoopTasks(
                 TaskWatcher(
-                    fetch=fetch,
+                    fetch=self.poll_task,
                     poll=self.poll,
                     limiter=self.limiter,
                     on_event=self.on_event,
@@ -135,9 +144,9 @@ class CoreState:
             )
         )
 
-    def watcher(self, fetch: Callable[[str], Coroutine[Any, Any, Task]]) -> TaskWatcher:
-        """Return the running loop's watcher, creating it (polling with ``fetch``) on first use."""
-        return self._loop_tasks(fetch).watcher
+    def watcher(self) -> TaskWatcher:
+        """Return the running loop's watcher, creating it on first use in that loop."""
+        return self._loop_tasks().watcher
 
     def current_watcher(self) -> TaskWatcher | None:
         """Return the running loop's watcher if it has one (and the state is open)."""
@@ -146,13 +155,9 @@ class CoreState:
         tasks = self._by_loop.current()
         return tasks.watcher if tasks is not None else None
 
-    def spawn(
-        self,
-        coro: Coroutine[Any, Any, None],
-        fetch: Callable[[str], Coroutine[Any, Any, Task]],
-    ) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` in the background of the running loop; closing cancels it."""
-        background = self._loop_tasks(fetch).background
+        background = self._loop_tasks().background
         task = asyncio.get_running_loop().create_task(coro)
         background.add(task)
         task.add_done_callback(background.discard)
@@ -195,6 +200,8 @@ class Core:
         self.max_concurrency = max_concurrency
         self.slot_timeout = slot_timeout
         self.allow_loopback_http = is_loopback_url(requester.base_url)
+        if state.binding is None:
+            state.binding = self  # the client's own core; with_options copies come later
 
     def __repr__(self) -> str:
         return f"<Core {self.requester.base_url}>"
@@ -278,12 +285,7 @@ class Core:
 
     def watcher(self) -> TaskWatcher:
         """Return the running loop's task watcher, creating it on first use in that loop."""
-        return self.state.watcher(self._poll_task)
-
-    async def _poll_task(self, task_id: str) -> Task:
-        """One GET of a task for the watcher: no retries (its schedule retries), bound to us."""
-        response = await self.state.poll_requester.request("GET", task_path(task_id))
-        return bind_client(task_from_reply(response.data, task_id), self)
+        return self.state.watcher()
 
     async def retrieve_task(self, task_id: str) -> Task:
         """Fetch a task's current state, bound to this core (it can wait)."""
@@ -459,7 +461,7 @@ class Core:
     def _refresh_organization_soon(self) -> None:
         """Read the organization's limits in the background, if the limiter wants them."""
         if not self.state.closed and self.limiter.claim_refresh():
-            self.state.spawn(self._refresh_organization(), self._poll_task)
+            self.state.spawn(self._refresh_organization())
 
     async def _refresh_organization(self) -> None:
         """Read ``GET /v1/organization`` for the limiter (after it granted the claim)."""

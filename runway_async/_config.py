@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import math
@@ -375,6 +376,7 @@ def resolve_api_key(api_key: str | None) -> str:
     return key
 
 
+@functools.lru_cache(maxsize=1024)
 def is_loopback_host(host: str | None) -> bool:
     """Return whether ``host`` is ``localhost`` (or a subdomain) or a loopback IP address."""
     if not host:

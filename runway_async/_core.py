@@ -278,7 +278,7 @@ class Core:
 
     async def retrieve_organization(self) -> Organization:
         """Fetch ``GET /v1/organization``."""
-        response = await self.request("GET", "/v1/organization")
+        response = await self.requester.request("GET", "/v1/organization")
         return structure(response.data, Organization)
 
     # -- tasks --------------------------------------------------------------------------
@@ -289,12 +289,12 @@ class Core:
 
     async def retrieve_task(self, task_id: str) -> Task:
         """Fetch a task's current state, bound to this core (it can wait)."""
-        response = await self.request("GET", task_path(task_id))
+        response = await self.requester.request("GET", task_path(task_id))
         return bind_client(task_from_reply(response.data, task_id), self)
 
     async def cancel_task(self, task_id: str) -> None:
         """Cancel (or delete) a task; a watched one is polled again at once."""
-        await self.request("DELETE", task_path(task_id))
+        await self.requester.request("DELETE", task_path(task_id))
         watcher = self.state.current_watcher()
         if watcher is not None:
             watcher.poke(task_id)
@@ -353,7 +353,7 @@ class Core:
             )
         try:
             mark_create_sent()  # a batch learns the request went out (see _create_signal)
-            response = await self.request(spec.method, spec.path, json=body)
+            response = await self.requester.request(spec.method, spec.path, json=body)
             handle = self._handle_for(endpoint, spec, response, model, body)
         except BaseException as exc:
             if slot is not None:

@@ -22,7 +22,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Final
@@ -234,7 +234,7 @@ class AiohttpTransport:
                 proxy_auth=proxy.auth,
             ) as resp:
                 status = resp.status
-                headers = dict(resp.headers)
+                headers = resp.headers  # lower-cased once, by build_response
                 raw, complete = await _read_capped(resp, request.max_response_bytes)
         errors.reraise()
         response = build_response(status, headers, raw, complete=complete)
@@ -389,6 +389,18 @@ class _Chunks:
         return chunk
 
 
+@attrs.frozen
+class _Where:
+    """What an error message says of the request that failed (built only when one did)."""
+
+    method: str
+    url: str  # as it may be shown
+    connect_to: str  # what was being connected to
+    during: str  # the request as a phrase (``GET https://...``)
+    quote_cause: bool  # whether a broken-connection message quotes the scrubbed cause
+    hidden: tuple[str, ...] = attrs.field(repr=False)  # exact strings scrubbed from causes
+
+
 class _ErrorMap:
     """The one place where aiohttp/OS errors become ours: ``with errors: ...``, then ``reraise``.
 
@@ -399,83 +411,63 @@ class _ErrorMap:
     where no exception is being handled. Our own errors (``RunwayError``) pass through.
 
     Args:
-        method: The request's method.
-        url: The request's URL, as it may be shown.
-        connect_to: What was being connected to, for messages.
-        during: The request as a phrase, for messages (``GET https://...``).
-        quote_cause: Whether a broken-connection message quotes the cause's scrubbed text
-            (else its type only: aiohttp's messages can quote a signed URL in forms a scrub
-            may miss; the text is on ``.cause`` all the same).
-        hidden: The exact strings to scrub from the cause (the credentials).
+        where: Returns what the messages say of the request; called only when one failed
+            (redacting URLs and finding credentials costs more than the request's success
+            path should pay). A broken-connection message of a download quotes the cause's
+            type only (aiohttp's messages can quote a signed URL in forms a scrub may miss;
+            the scrubbed text is on ``.cause`` all the same).
 
     """
 
-    __slots__ = (
-        "_connect_to",
-        "_during",
-        "_hidden",
-        "_method",
-        "_outer",
-        "_quote_cause",
-        "_url",
-        "failure",
-    )
+    __slots__ = ("_outer", "_where", "failure")
 
-    def __init__(
-        self,
-        *,
-        method: str,
-        url: str,
-        connect_to: str,
-        during: str,
-        quote_cause: bool,
-        hidden: Sequence[str],
-    ) -> None:
-        self._method = method
-        self._url = url
-        self._connect_to = connect_to
-        self._during = during
-        self._quote_cause = quote_cause
-        self._hidden = tuple(hidden)
+    def __init__(self, where: Callable[[], _Where]) -> None:
+        self._where = where
         self._outer: BaseException | None = None
         self.failure: BaseException | None = None
 
     def __repr__(self) -> str:
-        return f"<error map {self._during}>"
+        return "<error map>"
 
     @classmethod
     def for_request(cls, request: Request) -> _ErrorMap:
         """Return the map of one API request (its credentials are scrubbed from causes)."""
         return cls(
-            method=request.method,
-            url=request.url,
-            connect_to=_origin(request.url),
-            during=f"{request.method} {request.url}",
-            quote_cause=True,
-            hidden=_credentials(request.headers),
+            lambda: _Where(
+                method=request.method,
+                url=request.url,
+                connect_to=_origin(request.url),
+                during=f"{request.method} {request.url}",
+                quote_cause=True,
+                hidden=_credentials(request.headers),
+            )
         )
 
     @classmethod
     def for_download(cls, url: str) -> _ErrorMap:
         """Return the map of one download GET (its URL's query and user info are scrubbed)."""
-        shown = redact_url(url)
-        try:
-            parts = urllib.parse.urlsplit(url)
-            hidden: tuple[str, ...] = (
-                parts.query,
-                parts.fragment,
-                parts.netloc.rpartition("@")[0],
+
+        def where() -> _Where:
+            shown = redact_url(url)
+            try:
+                parts = urllib.parse.urlsplit(url)
+                hidden: tuple[str, ...] = (
+                    parts.query,
+                    parts.fragment,
+                    parts.netloc.rpartition("@")[0],
+                )
+            except ValueError:
+                hidden = (url,)
+            return _Where(
+                method="GET",
+                url=shown,
+                connect_to=f"download {shown}",
+                during=f"the download of {shown}",
+                quote_cause=False,
+                hidden=hidden,
             )
-        except ValueError:
-            hidden = (url,)
-        return cls(
-            method="GET",
-            url=shown,
-            connect_to=f"download {shown}",
-            during=f"the download of {shown}",
-            quote_cause=False,
-            hidden=hidden,
-        )
+
+        return cls(where)
 
     def __enter__(self) -> _ErrorMap:
         # The exception already handled around the block (the caller's), if any: the only
@@ -521,13 +513,14 @@ class _ErrorMap:
             failure.__context__ = outer
 
     def _map(self, exc: BaseException) -> APIConnectionError:
-        cause = _describe(exc, *self._hidden)
-        method, url = self._method, self._url
+        where = self._where()
+        cause = _describe(exc, *where.hidden)
+        method, url = where.method, where.url
         if isinstance(exc, aiohttp.ClientConnectorError):
             # The TCP/TLS connection was never established: the server did not see the request.
             detail = cause.partition(": ")[2] or cause
             return APIConnectionError(
-                f"Could not connect to {self._connect_to}: {detail}",
+                f"Could not connect to {where.connect_to}: {detail}",
                 method=method,
                 url=url,
                 sent=False,
@@ -535,7 +528,7 @@ class _ErrorMap:
             )
         if isinstance(exc, _CONNECT_TIMEOUTS):
             return APITimeoutError(
-                f"Timed out connecting to {self._connect_to}.",
+                f"Timed out connecting to {where.connect_to}.",
                 method=method,
                 url=url,
                 sent=False,
@@ -543,11 +536,11 @@ class _ErrorMap:
             )
         if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
             return APITimeoutError(
-                f"Timed out during {self._during}.", method=method, url=url, sent=True, cause=cause
+                f"Timed out during {where.during}.", method=method, url=url, sent=True, cause=cause
             )
-        broken = cause if self._quote_cause else type(exc).__name__
+        broken = cause if where.quote_cause else type(exc).__name__
         return APIConnectionError(
-            f"Connection broken during {self._during}: {broken}",
+            f"Connection broken during {where.during}: {broken}",
             method=method,
             url=url,
             sent=True,

@@ -48,7 +48,7 @@ import attrs
 from ._config import check_seconds
 from ._convert import json_type
 from ._create_signal import CREATE_SENT
-from ._download import DownloadedFile, download_outputs
+from ._download import DownloadedFile, DownloadHost, download_outputs
 from ._exceptions import (
     InvalidRequestError,
     NotFoundError,
@@ -57,13 +57,33 @@ from ._exceptions import (
     TaskFailedError,
     TaskTimeoutError,
 )
-from ._models import SucceededTask
+from ._http import HTTPTransport
+from ._invocations import (
+    INVOCATION_KIND,
+    invocation_from_reply,
+    raise_for_invocation,
+    run_created_from_reply,
+)
+from ._models import (
+    CancelledWorkflowInvocation,
+    FailedWorkflowInvocation,
+    PendingWorkflowInvocation,
+    RunningWorkflowInvocation,
+    SucceededTask,
+    SucceededWorkflowInvocation,
+    ThrottledWorkflowInvocation,
+    UnknownWorkflowInvocation,
+)
 from ._outcome import raise_for_outcome
-from ._spec import get_endpoint, to_wire
+from ._spec import get_endpoint
+from ._spec._plain import to_request
+from ._upload import wire_body
 
 if TYPE_CHECKING:
+    from ._clock import Clock
+    from ._config import RetryConfig, Timeout
     from ._core import Core
-    from ._models import Task
+    from ._models import Task, WorkflowInvocation
 
 __all__ = [
     "DEFAULT_GRACE_PERIOD",
@@ -116,6 +136,26 @@ BatchStatus: TypeAlias = Literal[
 """
 
 _JOB_KEYS: Final = frozenset({"endpoint", "params", "id"})
+
+WORKFLOW_RUN: Final = "workflows.run"
+"""The job endpoint that runs a published workflow: its "task" is the workflow invocation.
+
+``Job("workflows.run", {"id": workflow_version_id, "node_outputs": {...}})`` starts the
+invocation (no per-model concurrency slot: the client cannot know the workflow's models),
+waits for it through the client's watcher, and with ``download_to`` downloads the outputs of
+every node, named ``<invocation_id>_<n>.<ext>`` in node order. The API cannot cancel an
+invocation, so a stopped batch leaves a running one running.
+"""
+_WORKFLOW_RUN_KEYS: Final = frozenset({"id", "node_outputs"})
+_INVOCATION_CLASSES: Final = (
+    PendingWorkflowInvocation,
+    ThrottledWorkflowInvocation,
+    RunningWorkflowInvocation,
+    SucceededWorkflowInvocation,
+    FailedWorkflowInvocation,
+    CancelledWorkflowInvocation,
+    UnknownWorkflowInvocation,
+)
 _Phase: TypeAlias = Literal["creating", "waiting", "downloading"]
 _Stop: TypeAlias = Literal["cancel", "deadline"]
 
@@ -144,7 +184,8 @@ class Job:
 
     Attributes:
         endpoint: The resource path as on the client: ``image_to_video``,
-            ``recipes.product_ad``, ``generate.video`` (see ``runway_async._spec.ENDPOINTS``).
+            ``recipes.product_ad``, ``generate.video`` (see ``runway_async._spec.ENDPOINTS``),
+            or ``workflows.run`` (params ``id`` and ``node_outputs``; see ``WORKFLOW_RUN``).
         params: The call's keyword arguments by their Python names; nested objects take
             snake_case keys, as in the Python call. Part of equality, not of the hash.
         key: Your own name for the job (a file name, a row id), carried into its result.
@@ -230,7 +271,20 @@ def validate_job(job: Job, *, allow_loopback_http: bool = False) -> None:
             (with ``field`` and ``allowed`` as the call would raise them).
 
     """
-    to_wire(job.endpoint, job.params, allow_loopback_http=allow_loopback_http)
+    if job.endpoint == WORKFLOW_RUN:
+        for name in job.params:
+            if name not in _WORKFLOW_RUN_KEYS:
+                hint = "; use 'node_outputs'" if name == "nodeOutputs" else ""
+                raise InvalidRequestError(
+                    f"{name!r} is not a keyword argument of {WORKFLOW_RUN}{hint} (params take "
+                    "id and node_outputs).",
+                    field=str(name),
+                    endpoint=job.endpoint,
+                )
+        to_request(WORKFLOW_RUN, job.params)
+        return
+    # Local files (pathlib.Path) in media parameters are checked here, uploaded at the create.
+    wire_body(job.endpoint, job.params, allow_loopback_http=allow_loopback_http)
     # The spec also accepts the API's camelCase names; the Python call does not.
     names = _keyword_names(job.endpoint)
     for name in job.params:
@@ -257,7 +311,8 @@ class BatchResult:
             ``ERROR`` (see ``BatchStatus``).
         task_id: The server task's id, once it was created (also when it later failed).
         task: The last state of the task seen: the ``SucceededTask`` with its ``output``
-            URLs, the ``FailedTask``, ...; ``None`` when none was seen.
+            URLs, the ``FailedTask``, ...; for a ``workflows.run`` job, the workflow
+            invocation (``SucceededWorkflowInvocation``, ...); ``None`` when none was seen.
         files: The downloaded outputs when the batch has ``download_to``, in output order.
         error: What went wrong: ``InvalidRequestError``, ``TaskFailedError``,
             ``TaskCancelledError``, ``TaskTimeoutError`` (the deadline), an ``APIError``, an
@@ -274,7 +329,7 @@ class BatchResult:
     job: Job
     status: BatchStatus
     task_id: str | None = None
-    task: Task | None = None
+    task: Task | WorkflowInvocation | None = None
     files: tuple[DownloadedFile, ...] = ()
     error: BaseException | None = attrs.field(default=None, eq=False)
     error_message: str | None = None
@@ -441,7 +496,7 @@ class _JobState:
     phase: _Phase = "creating"
     sent: bool = False
     task_id: str | None = None
-    task: Task | None = None
+    task: Task | WorkflowInvocation | None = None
     files: list[DownloadedFile] = attrs.Factory(list)
     settling: bool = False
     deleting: bool = False
@@ -777,6 +832,8 @@ class Batch:
         """
         task_id = state.task_id
         assert task_id is not None
+        if state.job.endpoint == WORKFLOW_RUN:
+            return await self._look_at_invocation(state, task_id)
         try:
             task = await self._core.retrieve_task(task_id)
         except NotFoundError:
@@ -810,6 +867,40 @@ class Batch:
                 state, f"; cancelling its task {task_id} failed, so it may still be running: {exc}"
             )
         return self._stopped_result(state, f"; its task {task_id} was cancelled")
+
+    async def _look_at_invocation(self, state: _JobState, invocation_id: str) -> BatchResult:
+        """GET an interrupted job's workflow invocation and report it as it stands.
+
+        The API has no way to cancel an invocation: one still running is left running.
+        """
+        try:
+            response = await self._core.call("workflow_invocations.retrieve", {"id": invocation_id})
+            invocation = invocation_from_reply(response.data, invocation_id)
+        except NotFoundError:
+            return self._stopped_result(
+                state, f"; its workflow invocation {invocation_id} no longer exists"
+            )
+        except Exception as exc:
+            logger.warning(
+                "Could not look up workflow invocation %s of a stopped batch: %s",
+                invocation_id,
+                exc,
+            )
+            return self._stopped_result(
+                state,
+                f"; its workflow invocation {invocation_id} was left running: looking it up "
+                f"failed ({exc})",
+            )
+        state.task = invocation
+        if isinstance(invocation, SucceededWorkflowInvocation):
+            return self._stopped_success(state, invocation)
+        if invocation.is_terminal:
+            return self._ended(state, invocation)
+        return self._stopped_result(
+            state,
+            f"; its workflow invocation {invocation_id} was left running (the API cannot "
+            "cancel workflow invocations)",
+        )
 
     async def _worker(self) -> None:
         me = asyncio.current_task()
@@ -847,10 +938,24 @@ class Batch:
         try:
             validate_job(job, allow_loopback_http=self._loopback)
             known = self._journal_call(lambda j: j.known_task_id(index, job))
+            succeeded: SucceededTask | SucceededWorkflowInvocation
             if known is not None:
                 state.task_id = known
                 state.phase = "waiting"
-                succeeded = await self._core.wait(known, timeout=None)
+                if job.endpoint == WORKFLOW_RUN:
+                    succeeded = await self._wait_for_invocation(known)
+                else:
+                    succeeded = await self._core.wait(known, timeout=None)
+            elif job.endpoint == WORKFLOW_RUN:
+                state.mark_sent()  # the call sends right after validating what was checked
+                response = await self._core.call(WORKFLOW_RUN, job.params)
+                created = run_created_from_reply(response.data).id
+                state.task_id = created
+                state.phase = "waiting"
+                self._journal_call(lambda j: j.job_submitted(index, job, created))
+                if self._stopped_by is not None:
+                    return None  # answered within the grace period
+                succeeded = await self._wait_for_invocation(created)
             else:
                 token = CREATE_SENT.set(state.mark_sent)
                 try:
@@ -888,15 +993,27 @@ class Batch:
             files=tuple(state.files),
         )
 
-    async def _download(self, state: _JobState, task: SucceededTask) -> None:
+    async def _wait_for_invocation(self, invocation_id: str) -> SucceededWorkflowInvocation:
+        """Wait for a workflow invocation through the watcher; raise for any other end."""
+        ended = await self._core.wait_resource(INVOCATION_KIND, invocation_id, timeout=None)
+        return raise_for_invocation(ended)
+
+    async def _download(
+        self, state: _JobState, task: SucceededTask | SucceededWorkflowInvocation
+    ) -> None:
         """Download the task's outputs into ``download_to``, recording each file as it lands.
 
         One file at a time rather than ``download_outputs``' list at the end, so a download
-        cut short by a stop still reports every file that is complete on disk.
+        cut short by a stop still reports every file that is complete on disk. A workflow
+        invocation's outputs are those of all its nodes, in node order.
         """
         assert self._download_to is not None
+        host: DownloadHost = self._core
+        if isinstance(task, SucceededWorkflowInvocation):
+            host = _InvocationDownloads(self._core)
+            task = _as_task(task)
         await download_outputs(
-            self._core,
+            host,
             task,
             self._download_to,
             # Names come from the task id, so the only file replaced is an earlier download
@@ -931,7 +1048,7 @@ class Batch:
         state: _JobState,
         status: BatchStatus,
         error: BaseException,
-        task: Task | None = None,
+        task: Task | WorkflowInvocation | None = None,
     ) -> BatchResult:
         message = str(error) or type(error).__name__
         if error is self._journal_error:
@@ -998,12 +1115,19 @@ class Batch:
             error_message=error.message,
         )
 
-    def _stopped_success(self, state: _JobState, task: SucceededTask) -> BatchResult:
+    def _stopped_success(
+        self, state: _JobState, task: SucceededTask | SucceededWorkflowInvocation
+    ) -> BatchResult:
         """Return the result of a job whose task had succeeded when the batch stopped."""
         note = f"its task {task.id} had already succeeded when the batch stopped"
         if self._download_to is not None:
+            count = (
+                len(task.outputs)
+                if isinstance(task, SucceededWorkflowInvocation)
+                else len(task.output)
+            )
             note += (
-                f", but only {len(state.files)} of its {len(task.output)} outputs were "
+                f", but only {len(state.files)} of its {count} outputs were "
                 "downloaded; the output URLs are in task.output and expire in 24-48 h"
             )
         return BatchResult(
@@ -1016,10 +1140,13 @@ class Batch:
             note=note,
         )
 
-    def _ended(self, state: _JobState, task: Task) -> BatchResult:
+    def _ended(self, state: _JobState, task: Task | WorkflowInvocation) -> BatchResult:
         """Return the result of a job whose task had FAILED or was CANCELLED at the stop."""
         try:
-            raise_for_outcome(task)
+            if isinstance(task, _INVOCATION_CLASSES):
+                raise_for_invocation(task)
+            else:
+                raise_for_outcome(task)
         except TaskCancelledError as exc:
             return self._failed(state, "CANCELLED", exc, task)
         except TaskFailedError as exc:
@@ -1028,7 +1155,9 @@ class Batch:
 
     def _interrupted_result(self, state: _JobState) -> BatchResult:
         """Return the result of an interrupted job from what the batch itself knows."""
-        if state.phase == "downloading" and isinstance(state.task, SucceededTask):
+        if state.phase == "downloading" and isinstance(
+            state.task, (SucceededTask, SucceededWorkflowInvocation)
+        ):
             return self._stopped_success(state, state.task)
         if state.phase == "creating" and not state.sent:
             detail = "; its create request had not been sent, so no task was created"
@@ -1070,6 +1199,48 @@ class Batch:
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
+
+
+def _as_task(invocation: SucceededWorkflowInvocation) -> SucceededTask:
+    """Return the outputs of every node of ``invocation`` as one task's, for the downloader."""
+    return SucceededTask(
+        id=invocation.id,
+        created_at=invocation.created_at,
+        cost=invocation.cost,
+        output=invocation.outputs,
+    )
+
+
+class _InvocationDownloads:
+    """The core as a ``DownloadHost`` whose "task" is a workflow invocation.
+
+    An expired output URL makes the downloader fetch its task again: here that is the
+    invocation (``GET /v1/workflow_invocations/{id}``), its node outputs as one task's.
+    """
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    @property
+    def http(self) -> HTTPTransport:
+        return self._core.http
+
+    @property
+    def retry(self) -> RetryConfig:
+        return self._core.retry
+
+    @property
+    def timeout(self) -> Timeout:
+        return self._core.timeout
+
+    @property
+    def clock(self) -> Clock:
+        return self._core.clock
+
+    async def retrieve_task(self, task_id: str, /) -> Task:
+        response = await self._core.call("workflow_invocations.retrieve", {"id": task_id})
+        invocation = raise_for_invocation(invocation_from_reply(response.data, task_id))
+        return _as_task(invocation)
 
 
 class _BatchIterator:

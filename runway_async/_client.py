@@ -37,10 +37,20 @@ from ._http import HTTPTransport, Secret
 from ._limits import AUTO, InProcessLimiter, Limiter, MaxConcurrency, check_max_concurrency
 from ._models import Task
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES, APIRequester, check_max_response_bytes
+from ._resources.avatar_conversations import AvatarConversations
+from ._resources.avatars import Avatars
+from ._resources.documents import Documents
 from ._resources.generation import TASK_RESOURCES, TaskResources
 from ._resources.organization import Organization
+from ._resources.realtime_sessions import RealtimeSessions
+from ._resources.routers import Routers
 from ._resources.tasks import Tasks
+from ._resources.uploads import Uploads
+from ._resources.voices import Voices
+from ._resources.workflow_invocations import WorkflowInvocations
+from ._resources.workflows import Workflows
 from ._transport import AiohttpTransport
+from ._upload import check_inline_max_bytes
 
 __all__ = ["NOT_GIVEN", "AsyncRunway", "AsyncRunwayML", "NotGiven"]
 
@@ -86,11 +96,25 @@ class AsyncRunway(TaskResources):
             layer; it serves API requests and downloads alike.
         clock: The clock of retries and the task watcher (``SYSTEM_CLOCK`` by default);
             tests pass a ``VirtualClock`` to run the schedule on virtual time.
+        inline_max_bytes: A local file (``pathlib.Path``) given to a create's media
+            parameter is uploaded (``uploads.create_ephemeral``) before the create; one of at
+            most this many bytes goes inline as a base64 data URI instead, when it fits the
+            data URI limit of its kind (5 MB encoded for images, 16 MB for video and audio).
+            0 (the default): always upload.
 
     """
 
     tasks: Tasks
     organization: Organization
+    uploads: Uploads
+    avatars: Avatars
+    avatar_conversations: AvatarConversations
+    realtime_sessions: RealtimeSessions
+    documents: Documents
+    voices: Voices
+    workflows: Workflows
+    workflow_invocations: WorkflowInvocations
+    routers: Routers
 
     def __init__(
         self,
@@ -111,6 +135,7 @@ class AsyncRunway(TaskResources):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: HTTPTransport | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        inline_max_bytes: int = 0,
     ) -> None:
         # From here on the key lives only inside a Secret, so no frame of this constructor
         # shows it among its locals in a traceback (capture_locals, Sentry, pytest -l).
@@ -120,6 +145,7 @@ class AsyncRunway(TaskResources):
         check_max_concurrency(max_concurrency)
         check_seconds("slot_timeout", slot_timeout, allow_none=True)
         check_max_response_bytes(max_response_bytes)
+        check_inline_max_bytes(inline_max_bytes)
         if session is not None and transport is not None:
             raise TypeError("pass session or transport, not both (a session is for the default)")
         retry = retry or RetryConfig()
@@ -156,6 +182,7 @@ class AsyncRunway(TaskResources):
             poll=poll,
             max_concurrency=max_concurrency,
             slot_timeout=slot_timeout,
+            inline_max_bytes=inline_max_bytes,
         )
         self._own_http = own_http
         self._attach(core, owner=True)
@@ -166,6 +193,15 @@ class AsyncRunway(TaskResources):
         self._owner = owner
         self.tasks = Tasks(core)
         self.organization = Organization(core)
+        self.uploads = Uploads(core)
+        self.avatars = Avatars(core)
+        self.avatar_conversations = AvatarConversations(core)
+        self.realtime_sessions = RealtimeSessions(core)
+        self.documents = Documents(core)
+        self.voices = Voices(core)
+        self.workflows = Workflows(core)
+        self.workflow_invocations = WorkflowInvocations(core)
+        self.routers = Routers(core)
         for name, resource in TASK_RESOURCES.items():
             setattr(self, name, resource(core))
 
@@ -209,6 +245,11 @@ class AsyncRunway(TaskResources):
         """Seconds a create may wait for a concurrency slot."""
         return self._core.slot_timeout
 
+    @property
+    def inline_max_bytes(self) -> int:
+        """Largest local file a create sends inline as a data URI (0: always upload)."""
+        return self._core.inline_max_bytes
+
     def __repr__(self) -> str:
         core = getattr(self, "_core", None)  # a half-built client, in a traceback
         return f"<AsyncRunway base_url={core.base_url if core else None!r}>"
@@ -223,6 +264,7 @@ class AsyncRunway(TaskResources):
         max_concurrency: MaxConcurrency | NotGiven = NOT_GIVEN,
         slot_timeout: float | NotGiven | None = NOT_GIVEN,
         max_response_bytes: int | NotGiven = NOT_GIVEN,
+        inline_max_bytes: int | NotGiven = NOT_GIVEN,
     ) -> AsyncRunway:
         """Return a copy with other settings that shares this client's connection pool.
 
@@ -242,6 +284,8 @@ class AsyncRunway(TaskResources):
             slot_timeout: Seconds the copy's creates may wait for a slot.
             max_response_bytes: Largest API reply the copy reads (the shared watcher's
                 polls keep the original's).
+            inline_max_bytes: Largest local file the copy's creates send inline (see
+                ``AsyncRunway``); the copy shares the original's cache of uploaded files.
 
         """
         core = self._core
@@ -252,6 +296,7 @@ class AsyncRunway(TaskResources):
             ("retry", retry),
             ("poll", poll),
             ("max_response_bytes", max_response_bytes),
+            ("inline_max_bytes", inline_max_bytes),
         ):
             if value is None:
                 raise TypeError(
@@ -260,6 +305,8 @@ class AsyncRunway(TaskResources):
                 )
         if not isinstance(max_response_bytes, NotGiven):
             check_max_response_bytes(max_response_bytes)
+        if not isinstance(inline_max_bytes, NotGiven):
+            check_inline_max_bytes(inline_max_bytes)
         new_retry = requester.retry if isinstance(retry, NotGiven) else retry
         if not isinstance(max_retries, NotGiven):
             new_retry = attrs.evolve(new_retry, max_retries=max_retries)
@@ -280,6 +327,7 @@ class AsyncRunway(TaskResources):
                 core.max_concurrency if isinstance(max_concurrency, NotGiven) else max_concurrency
             ),
             slot_timeout=core.slot_timeout if isinstance(slot_timeout, NotGiven) else slot_timeout,
+            inline_max_bytes=None if isinstance(inline_max_bytes, NotGiven) else inline_max_bytes,
         )
         clone = object.__new__(type(self))
         clone._own_http = None

@@ -58,6 +58,7 @@ from ._models import (
 __all__ = [
     "converter",
     "json_type",
+    "register_tagged_union",
     "structure",
     "structure_task",
     "task_from_reply",
@@ -369,6 +370,49 @@ def _make_converter() -> cattrs.Converter:
 
 converter: Final[cattrs.Converter] = _make_converter()
 """The converter; use ``structure``, ``structure_task`` and ``unstructure`` rather than it."""
+
+
+def register_tagged_union(
+    union: Any,
+    by_tag: Mapping[str, type],
+    *,
+    unknown: type | None = None,
+    tag: str = "status",
+) -> None:
+    """Teach the converter a union of models told apart by the wire key ``tag``.
+
+    Args:
+        union: The union type (``Avatar = ProcessingAvatar | ReadyAvatar | ...``).
+        by_tag: Each known tag value and its class.
+        unknown: The class for a tag value this SDK does not know (it must take the tag as a
+            plain ``str`` and keep other keys in ``extra``); ``None`` makes it an error.
+        tag: The discriminating wire key.
+
+    """
+    name = getattr(union, "__name__", None) or str(union)
+
+    def bad(cause: Exception) -> ClassValidationError:
+        cause.__notes__ = [  # type: ignore[attr-defined]  # not in the stubs before 3.11
+            *getattr(cause, "__notes__", []),
+            AttributeValidationNote(f"Structuring {name} @ attribute {tag}", tag, str),
+        ]
+        return ClassValidationError(f"While structuring {name}", [cause], object)
+
+    def structure_union(value: object, _: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise _WireTypeError(f"expected an object, got {json_type(value)}")
+        if tag not in value:
+            raise bad(KeyError(tag))
+        key = value[tag]
+        if not isinstance(key, str):
+            raise bad(_WireTypeError(f"expected a string, got {json_type(key)}"))
+        cls = by_tag.get(key, unknown)
+        if cls is None:
+            allowed = ", ".join(repr(k) for k in by_tag)
+            raise bad(_WireTypeError(f"unknown value {key!r} (known: {allowed})"))
+        return converter.structure(value, cls)
+
+    converter.register_structure_hook(union, structure_union)
 
 
 # --- errors ---------------------------------------------------------------------------------

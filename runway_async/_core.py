@@ -50,11 +50,14 @@ from ._models import (
     TaskCreated,
     TaskWaiter,
     bind_client,
+    check_task_id,
     task_path,
 )
 from ._outcome import raise_for_outcome
 from ._requester import APIRequester
-from ._spec import EndpointSpec, get_endpoint, to_wire
+from ._spec import EndpointSpec, get_endpoint
+from ._upload import UploadCache, plain_request_with_files, wire_body
+from ._watched import WatchKind
 from ._watcher import TaskWatcher
 
 __all__ = ["Core", "CoreState"]
@@ -67,6 +70,7 @@ class _LoopTasks:
 
     def __init__(self, watcher: TaskWatcher) -> None:
         self.watcher = watcher
+        self.kinds: dict[WatchKind, TaskWatcher] = {}
         self.background: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
@@ -75,6 +79,8 @@ class _LoopTasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        for watcher in list(self.kinds.values()):
+            await watcher.aclose()
         await self.watcher.aclose()
 
 
@@ -116,6 +122,8 @@ class CoreState:
         self.clock = clock
         self._by_loop: LoopLocal[_LoopTasks] = LoopLocal(_LoopTasks.close)
         self.closed = False
+        self.uploads = UploadCache()
+        """The local files the client uploaded for creates (by content), and their URIs."""
         self.binding: TaskWaiter | None = None
         """What the tasks the watchers poll are bound to: the client's own core (set by the
         first ``Core`` made on this state), so ``task.wait_for_task_output()`` works."""
@@ -147,6 +155,23 @@ class CoreState:
     def watcher(self) -> TaskWatcher:
         """Return the running loop's watcher, creating it on first use in that loop."""
         return self._loop_tasks().watcher
+
+    def kind_watcher(self, kind: WatchKind) -> TaskWatcher:
+        """Return the running loop's watcher of ``kind``, creating it on first use."""
+        tasks = self._loop_tasks()
+        watcher = tasks.kinds.get(kind)
+        if watcher is None:
+            watcher = tasks.kinds[kind] = TaskWatcher(
+                fetch=lambda object_id: self._poll_object(kind, object_id),
+                poll=self.poll,
+                clock=self.clock,
+                status_of=kind.status,
+            )
+        return watcher
+
+    async def _poll_object(self, kind: WatchKind, object_id: str) -> Any:
+        response = await self.poll_requester.request("GET", kind.path(object_id))
+        return kind.parse(response.data, object_id)
 
     def current_watcher(self) -> TaskWatcher | None:
         """Return the running loop's watcher if it has one (and the state is open)."""
@@ -193,12 +218,14 @@ class Core:
         poll: PollConfig,
         max_concurrency: MaxConcurrency,
         slot_timeout: float | None,
+        inline_max_bytes: int = 0,
     ) -> None:
         self.requester = requester
         self.state = state
         self.poll = poll
         self.max_concurrency = max_concurrency
         self.slot_timeout = slot_timeout
+        self.inline_max_bytes = inline_max_bytes
         self.allow_loopback_http = is_loopback_url(requester.base_url)
         if state.binding is None:
             state.binding = self  # the client's own core; with_options copies come later
@@ -250,6 +277,7 @@ class Core:
         poll: PollConfig,
         max_concurrency: MaxConcurrency,
         slot_timeout: float | None,
+        inline_max_bytes: int | None = None,
     ) -> Core:
         """Return a core with other settings over the same shared state (``with_options``)."""
         return Core(
@@ -258,6 +286,9 @@ class Core:
             poll=poll,
             max_concurrency=max_concurrency,
             slot_timeout=slot_timeout,
+            inline_max_bytes=(
+                self.inline_max_bytes if inline_max_bytes is None else inline_max_bytes
+            ),
         )
 
     # -- requests -----------------------------------------------------------------------
@@ -274,6 +305,37 @@ class Core:
         """Send one API request (retried by the policy) and return the successful reply."""
         return await self.requester.request(
             method, path, json=json, params=params, idempotent=idempotent
+        )
+
+    async def call(self, endpoint: str, params: Mapping[str, Any]) -> Response:
+        """Validate and send one call of a plain (not task-creating) endpoint.
+
+        Args:
+            endpoint: The endpoint as on the client (``avatars.update``,
+                ``organization.webapp.audit_logs.list``).
+            params: The call's keyword arguments by their Python names, path parameters
+                (``id``) included; ``None`` values are left out. A local file
+                (``os.PathLike``) in a media member is checked with the rest, then uploaded
+                (or inlined, per ``inline_max_bytes``) before the request is sent.
+
+        Returns:
+            The successful reply (``data`` is the parsed JSON, ``None`` when empty).
+
+        Raises:
+            InvalidRequestError: A parameter is invalid, or a local file is given outside a
+                media member or is unusable there; nothing was sent.
+
+        """
+        call, files = plain_request_with_files(
+            endpoint, params, allow_loopback_http=self.allow_loopback_http
+        )
+        body = call.body
+        if files:
+            body = await self.state.uploads.resolve(
+                self, body, files, inline_max_bytes=self.inline_max_bytes
+            )
+        return await self.requester.request(
+            call.method, call.path, json=body, params=call.query, idempotent=call.idempotent
         )
 
     async def retrieve_organization(self) -> Organization:
@@ -308,6 +370,28 @@ class Core:
         """Wait until a task ends; return it if it succeeded, else raise its outcome."""
         return raise_for_outcome(await self.wait_for_end(task_id, timeout=timeout))
 
+    async def wait_resource(self, kind: WatchKind, object_id: str, *, timeout: float | None) -> Any:
+        """Wait until an object of ``kind`` reaches a state that ends waits; return it.
+
+        The object is polled by the loop's watcher of ``kind`` (shared GETs, the task
+        schedule's floor and rate budget). It is returned whatever that state is (READY or
+        FAILED, say): the caller decides what a failure raises.
+
+        Raises:
+            TaskTimeoutError: The deadline passed; ``task_details`` is the last object seen.
+            APIStatusError: A non-retryable poll error (404, 401, ...).
+
+        """
+        check_task_id(object_id)
+        return await self.state.kind_watcher(kind).wait(object_id, timeout=timeout, poll=self.poll)
+
+    def resource_events(
+        self, kind: WatchKind, object_id: str, *, buffer: int
+    ) -> AsyncGenerator[TaskEvent, None]:
+        """Return the event stream of one object of ``kind`` (its ``task`` is the object)."""
+        check_task_id(object_id)
+        return self.state.kind_watcher(kind).events(object_id, buffer=buffer)
+
     def task_events(self, task_id: str | None, *, buffer: int) -> AsyncGenerator[TaskEvent, None]:
         """Return the watcher's event stream of one task, or of every task (``None``)."""
         if task_id is not None:
@@ -326,7 +410,10 @@ class Core:
         """Validate, wait for a concurrency slot, send one create and return its handle.
 
         The single create path: the slot is taken before the POST and handed to the
-        watcher with the task, which releases it when it sees the task end.
+        watcher with the task, which releases it when it sees the task end. Local files
+        (``os.PathLike``) in media parameters are checked with the rest, then uploaded (or
+        inlined, per ``inline_max_bytes``) before the slot is taken; a failed upload raises
+        before anything is created.
 
         Args:
             endpoint: The endpoint's resource path as on the client (``image_to_video``,
@@ -337,7 +424,11 @@ class Core:
         """
         spec = get_endpoint(endpoint)
         given = {k: v for k, v in params.items() if v is not None}
-        body = to_wire(endpoint, given, allow_loopback_http=self.allow_loopback_http)
+        body, files = wire_body(endpoint, given, allow_loopback_http=self.allow_loopback_http)
+        if files:
+            body = await self.state.uploads.resolve(
+                self, body, files, inline_max_bytes=self.inline_max_bytes
+            )
         model = body.get(spec.discriminator) if spec.discriminator else None
         counted = _counted_model(endpoint, spec, body)
         watcher = self.watcher()

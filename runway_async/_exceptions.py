@@ -41,7 +41,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from ._models import Task
+    from ._models import Task, WorkflowInvocation
 
 __all__ = [
     "APIConnectionError",
@@ -59,6 +59,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResourceFailedError",
     "ResponseValidationError",
     "RunwayError",
     "RunwayMLError",
@@ -365,19 +366,20 @@ class TaskError(RunwayError):
     Attributes:
         message: Human-readable description, at most ``MAX_MESSAGE_CHARS`` (and a pointer to
             ``task_details``) long.
-        task_details: The last task seen (the official SDK's name for it).
+        task_details: The last task seen (the official SDK's name for it); for a workflow
+            invocation, the last ``WorkflowInvocation`` seen.
 
     """
 
-    def __init__(self, message: str, task_details: Task | None) -> None:
+    def __init__(self, message: str, task_details: Task | WorkflowInvocation | None) -> None:
         message = bound_message(message, ".task_details")
         super().__init__(message)
         self.message = message
         self.task_details = task_details
 
     @property
-    def task(self) -> Task | None:
-        """The last task seen."""
+    def task(self) -> Task | WorkflowInvocation | None:
+        """The last task (or workflow invocation) seen."""
         return self.task_details
 
 
@@ -394,7 +396,7 @@ class TaskFailedError(TaskError):
     def __init__(
         self,
         message: str,
-        task_details: Task | None,
+        task_details: Task | WorkflowInvocation | None,
         *,
         failure: str | None = None,
         failure_code: str | None = None,
@@ -413,3 +415,31 @@ class TaskCancelledError(TaskFailedError):
 
 class TaskTimeoutError(TaskError, TimeoutError):
     """The wait's deadline passed before the task ended; ``task_details`` is the last task seen."""
+
+
+class ResourceFailedError(RunwayError):
+    """An avatar, voice or realtime session that was waited for ended FAILED (or CANCELLED).
+
+    Attributes:
+        message: Human-readable description, at most ``MAX_MESSAGE_CHARS`` (and a pointer to
+            ``resource``) long.
+        resource: The object as last fetched (``FailedAvatar``, ``FailedVoice``, ...).
+        failure: The server's human-readable reason, when given (not stable for matching).
+        failure_code: The machine-readable code, when given.
+
+    """
+
+    def __init__(
+        self,
+        message: str,
+        resource: object,
+        *,
+        failure: str | None = None,
+        failure_code: str | None = None,
+    ) -> None:
+        message = bound_message(message, ".resource")
+        super().__init__(message)
+        self.message = message
+        self.resource = resource
+        self.failure = failure
+        self.failure_code = failure_code

@@ -14,6 +14,9 @@ A transport's contract, besides the signatures:
   the server certainly did not receive the request (no connection was established).
 - ``stream`` makes one GET for a download: no redirect followed, no credential added of any
   kind (no default headers, auth, cookies or ``.netrc`` entries); only the headers given.
+- ``post_form`` makes one ``multipart/form-data`` POST of an upload to a storage URL, under
+  the same no-credentials rule, with a ``Content-Length`` computed up front (presigned
+  storage POSTs refuse chunked bodies); the file is read in chunks as it is sent.
 - The HTTP library's exceptions never escape, and are never chained to ours nor left as
   their ``__context__``: they and their frames' locals hold the request's headers (the API
   key), which ``traceback`` with ``capture_locals=True`` (Sentry, ``pytest -l``) would print.
@@ -29,8 +32,9 @@ from __future__ import annotations
 import email.utils
 import json as jsonlib
 import re
+import secrets
 import urllib.parse
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timezone
 from typing import Any, Final, Protocol, runtime_checkable
@@ -51,12 +55,17 @@ from ._exceptions import (
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_UPLOAD_CHUNK_SIZE",
     "USER_AGENT",
     "DownloadStream",
+    "FilePart",
+    "FileReader",
     "HTTPTransport",
+    "MultipartForm",
     "Request",
     "Response",
     "Secret",
+    "UploadTransport",
     "build_response",
     "parse_body",
     "parse_retry_after",
@@ -66,6 +75,8 @@ __all__ = [
 ]
 
 USER_AGENT: Final = f"runway-async/{__version__}"
+DEFAULT_UPLOAD_CHUNK_SIZE: Final = 256 * 1024
+"""Largest piece of a file read (and sent) at once by an upload."""
 
 _STATUS_ERRORS: Final[Mapping[int, type[APIStatusError]]] = {
     400: BadRequestError,
@@ -178,6 +189,147 @@ class DownloadStream(Protocol):
         ...
 
 
+class FileReader(Protocol):
+    """Where an upload's bytes come from: a file open in binary mode, or anything with ``read``."""
+
+    def read(self, size: int, /) -> bytes:
+        """Return up to ``size`` bytes from the current position (``b""`` at the end)."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class FilePart:
+    """The file of a multipart form POST (``HTTPTransport.post_form``).
+
+    Attributes:
+        filename: The name in the part's ``Content-Disposition``.
+        content_type: The part's ``Content-Type`` (``image/png``).
+        size: Exactly how many bytes are read from ``reader`` and sent.
+        reader: The source, read from its current position: the caller rewinds it before
+            each attempt. Left out of ``repr``.
+        name: The form field's name.
+
+    """
+
+    filename: str
+    content_type: str
+    size: int
+    reader: FileReader = attrs.field(repr=False)
+    name: str = "file"
+
+
+class MultipartForm:
+    """A ``multipart/form-data`` body of known length, produced piece by piece.
+
+    The form fields in their order, then the file part, whose bytes are read from
+    ``file.reader`` as the body is sent (never whole): an async iterator of ``bytes`` any
+    HTTP library can stream, with ``length`` for the ``Content-Length`` header. Names are
+    escaped as browsers do (``"`` as ``%22``, CR and LF as ``%0D``/``%0A``); text is UTF-8.
+
+    A failure of the source (a read error, a file shorter or longer than ``file.size``, a
+    reader in text mode) or of ``on_progress`` is raised from the iterator and kept in
+    ``failure``, so that the transport can raise it rather than the HTTP library's wrapper.
+
+    Args:
+        fields: The form fields, in order.
+        file: The file part (last).
+        on_progress: Called with the file bytes read so far, after each chunk.
+        chunk_size: Largest piece read from the file at once.
+        boundary: The multipart boundary (random by default).
+
+    Attributes:
+        length: The body's exact size in bytes.
+        content_type: The body's ``Content-Type`` header, boundary included.
+        sent: File bytes read so far.
+        failure: What the source (or ``on_progress``) raised, if anything.
+
+    """
+
+    def __init__(
+        self,
+        fields: Sequence[tuple[str, str]],
+        file: FilePart,
+        *,
+        on_progress: Callable[[int], object] | None = None,
+        chunk_size: int = DEFAULT_UPLOAD_CHUNK_SIZE,
+        boundary: str | None = None,
+    ) -> None:
+        if file.size < 0:
+            raise ValueError(f"file.size must be >= 0, got {file.size}")
+        if chunk_size <= 0:
+            raise ValueError(f"chunk_size must be > 0, got {chunk_size}")
+        if _CONTROL.search(file.content_type):
+            raise ValueError("the file's content type must not contain control characters")
+        mark = boundary or f"runway-async-{secrets.token_hex(16)}"
+        head = bytearray()
+        for name, value in fields:
+            head += (
+                f'--{mark}\r\nContent-Disposition: form-data; name="{_form_quote(name)}"'.encode()
+            )
+            head += b"\r\n\r\n" + value.encode("utf-8") + b"\r\n"
+        head += (
+            f'--{mark}\r\nContent-Disposition: form-data; name="{_form_quote(file.name)}"; '
+            f'filename="{_form_quote(file.filename)}"\r\nContent-Type: {file.content_type}\r\n\r\n'
+        ).encode()
+        self._head: bytes | None = bytes(head)
+        self._tail: bytes | None = f"\r\n--{mark}--\r\n".encode()
+        self._file = file
+        self._on_progress = on_progress
+        self._chunk_size = chunk_size
+        self.length = len(head) + file.size + len(self._tail)
+        self.content_type = f"multipart/form-data; boundary={mark}"
+        self.sent = 0
+        self.failure: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return f"<multipart form of {self.length} bytes>"
+
+    def __aiter__(self) -> MultipartForm:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._head is not None:
+            head, self._head = self._head, None
+            return head
+        if self.sent < self._file.size:
+            try:
+                return self._read()
+            except Exception as exc:
+                self.failure = exc
+                raise
+        if self._tail is not None:
+            tail, self._tail = self._tail, None
+            return tail
+        raise StopAsyncIteration
+
+    def _read(self) -> bytes:
+        file = self._file
+        want = min(self._chunk_size, file.size - self.sent)
+        chunk = file.reader.read(want)
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                f"the file {file.filename!r} must be open in binary mode (read() returned "
+                f"{type(chunk).__name__}, not bytes)"
+            )
+        chunk = bytes(chunk)
+        if len(chunk) > want:
+            raise ValueError(f"read({want}) of {file.filename!r} returned {len(chunk)} bytes")
+        if not chunk:
+            raise OSError(
+                f"{file.filename!r} ended after {self.sent} of its {file.size} bytes; "
+                "it changed while it was being uploaded"
+            )
+        self.sent += len(chunk)
+        if self.sent == file.size and file.reader.read(1):
+            raise OSError(
+                f"{file.filename!r} is longer than the {file.size} bytes it had when the "
+                "upload started; it changed while it was being uploaded"
+            )
+        if self._on_progress is not None:
+            self._on_progress(self.sent)
+        return chunk
+
+
 @runtime_checkable
 class HTTPTransport(Protocol):
     """Sends HTTP requests: the one seam between the client and an HTTP library.
@@ -229,6 +381,58 @@ class HTTPTransport(Protocol):
     async def aclose(self) -> None:
         """Release the connections; idempotent."""
         ...
+
+
+@runtime_checkable
+class UploadTransport(HTTPTransport, Protocol):
+    """A transport that can also send uploads to a storage URL (``post_form``).
+
+    The default transport is one; a transport of your own needs ``post_form`` only for
+    ``client.uploads`` and local ``Path`` media (without it those raise ``TypeError``).
+    """
+
+    async def post_form(
+        self,
+        url: str,
+        *,
+        fields: Sequence[tuple[str, str]],
+        file: FilePart,
+        timeout: float | None,
+        connect_timeout: float,
+        max_response_bytes: int,
+        on_progress: Callable[[int], object] | None = None,
+    ) -> Response:
+        """Send one ``multipart/form-data`` POST of an upload and return its reply.
+
+        One attempt with no credential of any kind (no API key, default headers, auth,
+        cookies or ``.netrc`` entries), no redirect followed, a ``Content-Length`` computed
+        up front and never a chunked body (see ``MultipartForm``). Errors name the URL
+        without its query (a signature).
+
+        Args:
+            url: The absolute storage URL (sent byte for byte when already encoded).
+            fields: The form fields, in order, sent before the file.
+            file: The file part, read from its reader's current position.
+            timeout: Seconds for the whole exchange (``None``: no limit).
+            connect_timeout: Seconds for establishing the connection.
+            max_response_bytes: Largest reply body read (a longer one is cut).
+            on_progress: Called with the file bytes read (sent) so far.
+
+        Raises:
+            APIConnectionError: The exchange failed (``APITimeoutError`` for timeouts).
+            OSError: Reading the file failed, or it changed size while it was sent.
+            RuntimeError: The transport is closed.
+
+        """
+        ...
+
+
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _form_quote(name: str) -> str:
+    """Return a multipart name or file name escaped as browsers do (WHATWG HTML)."""
+    return name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def redact_url(url: str) -> str:

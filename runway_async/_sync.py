@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, TypeAlias
 
@@ -23,8 +24,24 @@ from ._events import DEFAULT_EVENT_BUFFER, TaskEvent
 from ._handles import TaskHandle as _AsyncTaskHandle
 from ._http import HTTPTransport
 from ._limits import AUTO, Limiter, MaxConcurrency
-from ._models import Cost, OrganizationUsage, Routing
+from ._models import (
+    AuditLogEntry,
+    AuditLogItem,
+    Cost,
+    OrganizationUsage,
+    Router,
+    Routing,
+    RoutingRequest,
+    WebappUsageRow,
+    Workflow,
+    WorkflowInvocation,
+    WorkflowList,
+)
 from ._models import Organization as OrganizationInfo
+from ._models.avatars import Avatar, AvatarUsage, ReadyAvatar
+from ._models.conversations import AvatarConversation, AvatarConversationSummary
+from ._models.documents import Document, DocumentSummary
+from ._models.realtime import ReadyRealtimeSession, RealtimeSession, RealtimeSessionCreated
 from ._models.task import DEFAULT_WAIT_TIMEOUT
 from ._models.task import CancelledTask as _AsyncCancelledTask
 from ._models.task import FailedTask as _AsyncFailedTask
@@ -33,9 +50,20 @@ from ._models.task import RunningTask as _AsyncRunningTask
 from ._models.task import SucceededTask as _AsyncSucceededTask
 from ._models.task import ThrottledTask as _AsyncThrottledTask
 from ._models.task import UnknownTask as _AsyncUnknownTask
+from ._models.uploads import UploadCreateEphemeralResponse
+from ._models.voices import ReadyVoice, Voice, VoiceCreated, VoicePreview
+from ._models.workflows import CancelledWorkflowInvocation as _AsyncCancelledWorkflowInvocation
+from ._models.workflows import FailedWorkflowInvocation as _AsyncFailedWorkflowInvocation
+from ._models.workflows import PendingWorkflowInvocation as _AsyncPendingWorkflowInvocation
+from ._models.workflows import RunningWorkflowInvocation as _AsyncRunningWorkflowInvocation
+from ._models.workflows import SucceededWorkflowInvocation as _AsyncSucceededWorkflowInvocation
+from ._models.workflows import ThrottledWorkflowInvocation as _AsyncThrottledWorkflowInvocation
+from ._models.workflows import UnknownWorkflowInvocation as _AsyncUnknownWorkflowInvocation
+from ._models.workflows import WorkflowRunCreated as _AsyncWorkflowRunCreated
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES
 from ._sync_runtime import (
     SyncClientBase,
+    SyncCursorPage,
     SyncResource,
     SyncWrapper,
     register_twin,
@@ -52,15 +80,22 @@ from ._sync_runtime import (
 from ._sync_runtime import (
     task_twin as _task_twin,
 )
+from ._upload import DEFAULT_UPLOAD_TIMEOUT, FileTypes
 from .types import (
     AdLocalizationTargetLanguage,
     AudioMedia,
     AudioSpeech,
+    AudioVoiceSource,
     AvatarVideosModel,
+    BackendRpcTool,
     CharacterPerformanceModel,
     CharacterPerformanceRatio,
+    ClientEventTool,
     ContentModeration,
     CustomAvatar,
+    CustomVoice,
+    DeprecatedLivekit,
+    ElevenlabsIntegration,
     GenerateAudioInput,
     GenerateImageInput,
     GenerateVideoInput,
@@ -75,6 +110,7 @@ from .types import (
     ImageUpscaleModel,
     ImageUpscaleScaleFactor,
     Keyframe,
+    LivekitIntegration,
     MarketingStockImageQuality,
     MultiShotVideoDuration,
     MultiShotVideoMode,
@@ -92,6 +128,7 @@ from .types import (
     ReferenceAudioVoice,
     ReferenceImage,
     ReferenceVideo,
+    RunwayLivePresetVoice,
     RunwayPresetAvatar,
     RunwayPresetVoice,
     Shot,
@@ -115,6 +152,7 @@ from .types import (
     TextToVideoPromptExpansionMode,
     TextToVideoRatio,
     TextToVideoResolution,
+    TextVoiceSource,
     VideoInput,
     VideoMedia,
     VideoToAudioFormat,
@@ -138,11 +176,17 @@ from .types import (
 )
 
 __all__ = [
+    "AuditLogs",
+    "AvatarConversations",
     "AvatarVideos",
+    "Avatars",
     "Batch",
     "CancelledTask",
+    "CancelledWorkflowInvocation",
     "CharacterPerformance",
+    "Documents",
     "FailedTask",
+    "FailedWorkflowInvocation",
     "Generate",
     "GenerateAudio",
     "GenerateImage",
@@ -151,13 +195,19 @@ __all__ = [
     "ImageUpscale",
     "Organization",
     "PendingTask",
+    "PendingWorkflowInvocation",
+    "RealtimeSessions",
     "Recipes",
+    "Routers",
     "RunningTask",
+    "RunningWorkflowInvocation",
     "Runway",
     "RunwayML",
     "SoundEffect",
     "SpeechToSpeech",
     "SucceededTask",
+    "SucceededWorkflowInvocation",
+    "SyncCursorPage",
     "Task",
     "TaskHandle",
     "Tasks",
@@ -165,13 +215,21 @@ __all__ = [
     "TextToSpeech",
     "TextToVideo",
     "ThrottledTask",
+    "ThrottledWorkflowInvocation",
     "UnknownTask",
+    "UnknownWorkflowInvocation",
+    "Uploads",
     "VideoToAudio",
     "VideoToHdr",
     "VideoToVideo",
     "VideoUpscale",
     "VoiceDubbing",
     "VoiceIsolation",
+    "Voices",
+    "Webapp",
+    "WorkflowInvocations",
+    "WorkflowRunCreated",
+    "Workflows",
 ]
 
 
@@ -215,6 +273,11 @@ class Runway(SyncClientBase):
             layer; it serves API requests and downloads alike.
         clock: The clock of retries and the task watcher (``SYSTEM_CLOCK`` by default);
             tests pass a ``VirtualClock`` to run the schedule on virtual time.
+        inline_max_bytes: A local file (``pathlib.Path``) given to a create's media
+            parameter is uploaded (``uploads.create_ephemeral``) before the create; one of at
+            most this many bytes goes inline as a base64 data URI instead, when it fits the
+            data URI limit of its kind (5 MB encoded for images, 16 MB for video and audio).
+            0 (the default): always upload.
 
     """
 
@@ -238,6 +301,7 @@ class Runway(SyncClientBase):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: HTTPTransport | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        inline_max_bytes: int = 0,
     ) -> None:
         key = _hide_key(api_key)
         del api_key
@@ -258,6 +322,7 @@ class Runway(SyncClientBase):
                 max_response_bytes=max_response_bytes,
                 transport=transport,
                 clock=clock,
+                inline_max_bytes=inline_max_bytes,
             )
         )
 
@@ -270,6 +335,51 @@ class Runway(SyncClientBase):
     def organization(self) -> Organization:
         """The ``organization`` namespace."""
         return self._child(Organization, "organization")
+
+    @property
+    def uploads(self) -> Uploads:
+        """The ``uploads`` namespace."""
+        return self._child(Uploads, "uploads")
+
+    @property
+    def avatars(self) -> Avatars:
+        """The ``avatars`` namespace."""
+        return self._child(Avatars, "avatars")
+
+    @property
+    def avatar_conversations(self) -> AvatarConversations:
+        """The ``avatar_conversations`` namespace."""
+        return self._child(AvatarConversations, "avatar_conversations")
+
+    @property
+    def realtime_sessions(self) -> RealtimeSessions:
+        """The ``realtime_sessions`` namespace."""
+        return self._child(RealtimeSessions, "realtime_sessions")
+
+    @property
+    def documents(self) -> Documents:
+        """The ``documents`` namespace."""
+        return self._child(Documents, "documents")
+
+    @property
+    def voices(self) -> Voices:
+        """The ``voices`` namespace."""
+        return self._child(Voices, "voices")
+
+    @property
+    def workflows(self) -> Workflows:
+        """The ``workflows`` namespace."""
+        return self._child(Workflows, "workflows")
+
+    @property
+    def workflow_invocations(self) -> WorkflowInvocations:
+        """The ``workflow_invocations`` namespace."""
+        return self._child(WorkflowInvocations, "workflow_invocations")
+
+    @property
+    def routers(self) -> Routers:
+        """The ``routers`` namespace."""
+        return self._child(Routers, "routers")
 
     @property
     def image_to_video(self) -> ImageToVideo:
@@ -396,6 +506,11 @@ class Runway(SyncClientBase):
         """Seconds a create may wait for a concurrency slot."""
         return self._target().slot_timeout
 
+    @property
+    def inline_max_bytes(self) -> int:
+        """Largest local file a create sends inline as a data URI (0: always upload)."""
+        return self._target().inline_max_bytes
+
     def with_options(
         self,
         *,
@@ -406,6 +521,7 @@ class Runway(SyncClientBase):
         max_concurrency: MaxConcurrency | NotGiven = NOT_GIVEN,
         slot_timeout: float | NotGiven | None = NOT_GIVEN,
         max_response_bytes: int | NotGiven = NOT_GIVEN,
+        inline_max_bytes: int | NotGiven = NOT_GIVEN,
     ) -> Runway:
         """Return a copy with other settings that shares this client's connection pool.
 
@@ -425,6 +541,8 @@ class Runway(SyncClientBase):
             slot_timeout: Seconds the copy's creates may wait for a slot.
             max_response_bytes: Largest API reply the copy reads (the shared watcher's
                 polls keep the original's).
+            inline_max_bytes: Largest local file the copy's creates send inline (see
+                ``Runway``); the copy shares the original's cache of uploaded files.
 
         """
         return self._run(
@@ -436,6 +554,7 @@ class Runway(SyncClientBase):
             max_concurrency=max_concurrency,
             slot_timeout=slot_timeout,
             max_response_bytes=max_response_bytes,
+            inline_max_bytes=inline_max_bytes,
         )
 
     def download(
@@ -671,9 +790,19 @@ class Tasks(SyncResource):
 
 
 class Organization(SyncResource):
-    """Your organization's credit balance, per-model limits and usage."""
+    """Your organization's credit balance, per-model limits and usage.
+
+    Attributes:
+        webapp: Usage and audit logs of the Runway web-app workspaces linked to the project.
+
+    """
 
     __slots__ = ()
+
+    @property
+    def webapp(self) -> Webapp:
+        """The ``webapp`` namespace."""
+        return self._child(Webapp, "webapp")
 
     def retrieve(self) -> OrganizationInfo:
         """Fetch the credit balance, the tier's per-model limits and today's usage.
@@ -716,7 +845,7 @@ class ImageToVideo(SyncResource):
         self,
         *,
         model: ImageToVideoModel,
-        prompt_image: str | Sequence[PositionedImage],
+        prompt_image: str | os.PathLike[str] | Sequence[PositionedImage],
         audio: bool | None = None,
         cfg_scale: float | None = None,
         content_moderation: ContentModeration | None = None,
@@ -731,7 +860,7 @@ class ImageToVideo(SyncResource):
         ratio: ImageToVideoRatio | None = None,
         reference_audio: Sequence[AudioMedia] | None = None,
         reference_videos: Sequence[VideoMedia] | None = None,
-        references: str | Sequence[PositionedImage] | None = None,
+        references: str | os.PathLike[str] | Sequence[PositionedImage] | None = None,
         resolution: ImageToVideoResolution | None = None,
         seed: int | None = None,
     ) -> TaskHandle:
@@ -956,17 +1085,17 @@ class VideoToVideo(SyncResource):
         mode: VideoToVideoMode | None = None,
         output_format: VideoToVideoOutputFormat | None = None,
         prompt_text: str | None = None,
-        prompt_video: str | None = None,
+        prompt_video: str | os.PathLike[str] | None = None,
         prores_profile: ProresProfile | None = None,
         provider_settings: VideoToVideoProviderSettings | None = None,
         ratio: str | None = None,
         reference_audio: Sequence[AudioMedia] | None = None,
         reference_videos: Sequence[VideoMedia] | None = None,
-        references: str | Sequence[Reference] | None = None,
+        references: str | os.PathLike[str] | Sequence[Reference] | None = None,
         resolution: VideoToVideoResolution | None = None,
         seed: int | None = None,
         target_aspect_ratio: VideoToVideoTargetAspectRatio | None = None,
-        video_uri: str | None = None,
+        video_uri: str | os.PathLike[str] | None = None,
     ) -> TaskHandle:
         """Transform, extend or edit a video guided by a prompt and references.
 
@@ -1073,7 +1202,7 @@ class TextToImage(SyncResource):
         content_moderation: ContentModeration | None = None,
         edit: bool | None = None,
         grounding: bool | None = None,
-        mask_uri: str | None = None,
+        mask_uri: str | os.PathLike[str] | None = None,
         output_count: int | None = None,
         output_format: TextToImageOutputFormat | None = None,
         precise_edit: bool | None = None,
@@ -1238,7 +1367,7 @@ class ImageUpscale(SyncResource):
         self,
         *,
         model: ImageUpscaleModel,
-        image_uri: str,
+        image_uri: str | os.PathLike[str],
         flavor: ImageUpscaleFlavor | None = None,
         scale_factor: ImageUpscaleScaleFactor | None = None,
         sharpen: int | None = None,
@@ -1294,7 +1423,7 @@ class VideoUpscale(SyncResource):
         self,
         *,
         model: VideoUpscaleModel,
-        video_uri: str,
+        video_uri: str | os.PathLike[str],
         creativity: int | None = None,
         flavor: VideoUpscaleFlavor | None = None,
         fps_boost: bool | None = None,
@@ -1360,7 +1489,7 @@ class VideoToHdr(SyncResource):
         self,
         *,
         model: VideoToHdrModel,
-        video_uri: str,
+        video_uri: str | os.PathLike[str],
         output_format: VideoToHdrOutputFormat | None = None,
         prores_profile: VideoToHdrProresProfile | None = None,
     ) -> TaskHandle:
@@ -1408,7 +1537,7 @@ class VideoToAudio(SyncResource):
         *,
         model: VideoToAudioModel,
         duration: float,
-        video_uri: str,
+        video_uri: str | os.PathLike[str],
         format: VideoToAudioFormat | None = None,
         negative_prompt: str | None = None,
         num_variants: int | None = None,
@@ -1477,7 +1606,7 @@ class SoundEffect(SyncResource):
         num_variants: int | None = None,
         output_format: SoundEffectOutputFormat | None = None,
         pitch_rate: int | None = None,
-        reference_audios: Sequence[str] | None = None,
+        reference_audios: Sequence[str | os.PathLike[str]] | None = None,
         sample_rate: SoundEffectSampleRate | None = None,
         seed: int | None = None,
         speech_rate: int | None = None,
@@ -1692,7 +1821,7 @@ class VoiceDubbing(SyncResource):
         self,
         *,
         model: VoiceDubbingModel,
-        audio_uri: str,
+        audio_uri: str | os.PathLike[str],
         target_lang: VoiceDubbingTargetLang,
         disable_voice_cloning: bool | None = None,
         drop_background_audio: bool | None = None,
@@ -1740,7 +1869,9 @@ class VoiceIsolation(SyncResource):
 
     __slots__ = ()
 
-    def create(self, *, model: VoiceIsolationModel, audio_uri: str) -> TaskHandle:
+    def create(
+        self, *, model: VoiceIsolationModel, audio_uri: str | os.PathLike[str]
+    ) -> TaskHandle:
         """Isolate the voice of an audio clip from its background.
 
         ``POST /v1/voice_isolation``. The input audio must last more than 4.6 s and less than 3600
@@ -2254,6 +2385,1128 @@ class Generate(SyncResource):
         return self._child(GenerateAudio, "audio")
 
 
+class Uploads(SyncResource):
+    """Upload local media files for use in generation requests."""
+
+    __slots__ = ()
+
+    def create_ephemeral(
+        self,
+        *,
+        file: FileTypes,
+        file_metadata: str | None = None,
+        on_progress: Callable[[int, int], object] | None = None,
+        timeout: float | None = DEFAULT_UPLOAD_TIMEOUT,
+    ) -> UploadCreateEphemeralResponse:
+        """Upload a temporary media file and return its ``runway://`` URI.
+
+        Two requests: ``POST /v1/uploads`` names the file and gets a presigned storage URL,
+        then the file goes there as ``multipart/form-data`` (no Runway credential is sent to
+        the storage host). The file is streamed, never read whole into memory, and that POST
+        is retried on transient failures, the file rewound each time. The upload expires
+        after a while (about 24 hours); pass its URI as any media parameter (a create's
+        media parameters also take a ``pathlib.Path`` directly, uploaded the same way).
+
+        Args:
+            file: The file: a path (``os.PathLike`` or ``str``), a file open in binary mode
+                that has a ``name``, or a tuple ``(filename, content)``,
+                ``(filename, content, content_type)`` or ``(filename, content, content_type,
+                headers)`` whose content is bytes, a binary file or a path (headers are
+                ignored). A file object is sent from its start. Image, video or audio media
+                (told by the content type given, else by the file name's extension), at most
+                200 MB.
+            file_metadata: Optional metadata, sent as the ``metadata`` form field.
+            on_progress: Called with ``(bytes_sent, total_bytes)`` as the file is sent (from
+                0 again if the upload is retried).
+            timeout: Seconds for sending the file, retries included (``None``: no limit).
+                The first request has the client's timeout.
+
+        Returns:
+            The upload, whose ``uri`` is the ``runway://`` URI.
+
+        Raises:
+            InvalidRequestError: (a ``ValueError``) no file name can be inferred from
+                ``file`` (bytes, a file object without a name: "Cannot infer filename from
+                file"), or the file is not image, video or audio media, is empty, or is over
+                200 MB. Nothing was sent.
+            OSError: The file cannot be read (``FileNotFoundError`` for a missing path).
+            APIStatusError: The API or the storage host refused the upload.
+            APIConnectionError: The connection failed (``APITimeoutError`` for timeouts).
+
+        """
+        return self._run(
+            self._target().create_ephemeral,
+            file=file,
+            file_metadata=file_metadata,
+            on_progress=on_progress,
+            timeout=timeout,
+        )
+
+
+class Avatars(SyncResource):
+    """Custom avatars for realtime sessions: ``/v1/avatars`` and ``/v1/avatar_usage``."""
+
+    __slots__ = ()
+
+    def create(
+        self,
+        *,
+        name: str,
+        personality: str,
+        reference_image: str | os.PathLike[str],
+        voice: RunwayLivePresetVoice | CustomVoice,
+        document_ids: Sequence[str] | None = None,
+        image_processing: Literal["optimize", "none"] | None = None,
+        start_script: str | None = None,
+    ) -> Avatar:
+        """Create a custom avatar; it is ``PROCESSING`` until its image is processed.
+
+        ``POST /v1/avatars``. Wait for it with ``wait(avatar.id)``.
+
+        Args:
+            name: The character's name.
+            personality: The system prompt that sets how the avatar behaves in
+                conversations.
+            reference_image: The avatar's image: an HTTPS URL, a ``runway://`` upload URI, a
+                ``data:`` URI, or a local file (``pathlib.Path``), uploaded before the
+                avatar is created.
+            voice: The voice: ``{"type": "runway-live-preset", "preset_id": "victoria"}``
+                or a custom voice, ``{"type": "custom", "id": voice_id}``.
+            document_ids: Knowledge documents to attach.
+            image_processing: ``optimize`` to improve the image for the avatar, or ``none``
+                to use it as is.
+            start_script: The opening line said when a session starts.
+
+        Returns:
+            The new avatar (usually a ``ProcessingAvatar``).
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            BadRequestError: The API rejected the parameters.
+            APIStatusError: Any other error status.
+            APIConnectionError: The API could not be reached.
+
+        """
+        return self._run(
+            self._target().create,
+            name=name,
+            personality=personality,
+            reference_image=reference_image,
+            voice=voice,
+            document_ids=document_ids,
+            image_processing=image_processing,
+            start_script=start_script,
+        )
+
+    def retrieve(self, id: str) -> Avatar:
+        """Fetch an avatar.
+
+        ``GET /v1/avatars/{id}``.
+
+        Args:
+            id: The avatar's id.
+
+        Returns:
+            The avatar, typed by its status (``ReadyAvatar``, ...; ``UnknownAvatar`` for a
+            status this SDK does not know).
+
+        Raises:
+            NotFoundError: No such avatar.
+            ResponseValidationError: The reply was not an avatar, or was another one.
+
+        """
+        return self._run(self._target().retrieve, id)
+
+    def update(
+        self,
+        id: str,
+        *,
+        document_ids: Sequence[str] | None = None,
+        image_processing: Literal["optimize", "none"] | None = None,
+        name: str | None = None,
+        personality: str | None = None,
+        reference_image: str | os.PathLike[str] | None = None,
+        start_script: str | NotGiven | None = NOT_GIVEN,
+        voice: RunwayLivePresetVoice | CustomVoice | None = None,
+    ) -> Avatar:
+        """Change an avatar; give at least one field.
+
+        ``PATCH /v1/avatars/{id}``.
+
+        Args:
+            id: The avatar's id.
+            document_ids: Knowledge documents to attach, replacing the current list.
+            image_processing: ``optimize`` or ``none`` (see ``create``).
+            name: The character's name.
+            personality: The system prompt.
+            reference_image: A new image (HTTPS URL, ``runway://`` or ``data:`` URI, or a
+                local ``pathlib.Path``, uploaded first).
+            start_script: The opening line; ``None`` removes it (leave it out to keep it).
+            voice: The voice (see ``create``).
+
+        Returns:
+            The changed avatar.
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            NotFoundError: No such avatar.
+            BadRequestError: The API rejected the parameters.
+
+        """
+        return self._run(
+            self._target().update,
+            id,
+            document_ids=document_ids,
+            image_processing=image_processing,
+            name=name,
+            personality=personality,
+            reference_image=reference_image,
+            start_script=start_script,
+            voice=voice,
+        )
+
+    def list(self, *, limit: int, cursor: str | None = None) -> SyncCursorPage[Avatar]:
+        """List your avatars, a page at a time.
+
+        ``GET /v1/avatars``. Nothing is sent until the result is awaited or iterated.
+
+        Args:
+            limit: Avatars per page.
+            cursor: Where to start (a page's ``next_cursor``); the first page by default.
+
+        Returns:
+            A paginator: ``await`` it for the first page (``.data``, ``.has_next_page()``,
+            ``.get_next_page()``), or ``async for`` over every avatar of every page.
+
+        Raises:
+            InvalidRequestError: (when awaited or iterated) A parameter failed
+                validation; nothing was sent.
+
+        """
+        return self._run(self._target().list, limit=limit, cursor=cursor)
+
+    def delete(self, id: str) -> None:
+        """Delete an avatar.
+
+        ``DELETE /v1/avatars/{id}``.
+
+        Args:
+            id: The avatar's id.
+
+        Raises:
+            NotFoundError: No such avatar.
+
+        """
+        self._run(self._target().delete, id)
+
+    def get_usage(self, *, end_date: str | datetime, start_date: str | datetime) -> AvatarUsage:
+        """Report realtime-session usage per day over a date range of at most 90 days.
+
+        ``GET /v1/avatar_usage``.
+
+        Args:
+            end_date: The end of the range, exclusive (ISO-8601 string or ``datetime``; UTC).
+            start_date: The start of the range, inclusive.
+
+        Returns:
+            Totals and one entry per day (days without sessions included).
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            BadRequestError: The API rejected the range.
+
+        """
+        return self._run(self._target().get_usage, end_date=end_date, start_date=start_date)
+
+    def wait(self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> ReadyAvatar:
+        """Wait until an avatar is ready for sessions; return it.
+
+        The client's watcher polls the avatar (any number of concurrent waits share each
+        GET, at the task schedule's pace).
+
+        Args:
+            id: The avatar's id.
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The READY avatar.
+
+        Raises:
+            ResourceFailedError: The avatar's processing FAILED (``failure`` is its
+                ``failure_reason``; ``resource`` the ``FailedAvatar``).
+            TaskTimeoutError: The deadline passed; ``task_details`` holds the last avatar
+                seen.
+            NotFoundError: No such avatar (any more).
+
+        """
+        return self._run(self._target().wait, id, timeout=timeout)
+
+
+class AvatarConversations(SyncResource):
+    """Recorded realtime sessions, with transcripts: ``/v1/avatar_conversations``."""
+
+    __slots__ = ()
+
+    def retrieve(self, id: str) -> AvatarConversation:
+        """Fetch a conversation with its transcript.
+
+        ``GET /v1/avatar_conversations/{id}``.
+
+        Args:
+            id: The conversation's id (the realtime session's id).
+
+        Returns:
+            The conversation, typed by its status (``InProgressConversation``,
+            ``EndedConversation``, ``FailedConversation``; ``UnknownConversation`` for a
+            status this SDK does not know).
+
+        Raises:
+            NotFoundError: No such conversation.
+            ResponseValidationError: The reply was not a conversation, or was another one.
+
+        """
+        return self._run(self._target().retrieve, id)
+
+    def list(
+        self,
+        *,
+        limit: int,
+        avatar: str | None = None,
+        cursor: str | None = None,
+        end_date: str | datetime | None = None,
+        start_date: str | datetime | None = None,
+    ) -> SyncCursorPage[AvatarConversationSummary]:
+        """List conversations, a page at a time.
+
+        ``GET /v1/avatar_conversations``. Nothing is sent until the result is awaited or
+        iterated.
+
+        Args:
+            limit: Conversations per page.
+            avatar: Only those of this custom avatar (its id).
+            cursor: Where to start (a page's ``next_cursor``); the first page by default.
+            end_date: Only those created before this moment (exclusive; ISO-8601 string or
+                ``datetime``).
+            start_date: Only those created at or after this moment (inclusive).
+
+        Returns:
+            A paginator: ``await`` it for the first page, or ``async for`` over every
+            conversation of every page.
+
+        Raises:
+            InvalidRequestError: (when awaited or iterated) A parameter failed
+                validation; nothing was sent.
+
+        """
+        return self._run(
+            self._target().list,
+            limit=limit,
+            avatar=avatar,
+            cursor=cursor,
+            end_date=end_date,
+            start_date=start_date,
+        )
+
+    def delete(self, id: str) -> None:
+        """Delete a conversation's transcript and recording for good.
+
+        ``DELETE /v1/avatar_conversations/{id}``.
+
+        Args:
+            id: The conversation's id.
+
+        Raises:
+            NotFoundError: No such conversation.
+
+        """
+        self._run(self._target().delete, id)
+
+
+class RealtimeSessions(SyncResource):
+    """Live conversations with an avatar: ``/v1/realtime_sessions``."""
+
+    __slots__ = ()
+
+    def create(
+        self,
+        *,
+        avatar: RunwayPresetAvatar | CustomAvatar,
+        model: Literal["gwm1_avatars"],
+        integration: ElevenlabsIntegration | LivekitIntegration | None = None,
+        livekit: DeprecatedLivekit | None = None,
+        max_duration: int | None = None,
+        personality: str | None = None,
+        start_script: str | None = None,
+        tools: Iterable[ClientEventTool | BackendRpcTool] | None = None,
+    ) -> RealtimeSessionCreated:
+        """Start a realtime session with an avatar; it is ``NOT_READY`` at first.
+
+        ``POST /v1/realtime_sessions``. Wait for its session key with ``wait(session.id)``.
+
+        Args:
+            avatar: A preset, ``{"type": "runway-preset", "preset_id": "influencer"}``, or
+                one of your avatars, ``{"type": "custom", "avatar_id": avatar_id}``.
+            model: The model (``gwm1_avatars``).
+            integration: A voice-agent integration: ``{"type": "elevenlabs", "signed_url":
+                ...}`` or ``{"type": "livekit", "token": ..., "room_name": ..., "url": ...}``.
+            livekit: Deprecated: use ``integration`` with ``type="livekit"``.
+            max_duration: The session's time limit, in seconds.
+            personality: A system prompt for this session (overrides the avatar's).
+            start_script: An opening line for this session (overrides the avatar's).
+            tools: Tools the avatar may call: ``client_event`` (sent to your front end) or
+                ``backend_rpc`` (a round trip to your server) definitions.
+
+        Returns:
+            The new session's id.
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            BadRequestError: The API rejected the parameters.
+            APIStatusError: Any other error status.
+
+        """
+        return self._run(
+            self._target().create,
+            avatar=avatar,
+            model=model,
+            integration=integration,
+            livekit=livekit,
+            max_duration=max_duration,
+            personality=personality,
+            start_script=start_script,
+            tools=tools,
+        )
+
+    def retrieve(self, id: str) -> RealtimeSession:
+        """Fetch a realtime session.
+
+        ``GET /v1/realtime_sessions/{id}``.
+
+        Args:
+            id: The session's id.
+
+        Returns:
+            The session, typed by its status (``ReadyRealtimeSession`` holds the
+            ``session_key``; ``UnknownRealtimeSession`` for a status this SDK does not know).
+
+        Raises:
+            NotFoundError: No such session.
+            ResponseValidationError: The reply was not a session, or was another one.
+
+        """
+        return self._run(self._target().retrieve, id)
+
+    def delete(self, id: str) -> None:
+        """Cancel a realtime session.
+
+        ``DELETE /v1/realtime_sessions/{id}``; the session becomes ``CANCELLED``.
+
+        Args:
+            id: The session's id.
+
+        Raises:
+            NotFoundError: No such session.
+
+        """
+        self._run(self._target().delete, id)
+
+    def wait(
+        self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> ReadyRealtimeSession:
+        """Wait until a realtime session is READY; return it, with its ``session_key``.
+
+        The client's watcher polls the session (any number of concurrent waits share each
+        GET, at the task schedule's pace).
+
+        Args:
+            id: The session's id.
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The READY session; its ``session_key`` is the one-time credential of the
+            session's consume step, valid until ``expires_at``.
+
+        Raises:
+            ResourceFailedError: The session cannot be joined any more: it FAILED
+                (``failure`` and ``failure_code`` set), was CANCELLED, or had already
+                moved past READY (RUNNING or COMPLETED: its key was handed out before)
+                when the wait saw it. ``resource`` is the session as seen.
+            TaskTimeoutError: The deadline passed; ``task_details`` holds the last session
+                seen.
+            NotFoundError: No such session (any more).
+
+        """
+        return self._run(self._target().wait, id, timeout=timeout)
+
+
+class Documents(SyncResource):
+    """Knowledge documents that avatars draw on in conversations: ``/v1/documents``."""
+
+    __slots__ = ()
+
+    def create(self, *, content: str, name: str) -> Document:
+        """Create a knowledge document.
+
+        ``POST /v1/documents``. Attach it to avatars with their ``document_ids``.
+
+        Args:
+            content: The text, markdown or plain.
+            name: The document's name.
+
+        Returns:
+            The new document.
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            BadRequestError: The API rejected the parameters.
+
+        """
+        return self._run(self._target().create, content=content, name=name)
+
+    def retrieve(self, id: str) -> Document:
+        """Fetch a document with its content.
+
+        ``GET /v1/documents/{id}``.
+
+        Args:
+            id: The document's id.
+
+        Returns:
+            The document.
+
+        Raises:
+            NotFoundError: No such document.
+            ResponseValidationError: The reply was not a document, or was another one.
+
+        """
+        return self._run(self._target().retrieve, id)
+
+    def update(self, id: str, *, content: str | None = None, name: str | None = None) -> None:
+        """Change a document's content or name; give at least one.
+
+        ``PATCH /v1/documents/{id}``; the API answers with no body, so nothing is returned
+        (``retrieve`` the document to see it).
+
+        Args:
+            id: The document's id.
+            content: The new text.
+            name: The new name.
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            NotFoundError: No such document.
+
+        """
+        self._run(self._target().update, id, content=content, name=name)
+
+    def list(
+        self,
+        *,
+        limit: int,
+        order: Literal["asc", "desc"],
+        sort: Literal["createdAt", "updatedAt"],
+        cursor: str | None = None,
+    ) -> SyncCursorPage[DocumentSummary]:
+        """List documents (without their content), a page at a time.
+
+        ``GET /v1/documents``. Nothing is sent until the result is awaited or iterated.
+
+        Args:
+            limit: Documents per page.
+            order: ``asc`` or ``desc``.
+            sort: The timestamp to sort by: ``createdAt`` or ``updatedAt``.
+            cursor: Where to start (a page's ``next_cursor``); the first page by default.
+
+        Returns:
+            A paginator: ``await`` it for the first page, or ``async for`` over every
+            document of every page.
+
+        Raises:
+            InvalidRequestError: (when awaited or iterated) A parameter failed
+                validation; nothing was sent.
+
+        """
+        return self._run(self._target().list, limit=limit, order=order, sort=sort, cursor=cursor)
+
+    def delete(self, id: str) -> None:
+        """Delete a document (it is detached from every avatar).
+
+        ``DELETE /v1/documents/{id}``.
+
+        Args:
+            id: The document's id.
+
+        Raises:
+            NotFoundError: No such document.
+
+        """
+        self._run(self._target().delete, id)
+
+
+class Voices(SyncResource):
+    """Custom voices, made from a recording or a description: ``/v1/voices``."""
+
+    __slots__ = ()
+
+    def create(
+        self,
+        *,
+        from_: AudioVoiceSource | TextVoiceSource,
+        name: str,
+        description: str | NotGiven | None = NOT_GIVEN,
+    ) -> VoiceCreated:
+        """Create a custom voice; it is ``PROCESSING`` until made.
+
+        ``POST /v1/voices``. Wait for it with ``wait(created.id)``.
+
+        Args:
+            from_: What to make it from (sent as ``from``): a recording, ``{"type": "audio",
+                "audio": uri}`` (an HTTPS URL, a ``runway://`` or ``data:`` URI, or a local
+                ``pathlib.Path``, uploaded before the voice is created), or a description,
+                ``{"type": "text", "model": "eleven_ttv_v3", "prompt": "..."}`` (at least 20
+                characters).
+            name: The voice's name.
+            description: A description of the voice, or ``None``.
+
+        Returns:
+            The new voice's id.
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            BadRequestError: The API rejected the parameters.
+
+        """
+        return self._run(self._target().create, from_=from_, name=name, description=description)
+
+    def retrieve(self, id: str) -> Voice:
+        """Fetch a custom voice.
+
+        ``GET /v1/voices/{id}``.
+
+        Args:
+            id: The voice's id.
+
+        Returns:
+            The voice, typed by its status (``ReadyVoice``, ...; ``UnknownVoice`` for a
+            status this SDK does not know).
+
+        Raises:
+            NotFoundError: No such voice.
+            ResponseValidationError: The reply was not a voice, or was another one.
+
+        """
+        return self._run(self._target().retrieve, id)
+
+    def update(
+        self, id: str, *, description: str | NotGiven | None = NOT_GIVEN, name: str | None = None
+    ) -> Voice:
+        """Rename a voice or change its description.
+
+        ``PATCH /v1/voices/{id}``.
+
+        Args:
+            id: The voice's id.
+            description: The new description; ``None`` removes it (leave it out to keep it).
+            name: The new name.
+
+        Returns:
+            The changed voice.
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            NotFoundError: No such voice.
+
+        """
+        return self._run(self._target().update, id, description=description, name=name)
+
+    def list(self, *, limit: int, cursor: str | None = None) -> SyncCursorPage[Voice]:
+        """List your custom voices, a page at a time.
+
+        ``GET /v1/voices``. Nothing is sent until the result is awaited or iterated.
+
+        Args:
+            limit: Voices per page.
+            cursor: Where to start (a page's ``next_cursor``); the first page by default.
+
+        Returns:
+            A paginator: ``await`` it for the first page (``.data``, ``.has_next_page()``,
+            ``.get_next_page()``), or ``async for`` over every voice of every page.
+
+        Raises:
+            InvalidRequestError: (when awaited or iterated) A parameter failed
+                validation; nothing was sent.
+
+        """
+        return self._run(self._target().list, limit=limit, cursor=cursor)
+
+    def delete(self, id: str) -> None:
+        """Delete a custom voice.
+
+        ``DELETE /v1/voices/{id}``.
+
+        Args:
+            id: The voice's id.
+
+        Raises:
+            NotFoundError: No such voice.
+
+        """
+        self._run(self._target().delete, id)
+
+    def preview(
+        self, *, model: Literal["eleven_ttv_v3", "eleven_multilingual_ttv_v2"], prompt: str
+    ) -> VoicePreview:
+        """Hear a voice described in words before creating it.
+
+        ``POST /v1/voices/preview``.
+
+        Args:
+            model: The voice-design model (``eleven_ttv_v3`` is the newest).
+            prompt: The voice's description, at least 20 characters.
+
+        Returns:
+            The URL of an audio sample (expires in 24 hours) and its length.
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            BadRequestError: The API rejected the parameters.
+
+        """
+        return self._run(self._target().preview, model=model, prompt=prompt)
+
+    def wait(self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> ReadyVoice:
+        """Wait until a custom voice is ready for use; return it.
+
+        The client's watcher polls the voice (any number of concurrent waits share each
+        GET, at the task schedule's pace).
+
+        Args:
+            id: The voice's id.
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The READY voice.
+
+        Raises:
+            ResourceFailedError: The voice FAILED (``failure`` is its ``failure_reason``;
+                ``resource`` the ``FailedVoice``).
+            TaskTimeoutError: The deadline passed; ``task_details`` holds the last voice
+                seen.
+            NotFoundError: No such voice (any more).
+
+        """
+        return self._run(self._target().wait, id, timeout=timeout)
+
+
+class Routers(SyncResource):
+    """Model Router configurations (``/v1/routers``), used by ``generate.*`` as ``config_id``."""
+
+    __slots__ = ()
+
+    def create(
+        self,
+        *,
+        slug: str,
+        description: str | None = None,
+        name: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Router:
+        """Create a Model Router configuration.
+
+        Args:
+            slug: The immutable slug that ``generate.*`` requests name as ``config_id``
+                (unique in the project).
+            description: A description.
+            name: A display name; defaults to the slug.
+            settings: Routing preferences (snake_case keys, as in the official SDK):
+                ``optimize_for`` (``cost``, ``latency``, ``quality``), ``models`` (``{"ids":
+                [...], "mode": "allow_new_except" | "allowlist_only"}``),
+                ``max_credits_per_generation`` (``{"audio"|"image"|"video": int}``),
+                ``fallback`` (``{"on_capacity": bool}``). Default: cost-optimised, every
+                model.
+
+        Returns:
+            The new router (``version`` 1).
+
+        Raises:
+            InvalidRequestError: A parameter is invalid; nothing was sent.
+            BadRequestError: The server refused it (a slug in use, an unknown model id).
+
+        """
+        return self._run(
+            self._target().create, slug=slug, description=description, name=name, settings=settings
+        )
+
+    def retrieve(self, id: str) -> Router:
+        """Fetch a router by its id.
+
+        Args:
+            id: The router's id (a UUID, not its slug).
+
+        Returns:
+            The router.
+
+        Raises:
+            NotFoundError: No such router (or it was deleted).
+
+        """
+        return self._run(self._target().retrieve, id)
+
+    def update(
+        self,
+        id: str,
+        *,
+        description: str | NotGiven | None = NOT_GIVEN,
+        name: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Router:
+        """Change a router's name, description or settings.
+
+        ``settings`` are merged into the current ones: fields left out keep their values
+        (also inside ``models``); a ``max_credits_per_generation`` of ``None`` (or one
+        modality set to ``None``) removes those caps. A settings change makes a new
+        ``version``; a change of name or description does not.
+
+        Args:
+            id: The router's id.
+            description: The new description; ``None`` clears it (left out: unchanged).
+            name: The new display name (the slug cannot change).
+            settings: The settings to change (see ``create``).
+
+        Returns:
+            The router as updated.
+
+        Raises:
+            InvalidRequestError: A parameter is invalid; nothing was sent.
+            NotFoundError: No such router.
+
+        """
+        return self._run(
+            self._target().update, id, description=description, name=name, settings=settings
+        )
+
+    def list(self, *, limit: int, cursor: str | None = None) -> SyncCursorPage[Router]:
+        """List the routers, a page at a time.
+
+        Await the result for the first page (``.data``, ``.next_cursor``,
+        ``.has_next_page()``, ``.get_next_page()``), or ``async for`` over every
+        router of every page.
+
+        Args:
+            limit: Routers per page.
+            cursor: Where to start (a ``next_cursor`` of an earlier page).
+
+        Returns:
+            The paginator; nothing is sent until it is awaited or iterated.
+
+        Raises:
+            InvalidRequestError: (when awaited) ``limit`` is invalid; nothing was sent.
+
+        """
+        return self._run(self._target().list, limit=limit, cursor=cursor)
+
+    def delete(self, id: str) -> None:
+        """Delete a router; generation requests naming it fail afterwards.
+
+        Args:
+            id: The router's id.
+
+        Raises:
+            NotFoundError: No such router.
+
+        """
+        self._run(self._target().delete, id)
+
+    def list_requests(
+        self, id: str, *, limit: int, cursor: str | None = None
+    ) -> SyncCursorPage[RoutingRequest]:
+        """List a router's routing history (live requests, newest first), a page at a time.
+
+        Args:
+            id: The router's id.
+            limit: Records per page.
+            cursor: Where to start (a ``next_cursor`` of an earlier page).
+
+        Returns:
+            The paginator of ``RoutingRequest`` records (it, or ``async for``).
+
+        Raises:
+            InvalidRequestError: (when awaited) a parameter is invalid; nothing was sent.
+            NotFoundError: (when awaited) no such router.
+
+        """
+        return self._run(self._target().list_requests, id, limit=limit, cursor=cursor)
+
+
+class Webapp(SyncResource):
+    """Reports on the Runway web-app workspaces linked to the API project.
+
+    Attributes:
+        audit_logs: The workspaces' audit logs.
+
+    """
+
+    __slots__ = ()
+
+    @property
+    def audit_logs(self) -> AuditLogs:
+        """The ``audit_logs`` namespace."""
+        return self._child(AuditLogs, "audit_logs")
+
+    def list_usage(
+        self,
+        *,
+        from_: str | dt.datetime | dt.date,
+        limit: int,
+        to: str | dt.datetime | dt.date,
+        cursor: str | None = None,
+        organization_id: str | None = None,
+        workspace_ids: str | Sequence[str] | None = None,
+    ) -> SyncCursorPage[WebappUsageRow]:
+        """List per-generation credit usage rows of the linked workspaces, newest first.
+
+        Await the result for the first page, or ``async for`` over every row.
+
+        Args:
+            from_: Start of the window (inclusive): an ISO-8601 datetime or date (a date
+                means midnight UTC).
+            limit: Rows per page.
+            to: End of the window (exclusive): an ISO-8601 datetime or date;
+                ``to=2026-08-01`` covers all of July 31. A cursor can only narrow the window.
+            cursor: Where to start (a ``next_cursor`` of an earlier page).
+            organization_id: The organization to report on; needed only when the project
+                is linked to more than one.
+            workspace_ids: Only these workspaces, comma-separated ids or a list; default
+                every workspace you administer.
+
+        Returns:
+            The paginator of ``WebappUsageRow`` (refunds have negative ``credits``).
+
+        Raises:
+            InvalidRequestError: (when awaited) a parameter is invalid; nothing was sent.
+
+        """
+        return self._run(
+            self._target().list_usage,
+            from_=from_,
+            limit=limit,
+            to=to,
+            cursor=cursor,
+            organization_id=organization_id,
+            workspace_ids=workspace_ids,
+        )
+
+
+class AuditLogs(SyncResource):
+    """The audit logs of the linked workspaces (``/v1/organization/webapp/audit_logs``)."""
+
+    __slots__ = ()
+
+    def retrieve(self, event_id: str, *, organization_id: str | None = None) -> AuditLogEntry:
+        """Fetch one audit log entry in full: its metadata and request details.
+
+        Args:
+            event_id: The entry's ``event_id`` (from ``list``).
+            organization_id: The organization to report on; needed only when the project
+                is linked to more than one.
+
+        Returns:
+            The entry.
+
+        Raises:
+            NotFoundError: No such entry.
+
+        """
+        return self._run(self._target().retrieve, event_id, organization_id=organization_id)
+
+    def list(
+        self,
+        *,
+        limit: int,
+        actions: str | Sequence[str] | None = None,
+        actor_emails: str | Sequence[str] | None = None,
+        cursor: str | None = None,
+        from_: str | dt.datetime | None = None,
+        organization_id: str | None = None,
+        to: str | dt.datetime | None = None,
+        workspace_ids: str | Sequence[str] | None = None,
+    ) -> SyncCursorPage[AuditLogItem]:
+        """List audit log entries, newest first, a page at a time.
+
+        Await the result for the first page, or ``async for`` over every entry.
+
+        Args:
+            limit: Entries per page.
+            actions: Only these actions (``UserLogin``, ``AssetDeleted``, ...),
+                comma-separated or a list, at most 50.
+            actor_emails: Only entries by these users' emails, comma-separated or a list,
+                at most 50.
+            cursor: Where to start (a ``next_cursor`` of an earlier page).
+            from_: Start of the time window (inclusive), an ISO-8601 datetime.
+            organization_id: The organization to report on; needed only when the project
+                is linked to more than one.
+            to: End of the time window (exclusive), an ISO-8601 datetime.
+            workspace_ids: Only these workspaces, comma-separated ids or a list, at most 50;
+                default every workspace you administer.
+
+        Returns:
+            The paginator of ``AuditLogItem`` (nothing is sent until awaited or iterated).
+
+        Raises:
+            InvalidRequestError: (when awaited) a parameter is invalid; nothing was sent.
+
+        """
+        return self._run(
+            self._target().list,
+            limit=limit,
+            actions=actions,
+            actor_emails=actor_emails,
+            cursor=cursor,
+            from_=from_,
+            organization_id=organization_id,
+            to=to,
+            workspace_ids=workspace_ids,
+        )
+
+
+class Workflows(SyncResource):
+    """Published workflows (``/v1/workflows``).
+
+    ``run`` starts a workflow invocation; wait for it with ``wait_for_task_output()`` on the
+    reply, or through ``client.workflow_invocations``.
+    """
+
+    __slots__ = ()
+
+    def list(self) -> WorkflowList:
+        """List every published workflow, grouped by source workflow (not paginated).
+
+        Returns:
+            The workflows in ``data``, each with its published ``versions``, newest first.
+
+        """
+        return self._run(self._target().list)
+
+    def retrieve(self, id: str) -> Workflow:
+        """Fetch one published workflow version, with its graph.
+
+        Args:
+            id: The published version's id (from ``list()``).
+
+        Returns:
+            The workflow version.
+
+        Raises:
+            NotFoundError: No such published workflow.
+
+        """
+        return self._run(self._target().retrieve, id)
+
+    def run(
+        self, id: str, *, node_outputs: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None
+    ) -> WorkflowRunCreated:
+        """Start a run (an invocation) of a published workflow.
+
+        The request is sent once: it starts paid work, so an ambiguous failure is never
+        re-sent. It takes no slot of the per-model concurrency limiter (the client cannot
+        know which models the workflow uses).
+
+        Args:
+            id: The published version's id.
+            node_outputs: Values overriding the graph's defaults: node id to output key to a
+                typed value, ``{"type": "primitive", "value": ...}`` or ``{"type":
+                "image" | "video" | "audio", "uri": ...}`` (an https URL, a ``runway://``
+                upload URI, a data URI, or a local ``pathlib.Path``, uploaded before the run
+                starts). Node ids and output keys are sent verbatim.
+
+        Returns:
+            The new invocation's ``id``; ``run.wait_for_task_output()`` waits for it
+            and returns the ``SucceededWorkflowInvocation``.
+
+        Raises:
+            NotFoundError: No such published workflow.
+            BadRequestError: The server refused ``node_outputs``.
+
+        """
+        return self._run(self._target().run, id, node_outputs=node_outputs)
+
+
+class WorkflowInvocations(SyncResource):
+    """Runs of published workflows (``GET /v1/workflow_invocations/{id}``).
+
+    An invocation has the six statuses of a task and is waited for the same way, by the
+    client's watcher (shared GETs, never closer than the poll settings allow). Workflow
+    runs hold no slot of the per-model concurrency limiter: the client cannot know which
+    models a workflow uses.
+    """
+
+    __slots__ = ()
+
+    def retrieve(self, id: str) -> WorkflowInvocation:
+        """Fetch an invocation's current state.
+
+        Args:
+            id: The invocation id (what ``workflows.run`` returned).
+
+        Returns:
+            The invocation, typed by its status (``SucceededWorkflowInvocation``,
+            ``RunningWorkflowInvocation``, ...; an unknown status gives an
+            ``UnknownWorkflowInvocation``). It offers ``wait_for_task_output()``. A
+            SUCCEEDED invocation may still hold failed nodes: check ``node_errors``.
+
+        Raises:
+            NotFoundError: No such invocation.
+            ResponseValidationError: The reply was not an invocation, or another one.
+
+        """
+        return self._run(self._target().retrieve, id)
+
+    def wait(
+        self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededWorkflowInvocation:
+        """Wait for an invocation (also one started elsewhere) to end; return it if it succeeded.
+
+        Args:
+            id: The invocation id.
+            timeout: Seconds to wait in all (``None``: no deadline). Retryable poll errors
+                do not end the wait.
+
+        Returns:
+            The SUCCEEDED invocation, with its ``output`` URLs per node.
+
+        Raises:
+            TaskFailedError: The invocation FAILED (``failure``, ``failure_code``;
+                ``task_details`` is the ``FailedWorkflowInvocation``).
+            TaskCancelledError: It was cancelled or deleted.
+            TaskTimeoutError: The deadline passed; ``task_details`` holds the last state seen.
+            NotFoundError: No such invocation.
+
+        """
+        return self._run(self._target().wait, id, timeout=timeout)
+
+    def events(self, id: str, *, buffer: int = DEFAULT_EVENT_BUFFER) -> Iterator[TaskEvent]:
+        """Yield the progress events of one invocation, ending after its terminal event.
+
+        The stream starts with the invocation's current state: ``submitted`` (PENDING),
+        ``throttled``, ``running`` (with ``progress``), then ``succeeded``, ``failed`` or
+        ``cancelled``. Each event's ``task`` is the invocation as fetched, its ``task_id``
+        the invocation id. A consumer that falls behind by ``buffer`` events loses the
+        oldest ``running`` events first; the terminal event is never dropped.
+
+        Args:
+            id: The invocation id.
+            buffer: Events held for a slow consumer before dropping starts.
+
+        Yields:
+            ``TaskEvent`` objects, in the order the watcher saw them.
+
+        Raises:
+            NotFoundError: The invocation does not exist.
+
+        """
+        return self._iterate(self._target().events, id, buffer=buffer)
+
+
 class TaskHandle(SyncWrapper):
     """A task this client created: its id, its estimated cost, and ways to wait for it.
 
@@ -2461,7 +3714,9 @@ class PendingTask(_AsyncPendingTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededTask:
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2480,7 +3735,7 @@ class PendingTask(_AsyncPendingTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncPendingTask, "wait_for_task_output", timeout)
+        return _run_task_method(self, _AsyncPendingTask, "tasks", "wait_for_task_output", timeout)
 
 
 class ThrottledTask(_AsyncThrottledTask):
@@ -2500,7 +3755,9 @@ class ThrottledTask(_AsyncThrottledTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededTask:
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2519,7 +3776,7 @@ class ThrottledTask(_AsyncThrottledTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncThrottledTask, "wait_for_task_output", timeout)
+        return _run_task_method(self, _AsyncThrottledTask, "tasks", "wait_for_task_output", timeout)
 
 
 class RunningTask(_AsyncRunningTask):
@@ -2538,7 +3795,9 @@ class RunningTask(_AsyncRunningTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededTask:
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2557,7 +3816,7 @@ class RunningTask(_AsyncRunningTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncRunningTask, "wait_for_task_output", timeout)
+        return _run_task_method(self, _AsyncRunningTask, "tasks", "wait_for_task_output", timeout)
 
 
 class SucceededTask(_AsyncSucceededTask):
@@ -2577,7 +3836,9 @@ class SucceededTask(_AsyncSucceededTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededTask:
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2596,7 +3857,7 @@ class SucceededTask(_AsyncSucceededTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncSucceededTask, "wait_for_task_output", timeout)
+        return _run_task_method(self, _AsyncSucceededTask, "tasks", "wait_for_task_output", timeout)
 
 
 class FailedTask(_AsyncFailedTask):
@@ -2617,7 +3878,9 @@ class FailedTask(_AsyncFailedTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededTask:
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2636,7 +3899,7 @@ class FailedTask(_AsyncFailedTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncFailedTask, "wait_for_task_output", timeout)
+        return _run_task_method(self, _AsyncFailedTask, "tasks", "wait_for_task_output", timeout)
 
 
 class CancelledTask(_AsyncCancelledTask):
@@ -2654,7 +3917,9 @@ class CancelledTask(_AsyncCancelledTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededTask:
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2673,7 +3938,7 @@ class CancelledTask(_AsyncCancelledTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncCancelledTask, "wait_for_task_output", timeout)
+        return _run_task_method(self, _AsyncCancelledTask, "tasks", "wait_for_task_output", timeout)
 
 
 class UnknownTask(_AsyncUnknownTask):
@@ -2691,7 +3956,9 @@ class UnknownTask(_AsyncUnknownTask):
 
     __slots__ = ()
 
-    def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:  # type: ignore[override]
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededTask:
         """Wait until the task ends and return it when it succeeded.
 
         Works on tasks returned by ``client.tasks.retrieve(id)``, which binds the client;
@@ -2710,7 +3977,385 @@ class UnknownTask(_AsyncUnknownTask):
             TaskTimeoutError: The deadline passed.
 
         """
-        return _run_task_method(self, _AsyncUnknownTask, "wait_for_task_output", timeout)
+        return _run_task_method(self, _AsyncUnknownTask, "tasks", "wait_for_task_output", timeout)
+
+
+class PendingWorkflowInvocation(_AsyncPendingWorkflowInvocation):
+    """An invocation accepted and waiting to start (``PENDING``).
+
+    Attributes:
+        id: The invocation id.
+        status: Always ``"PENDING"``.
+        created_at: When the invocation was submitted.
+        extra: Wire keys this SDK does not know, kept verbatim (not part of the hash).
+
+    """
+
+    __slots__ = ()
+
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededWorkflowInvocation:
+        """Wait until the invocation ends and return it when it succeeded.
+
+        Works on invocations returned by ``client.workflow_invocations.retrieve(id)``, which
+        binds the client; the same as ``client.workflow_invocations.wait(id)``. The
+        client's watcher polls it (shared with every other wait of it, never more often
+        than the poll settings allow).
+
+        Args:
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The SUCCEEDED invocation, with its ``output`` per node. A succeeded invocation
+            may still hold failed nodes: check ``node_errors``.
+
+        Raises:
+            RuntimeError: The invocation is not bound to a client (built or parsed
+                directly).
+            TaskFailedError: The invocation FAILED.
+            TaskCancelledError: It was cancelled or deleted.
+            TaskTimeoutError: The deadline passed; ``task_details`` is the last state seen.
+
+        """
+        return _run_task_method(
+            self,
+            _AsyncPendingWorkflowInvocation,
+            "workflow_invocations",
+            "wait_for_task_output",
+            timeout,
+        )
+
+
+class ThrottledWorkflowInvocation(_AsyncThrottledWorkflowInvocation):
+    """An invocation queued server-side over the organization's limits (``THROTTLED``).
+
+    Attributes:
+        id: The invocation id.
+        status: Always ``"THROTTLED"``.
+        created_at: When the invocation was submitted.
+        extra: Wire keys this SDK does not know, kept verbatim (not part of the hash).
+
+    """
+
+    __slots__ = ()
+
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededWorkflowInvocation:
+        """Wait until the invocation ends and return it when it succeeded.
+
+        Works on invocations returned by ``client.workflow_invocations.retrieve(id)``, which
+        binds the client; the same as ``client.workflow_invocations.wait(id)``. The
+        client's watcher polls it (shared with every other wait of it, never more often
+        than the poll settings allow).
+
+        Args:
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The SUCCEEDED invocation, with its ``output`` per node. A succeeded invocation
+            may still hold failed nodes: check ``node_errors``.
+
+        Raises:
+            RuntimeError: The invocation is not bound to a client (built or parsed
+                directly).
+            TaskFailedError: The invocation FAILED.
+            TaskCancelledError: It was cancelled or deleted.
+            TaskTimeoutError: The deadline passed; ``task_details`` is the last state seen.
+
+        """
+        return _run_task_method(
+            self,
+            _AsyncThrottledWorkflowInvocation,
+            "workflow_invocations",
+            "wait_for_task_output",
+            timeout,
+        )
+
+
+class RunningWorkflowInvocation(_AsyncRunningWorkflowInvocation):
+    """An invocation whose nodes are running (``RUNNING``).
+
+    Attributes:
+        id: The invocation id.
+        status: Always ``"RUNNING"``.
+        created_at: When the invocation was submitted.
+        progress: The fraction done, from 0 to 1, when the server reports it.
+        output: Output URLs of the nodes that already finished, by node id (verbatim).
+        node_errors: Errors of nodes that failed so far, by node id; ``None`` when none.
+        extra: Wire keys this SDK does not know, kept verbatim (not part of the hash).
+
+    """
+
+    __slots__ = ()
+
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededWorkflowInvocation:
+        """Wait until the invocation ends and return it when it succeeded.
+
+        Works on invocations returned by ``client.workflow_invocations.retrieve(id)``, which
+        binds the client; the same as ``client.workflow_invocations.wait(id)``. The
+        client's watcher polls it (shared with every other wait of it, never more often
+        than the poll settings allow).
+
+        Args:
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The SUCCEEDED invocation, with its ``output`` per node. A succeeded invocation
+            may still hold failed nodes: check ``node_errors``.
+
+        Raises:
+            RuntimeError: The invocation is not bound to a client (built or parsed
+                directly).
+            TaskFailedError: The invocation FAILED.
+            TaskCancelledError: It was cancelled or deleted.
+            TaskTimeoutError: The deadline passed; ``task_details`` is the last state seen.
+
+        """
+        return _run_task_method(
+            self,
+            _AsyncRunningWorkflowInvocation,
+            "workflow_invocations",
+            "wait_for_task_output",
+            timeout,
+        )
+
+
+class SucceededWorkflowInvocation(_AsyncSucceededWorkflowInvocation):
+    """An invocation that finished (``SUCCEEDED``); some nodes may still have failed.
+
+    Attributes:
+        id: The invocation id.
+        status: Always ``"SUCCEEDED"``.
+        created_at: When the invocation was submitted.
+        output: Output URLs by node id (verbatim). The URLs expire within 24 to 48 hours;
+            fetch the invocation again for fresh ones.
+        cost: What the invocation charged; ``None`` until every task it started has ended.
+        node_errors: Errors of nodes that failed, by node id; ``None`` when none did.
+        extra: Wire keys this SDK does not know, kept verbatim (not part of the hash).
+
+    """
+
+    __slots__ = ()
+
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededWorkflowInvocation:
+        """Wait until the invocation ends and return it when it succeeded.
+
+        Works on invocations returned by ``client.workflow_invocations.retrieve(id)``, which
+        binds the client; the same as ``client.workflow_invocations.wait(id)``. The
+        client's watcher polls it (shared with every other wait of it, never more often
+        than the poll settings allow).
+
+        Args:
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The SUCCEEDED invocation, with its ``output`` per node. A succeeded invocation
+            may still hold failed nodes: check ``node_errors``.
+
+        Raises:
+            RuntimeError: The invocation is not bound to a client (built or parsed
+                directly).
+            TaskFailedError: The invocation FAILED.
+            TaskCancelledError: It was cancelled or deleted.
+            TaskTimeoutError: The deadline passed; ``task_details`` is the last state seen.
+
+        """
+        return _run_task_method(
+            self,
+            _AsyncSucceededWorkflowInvocation,
+            "workflow_invocations",
+            "wait_for_task_output",
+            timeout,
+        )
+
+
+class FailedWorkflowInvocation(_AsyncFailedWorkflowInvocation):
+    """An invocation that failed (``FAILED``).
+
+    Attributes:
+        id: The invocation id.
+        status: Always ``"FAILED"``.
+        created_at: When the invocation was submitted.
+        failure: The server's human-readable reason, for logs rather than end users.
+        failure_code: A machine-readable code, when given.
+        node_errors: Errors by node id; ``None`` when the server gave none.
+        cost: What the invocation charged; ``None`` until every task it started has ended.
+        extra: Wire keys this SDK does not know, kept verbatim (not part of the hash).
+
+    """
+
+    __slots__ = ()
+
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededWorkflowInvocation:
+        """Wait until the invocation ends and return it when it succeeded.
+
+        Works on invocations returned by ``client.workflow_invocations.retrieve(id)``, which
+        binds the client; the same as ``client.workflow_invocations.wait(id)``. The
+        client's watcher polls it (shared with every other wait of it, never more often
+        than the poll settings allow).
+
+        Args:
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The SUCCEEDED invocation, with its ``output`` per node. A succeeded invocation
+            may still hold failed nodes: check ``node_errors``.
+
+        Raises:
+            RuntimeError: The invocation is not bound to a client (built or parsed
+                directly).
+            TaskFailedError: The invocation FAILED.
+            TaskCancelledError: It was cancelled or deleted.
+            TaskTimeoutError: The deadline passed; ``task_details`` is the last state seen.
+
+        """
+        return _run_task_method(
+            self,
+            _AsyncFailedWorkflowInvocation,
+            "workflow_invocations",
+            "wait_for_task_output",
+            timeout,
+        )
+
+
+class CancelledWorkflowInvocation(_AsyncCancelledWorkflowInvocation):
+    """An invocation that was cancelled or deleted (``CANCELLED``).
+
+    Attributes:
+        id: The invocation id.
+        status: Always ``"CANCELLED"``.
+        created_at: When the invocation was submitted.
+        extra: Wire keys this SDK does not know, kept verbatim (not part of the hash).
+
+    """
+
+    __slots__ = ()
+
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededWorkflowInvocation:
+        """Wait until the invocation ends and return it when it succeeded.
+
+        Works on invocations returned by ``client.workflow_invocations.retrieve(id)``, which
+        binds the client; the same as ``client.workflow_invocations.wait(id)``. The
+        client's watcher polls it (shared with every other wait of it, never more often
+        than the poll settings allow).
+
+        Args:
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The SUCCEEDED invocation, with its ``output`` per node. A succeeded invocation
+            may still hold failed nodes: check ``node_errors``.
+
+        Raises:
+            RuntimeError: The invocation is not bound to a client (built or parsed
+                directly).
+            TaskFailedError: The invocation FAILED.
+            TaskCancelledError: It was cancelled or deleted.
+            TaskTimeoutError: The deadline passed; ``task_details`` is the last state seen.
+
+        """
+        return _run_task_method(
+            self,
+            _AsyncCancelledWorkflowInvocation,
+            "workflow_invocations",
+            "wait_for_task_output",
+            timeout,
+        )
+
+
+class UnknownWorkflowInvocation(_AsyncUnknownWorkflowInvocation):
+    """An invocation whose status this SDK does not know, kept instead of failing to parse.
+
+    Its ``is_terminal`` is ``False``: waiters keep polling it until their deadline.
+
+    Attributes:
+        id: The invocation id.
+        status: The status exactly as the server sent it.
+        created_at: When the invocation was submitted, if the server said.
+        extra: Every other wire key, verbatim (not part of the hash).
+
+    """
+
+    __slots__ = ()
+
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededWorkflowInvocation:
+        """Wait until the invocation ends and return it when it succeeded.
+
+        Works on invocations returned by ``client.workflow_invocations.retrieve(id)``, which
+        binds the client; the same as ``client.workflow_invocations.wait(id)``. The
+        client's watcher polls it (shared with every other wait of it, never more often
+        than the poll settings allow).
+
+        Args:
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The SUCCEEDED invocation, with its ``output`` per node. A succeeded invocation
+            may still hold failed nodes: check ``node_errors``.
+
+        Raises:
+            RuntimeError: The invocation is not bound to a client (built or parsed
+                directly).
+            TaskFailedError: The invocation FAILED.
+            TaskCancelledError: It was cancelled or deleted.
+            TaskTimeoutError: The deadline passed; ``task_details`` is the last state seen.
+
+        """
+        return _run_task_method(
+            self,
+            _AsyncUnknownWorkflowInvocation,
+            "workflow_invocations",
+            "wait_for_task_output",
+            timeout,
+        )
+
+
+class WorkflowRunCreated(_AsyncWorkflowRunCreated):
+    """The reply of ``workflows.run``: the id of the new workflow invocation.
+
+    Attributes:
+        id: The invocation id (for ``workflow_invocations.retrieve``, not ``tasks``).
+        extra: Wire keys this SDK does not know, kept verbatim (not part of the hash).
+
+    """
+
+    __slots__ = ()
+
+    def wait_for_task_output(  # type: ignore[override]
+        self, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> SucceededWorkflowInvocation:
+        """Wait until the invocation ends and return it when it succeeded.
+
+        The same as ``client.workflow_invocations.wait(run.id, timeout=timeout)``.
+
+        Args:
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The SUCCEEDED invocation, with its ``output`` per node.
+
+        Raises:
+            RuntimeError: The reply is not bound to a client (built or parsed directly).
+            TaskFailedError: The invocation FAILED.
+            TaskCancelledError: It was cancelled or deleted.
+            TaskTimeoutError: The deadline passed; ``task_details`` is the last state seen.
+
+        """
+        return _run_task_method(
+            self, _AsyncWorkflowRunCreated, "workflow_invocations", "wait_for_task_output", timeout
+        )
 
 
 Task: TypeAlias = (
@@ -2739,6 +4384,14 @@ def _register() -> None:
     register_twin(_AsyncFailedTask, _task_twin(FailedTask))
     register_twin(_AsyncCancelledTask, _task_twin(CancelledTask))
     register_twin(_AsyncUnknownTask, _task_twin(UnknownTask))
+    register_twin(_AsyncPendingWorkflowInvocation, _task_twin(PendingWorkflowInvocation))
+    register_twin(_AsyncThrottledWorkflowInvocation, _task_twin(ThrottledWorkflowInvocation))
+    register_twin(_AsyncRunningWorkflowInvocation, _task_twin(RunningWorkflowInvocation))
+    register_twin(_AsyncSucceededWorkflowInvocation, _task_twin(SucceededWorkflowInvocation))
+    register_twin(_AsyncFailedWorkflowInvocation, _task_twin(FailedWorkflowInvocation))
+    register_twin(_AsyncCancelledWorkflowInvocation, _task_twin(CancelledWorkflowInvocation))
+    register_twin(_AsyncUnknownWorkflowInvocation, _task_twin(UnknownWorkflowInvocation))
+    register_twin(_AsyncWorkflowRunCreated, _task_twin(WorkflowRunCreated))
 
 
 _register()

@@ -24,13 +24,14 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import attrs
 from anyio.from_thread import BlockingPortal
 
 from ._http import Secret
 from ._models import bound_client
+from ._resources._pagination import CursorPage
 
 if TYPE_CHECKING:
     from ._client import AsyncRunway
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Portal",
     "SyncClientBase",
+    "SyncCursorPage",
     "SyncObject",
     "SyncResource",
     "SyncWrapper",
@@ -47,6 +49,8 @@ __all__ = [
     "run_task_method",
     "task_twin",
 ]
+
+T = TypeVar("T")
 
 # How long closing waits for the loop thread, and a cancelled call for its cleanup.
 _STOP_TIMEOUT: Final = 10.0
@@ -88,12 +92,14 @@ def client_twin(value: AsyncRunway, client: SyncClientBase) -> SyncClientBase:
     return client._copy(value)
 
 
-def run_task_method(task: Any, async_cls: type, name: str, /, *args: Any, **kwargs: Any) -> Any:
-    """Run method ``name`` of the async task class ``async_cls`` for its sync twin ``task``.
+def run_task_method(
+    task: Any, async_cls: type, namespace: str, name: str, /, *args: Any, **kwargs: Any
+) -> Any:
+    """Run method ``name`` of the async model class ``async_cls`` for its sync twin ``task``.
 
-    The twin is bound to its sync client; the async method runs, blocking, on an async copy
-    of the task (an ``async_cls``) bound to the ``tasks`` namespace of that client's async
-    client, in its loop.
+    The twin (a task, a workflow invocation) is bound to its sync client; the async method
+    runs, blocking, on an async copy of it (an ``async_cls``) bound to the ``namespace``
+    (``tasks``, ``workflow_invocations``) of that client's async client, in its loop.
     """
     client = bound_client(task)
     if not isinstance(client, SyncClientBase):
@@ -101,7 +107,7 @@ def run_task_method(task: Any, async_cls: type, name: str, /, *args: Any, **kwar
             f"Task {task.id} is not bound to a client, so it cannot wait; get it from "
             "client.tasks.retrieve(id) or call client.tasks.wait(id) instead."
         )
-    view = retype_task(task, async_cls, client._async_client().tasks)
+    view = retype_task(task, async_cls, getattr(client._async_client(), namespace))
     return client._run(getattr(view, name), *args, **kwargs)
 
 
@@ -428,6 +434,65 @@ class SyncClientBase(SyncObject):
                 self.close()
         except Exception:  # noqa: S110 - nothing useful can be done in a finalizer
             pass
+
+
+class SyncCursorPage(SyncWrapper, Generic[T]):
+    """One page of a cursor-paginated listing (the sync twin of ``CursorPage``).
+
+    What a paginated ``list(...)`` of the sync client returns: the first page, already
+    fetched. Iterating it (``for voice in client.voices.list(limit=50)``) yields the items
+    of this page and of every page after it, fetching each page when it is reached.
+
+    Attributes:
+        data: The items of this page.
+        next_cursor: The cursor of the next page; ``None`` on the last page.
+
+    """
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        return len(self._wrapped.data)
+
+    @property
+    def data(self) -> list[T]:
+        """The items of this page, in the server's order."""
+        return [to_sync(item, self._client_ref) for item in self._wrapped.data]
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The cursor of the next page; ``None`` on the last page."""
+        cursor: str | None = self._wrapped.next_cursor
+        return cursor
+
+    def has_next_page(self) -> bool:
+        """Whether a page follows this one."""
+        return bool(self._wrapped.has_next_page())
+
+    def next_page_info(self) -> dict[str, Any] | None:
+        """Return the query of the next page (``{"cursor": ...}``); ``None`` on the last."""
+        info: dict[str, Any] | None = self._wrapped.next_page_info()
+        return info
+
+    def get_next_page(self) -> SyncCursorPage[T]:
+        """Fetch the page after this one, with the same filters.
+
+        Raises:
+            RuntimeError: This is the last page (check ``has_next_page()`` first).
+
+        """
+        page: SyncCursorPage[T] = self._run(self._wrapped.get_next_page)
+        return page
+
+    def iter_pages(self) -> Iterator[SyncCursorPage[T]]:
+        """Yield this page and every page after it."""
+        return self._iterate(self._wrapped.iter_pages)
+
+    def __iter__(self) -> Iterator[T]:
+        return self._iterate(self._wrapped.__aiter__)
+
+
+register_twin(CursorPage, SyncCursorPage)
 
 
 @atexit.register

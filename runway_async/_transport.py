@@ -34,6 +34,9 @@ import yarl
 from ._config import is_loopback_host
 from ._exceptions import CLIENT_CLOSED, APIConnectionError, APITimeoutError, RunwayError
 from ._http import (
+    USER_AGENT,
+    FilePart,
+    MultipartForm,
     Request,
     Response,
     build_response,
@@ -274,6 +277,79 @@ class AiohttpTransport:
             ),
         )
 
+    async def post_form(
+        self,
+        url: str,
+        *,
+        fields: Sequence[tuple[str, str]],
+        file: FilePart,
+        timeout: float | None,
+        connect_timeout: float,
+        max_response_bytes: int,
+        on_progress: Callable[[int], object] | None = None,
+    ) -> Response:
+        """Send one ``multipart/form-data`` POST of an upload (see ``HTTPTransport``).
+
+        It goes through the credential-free download session (see ``_download_session``),
+        with ``Content-Type``, an explicit ``Content-Length`` (so aiohttp never chunks the
+        body) and ``User-Agent`` only; the body streams from ``MultipartForm``.
+
+        Raises:
+            APIConnectionError: (or ``APITimeoutError``) the attempt failed; never chained to
+                aiohttp's exception.
+            OSError: Reading the file failed, or it changed size (raised as the form's
+                reader raised it, without aiohttp's frames).
+            RuntimeError: The transport is closed.
+
+        """
+        session = self._download_session()
+        proxy = _Proxy()
+        if self._trust_env:
+            proxy = await asyncio.to_thread(_env_proxy, url)
+        form = MultipartForm(fields, file, on_progress=on_progress)
+        client_timeout = aiohttp.ClientTimeout(
+            total=timeout,
+            connect=connect_timeout if timeout is None else min(connect_timeout, timeout),
+        )
+        headers = {
+            "Content-Type": form.content_type,
+            "Content-Length": str(form.length),
+            "User-Agent": USER_AGENT,
+        }
+        started = time.monotonic()
+        errors = _ErrorMap.for_upload(url)
+        with errors:
+            async with session.post(
+                _request_url(url),
+                data=form,
+                headers=headers,
+                timeout=client_timeout,
+                allow_redirects=False,
+                proxy=proxy.url,
+                proxy_auth=proxy.auth,
+            ) as resp:
+                status = resp.status
+                reply_headers = resp.headers
+                raw, complete = await _read_capped(resp, max_response_bytes)
+        failure = form.failure
+        if failure is not None:
+            # aiohttp wrapped it (ClientConnectionError, "Failed to send bytes..."); the
+            # source's own error says what went wrong. Its traceback runs through aiohttp's
+            # frames, so it goes.
+            errors.failure = None
+            _scrub_tracebacks(failure, None)
+            raise failure
+        errors.reraise()
+        response = build_response(status, reply_headers, raw, complete=complete)
+        logger.debug(
+            "POST %s (upload of %d bytes) -> %d in %.3fs",
+            redact_url(url),
+            form.length,
+            status,
+            time.monotonic() - started,
+        )
+        return response
+
 
 class _DownloadContext:
     """``async with transport.stream(url, ...) as stream``: one download GET."""
@@ -446,7 +522,15 @@ class _ErrorMap:
     @classmethod
     def for_download(cls, url: str) -> _ErrorMap:
         """Return the map of one download GET (its URL's query and user info are scrubbed)."""
+        return cls._for_signed_url(url, "GET", "download", "the download of")
 
+    @classmethod
+    def for_upload(cls, url: str) -> _ErrorMap:
+        """Return the map of one upload POST (its URL's query and user info are scrubbed)."""
+        return cls._for_signed_url(url, "POST", "upload", "the upload to")
+
+    @classmethod
+    def _for_signed_url(cls, url: str, method: str, what: str, during: str) -> _ErrorMap:
         def where() -> _Where:
             shown = redact_url(url)
             try:
@@ -459,10 +543,10 @@ class _ErrorMap:
             except ValueError:
                 hidden = (url,)
             return _Where(
-                method="GET",
+                method=method,
                 url=shown,
-                connect_to=f"download {shown}",
-                during=f"the download of {shown}",
+                connect_to=f"{what} {shown}",
+                during=f"{during} {shown}",
                 quote_cause=False,
                 hidden=hidden,
             )

@@ -30,7 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
 
 if TYPE_CHECKING:
     from ._config import PollConfig
@@ -38,7 +41,33 @@ if TYPE_CHECKING:
     from ._limits import Slot
     from ._models import Task
 
-__all__ = ["EarlyLook", "Phase", "WatchedTask"]
+__all__ = ["EarlyLook", "Phase", "WatchKind", "WatchedTask"]
+
+
+@attrs.frozen
+class WatchKind:
+    """How the watcher follows objects other than tasks.
+
+    Avatars, voices, realtime sessions and workflow invocations: each kind gets its own
+    watcher per event loop (no limiter: these objects hold no concurrency slot), with the
+    same schedule, rate budget and deadlines as tasks.
+
+    Attributes:
+        name: What the objects are called in messages (``"avatar"``).
+        path: The API path of one object, from its id (escaped).
+        parse: Builds the typed object from a reply and the id asked for; raises
+            ``ResponseValidationError`` when the reply is not that object.
+        status: Maps an object to the task status the schedule acts on: ``PENDING`` (not
+            started: polled every ``min_interval``), ``THROTTLED``, ``RUNNING`` (its
+            ``progress``, if any, aims the polls), or ``SUCCEEDED`` / ``FAILED`` /
+            ``CANCELLED``, which end the waits; any other value is polled slowly.
+
+    """
+
+    name: str
+    path: Callable[[str], str]
+    parse: Callable[[object, str], Any]
+    status: Callable[[Any], str]
 
 
 class Phase(enum.Enum):

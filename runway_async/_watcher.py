@@ -45,7 +45,7 @@ import random
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Final
+from typing import Any, Final
 
 from ._clock import SYSTEM_CLOCK, Clock, Timer, set_done
 from ._config import PollConfig, check_seconds
@@ -53,7 +53,7 @@ from ._estimator import DurationEstimator
 from ._events import DEFAULT_EVENT_BUFFER, EventBuffer, TaskEvent, TaskEventKind
 from ._exceptions import CLIENT_CLOSED, APIStatusError, TaskTimeoutError
 from ._limits import Limiter, Slot
-from ._models import RunningTask, Task, check_task_id
+from ._models import Task, check_task_id
 from ._rate import RateBudget
 from ._retry import is_retryable
 from ._watched import Phase, WatchedTask
@@ -91,6 +91,10 @@ class TaskWatcher:
         on_event: Called with every event, in the loop; exceptions are logged.
         rand: The source of jitter (seed it for reproducible schedules).
         clock: The time every decision reads and every wait is measured on.
+        status_of: For watchers of other objects than tasks (avatars, workflow
+            invocations, ...; see ``WatchKind``): maps a fetched object to the task status
+            the schedule acts on; ``SUCCEEDED``, ``FAILED`` and ``CANCELLED`` end its waits.
+            By default the object's own ``status`` (tasks).
 
     """
 
@@ -103,6 +107,7 @@ class TaskWatcher:
         on_event: Callable[[TaskEvent], object] | None = None,
         rand: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        status_of: Callable[[Any], str] | None = None,
     ) -> None:
         """Set up an idle watcher in the running event loop (nothing runs until a poll)."""
         self._loop = asyncio.get_running_loop()
@@ -112,6 +117,7 @@ class TaskWatcher:
         self._on_event = on_event
         self._rand = rand or random.Random()  # noqa: S311 - jitter, not cryptography
         self._clock = clock
+        self._status_of = status_of
         self._entries: dict[str, WatchedTask] = {}
         self._dormant: OrderedDict[str, None] = OrderedDict()
         self._ended: OrderedDict[str, Task] = OrderedDict()
@@ -580,18 +586,23 @@ class TaskWatcher:
 
     # -- results ------------------------------------------------------------------------
 
+    def _status(self, task: Task) -> str:
+        """Return the status the schedule acts on (a task's own; mapped for other objects)."""
+        return task.status if self._status_of is None else self._status_of(task)
+
     def _on_task(self, entry: WatchedTask, task: Task, sent: float) -> None:
         previous = entry.status
+        status = self._status(task)
         entry.last = task
-        entry.status = task.status
+        entry.status = status
         entry.errors = 0
         entry.retry_after = None
-        if task.is_terminal:
+        if status in _TERMINAL_KIND:
             self._learn(entry, sent)
             self._finish(entry, task=task)
             return
         entry.lo = sent
-        if task.status == "THROTTLED":
+        if status == "THROTTLED":
             entry.throttled_at = sent
             if entry.model is not None:
                 self._throttled.setdefault(entry.model, {})[entry.id] = entry
@@ -607,10 +618,10 @@ class TaskWatcher:
             self._unthrottle(entry)
             if entry.started_guess is None:
                 entry.started_guess = self._start_guess(entry, task, sent)
-            progress = task.progress if isinstance(task, RunningTask) else None
-            if task.status == "PENDING" or (progress is not None and progress <= 0.0):
+            progress = _progress(task) if status == "RUNNING" else None
+            if status == "PENDING" or (progress is not None and progress <= 0.0):
                 entry.started_guess = sent  # not running yet, or only just started
-            if isinstance(task, RunningTask):
+            if status == "RUNNING":
                 if progress is not None and 0.0 <= progress < 1.0:
                     if entry.first_sample is None:
                         entry.first_sample = (sent, progress)
@@ -629,7 +640,10 @@ class TaskWatcher:
         if entry.created is not None:
             return entry.created
         # A task created elsewhere: its createdAt, on our clock (skew is clamped away).
-        age = (datetime.now(timezone.utc) - task.created_at).total_seconds()
+        created_at = getattr(task, "created_at", None)
+        if not isinstance(created_at, datetime) or created_at.tzinfo is None:
+            return None
+        age = (datetime.now(timezone.utc) - created_at).total_seconds()
         if age <= 0:
             return None
         return sent - age
@@ -687,10 +701,13 @@ class TaskWatcher:
         outcome: Task | BaseException
         if task is not None:
             outcome = task
-            self._ended[entry.id] = task
-            if len(self._ended) > _ENDED_CACHE:
-                self._ended.popitem(last=False)
-            self._emit(entry, _TERMINAL_KIND.get(task.status, "failed"), None)
+            if self._status_of is None:
+                # A task never leaves its end, so late waiters need no GET. Other objects
+                # can (an avatar given a new image is PROCESSING again): always look again.
+                self._ended[entry.id] = task
+                if len(self._ended) > _ENDED_CACHE:
+                    self._ended.popitem(last=False)
+            self._emit(entry, _TERMINAL_KIND.get(self._status(task), "failed"), None)
         else:
             outcome = error if error is not None else RuntimeError("task tracking ended")
         for future in entry.waiters:
@@ -741,14 +758,15 @@ class TaskWatcher:
     def _event_for(self, task: Task, entry: WatchedTask | None) -> TaskEvent:
         kind: TaskEventKind
         progress: float | None = None
-        if task.status in _TERMINAL_KIND:
-            kind = _TERMINAL_KIND[task.status]
+        status = self._status(task)
+        if status in _TERMINAL_KIND:
+            kind = _TERMINAL_KIND[status]
             progress = 1.0 if kind == "succeeded" else None
-        elif task.status == "THROTTLED":
+        elif status == "THROTTLED":
             kind = "throttled"
-        elif isinstance(task, RunningTask):
+        elif status == "RUNNING":
             kind = "running"
-            progress = task.progress
+            progress = _progress(task)
         else:
             kind = "submitted"
         return TaskEvent(
@@ -790,6 +808,14 @@ def _time_out(
             f"Task {entry.id} did not end within {timeout} s (last status: {status}).", last
         )
     )
+
+
+def _progress(task: object) -> float | None:
+    """Return the fraction done a fetched object reports (``progress``), if a number."""
+    progress = getattr(task, "progress", None)
+    if isinstance(progress, (int, float)) and not isinstance(progress, bool):
+        return float(progress)
+    return None
 
 
 def _creation_order(entry: WatchedTask) -> float:

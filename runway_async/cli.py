@@ -414,7 +414,9 @@ class JobLine:
     error: str | None
 
 
-def parse_jobs(text: str, *, allow_loopback_http: bool = False) -> list[JobLine]:
+def parse_jobs(
+    text: str, *, allow_loopback_http: bool = False, base_dir: Path | None = None
+) -> list[JobLine]:
     r"""Parse and validate a jobs file: one JSON object per line, blank lines skipped.
 
     Each line is ``{"endpoint": "image_to_video", "params": {...}, "id": "key"}``, checked
@@ -422,9 +424,16 @@ def parse_jobs(text: str, *, allow_loopback_http: bool = False) -> list[JobLine]
     a lone surrogate (``"\ud800"`` in the JSON), anywhere in the line, makes it invalid: it
     is not Unicode text and could not be sent.
 
+    With ``base_dir``, a media value written ``"file:PATH"`` is the local file ``PATH``
+    (relative to ``base_dir``), given to the job as a ``pathlib.Path``: it must exist and be
+    media of the field's kind, and is uploaded when the job runs. The same text in a field
+    that takes no media (a prompt) stays text.
+
     Args:
         text: The file's text.
         allow_loopback_http: Accept ``http://`` media URLs to loopback hosts.
+        base_dir: The jobs file's directory, for ``"file:PATH"`` media values; ``None``
+            leaves such values as they are (and the validator refuses them).
 
     Returns:
         One entry per non-blank line, in order; a bad line has its ``error``.
@@ -432,6 +441,7 @@ def parse_jobs(text: str, *, allow_loopback_http: bool = False) -> list[JobLine]
     """
     from ._batch import Job, validate_job
     from ._exceptions import InvalidRequestError
+    from ._upload import file_references
 
     entries: list[JobLine] = []
     # Not splitlines(): a JSON string may hold U+2028 and friends, which it splits at.
@@ -450,6 +460,11 @@ def parse_jobs(text: str, *, allow_loopback_http: bool = False) -> list[JobLine]
             try:
                 _check_unicode(data)
                 job = Job.from_json(data)
+                if base_dir is not None:
+                    params = file_references(
+                        job.endpoint, job.params, base_dir, allow_loopback_http=allow_loopback_http
+                    )
+                    job = attrs.evolve(job, params=params)
                 validate_job(job, allow_loopback_http=allow_loopback_http)
             except InvalidRequestError as exc:
                 job, error = None, f"line {number}: {_printable(str(exc))}"
@@ -658,6 +673,11 @@ def batch_command() -> click.Command:
         skipped, but counted in line numbers. Every line is checked before anything is sent;
         a bad one becomes an INVALID row.
 
+        A media value written "file:PATH" (such as "prompt_image": "file:cat.png", with PATH
+        relative to the jobs file's directory) is a local file: it is uploaded before its
+        job's create, once however many jobs use it. It must be image, video or audio media
+        of the field's kind, at most 200 MB.
+
         The key and base URL come from RUNWAYML_API_SECRET and RUNWAYML_BASE_URL, unless
         --emulator. results.jsonl has one row per job (non-blank line), in file order. The
         exit status is 0 when every job succeeded (or there were none), 1 otherwise. Ctrl-C
@@ -673,7 +693,7 @@ def batch_command() -> click.Command:
             credentials = _credentials_from_env(" (or pass --emulator to run on a local emulator)")
         text = _read_jobs_file(jobs_file)
         loopback = use_emulator or (credentials is not None and is_loopback_url(credentials[1]))
-        lines = parse_jobs(text, allow_loopback_http=loopback)
+        lines = parse_jobs(text, allow_loopback_http=loopback, base_dir=jobs_file.parent)
         for entry in lines:
             if entry.error is not None:
                 err.print(f"INVALID {entry.error}", style="red", markup=False)
@@ -933,8 +953,9 @@ def _result_rows(
                 for file in result.files
             ],
         }
-        output = getattr(result.task, "output", None)
-        if output is not None and len(result.files) < len(output):
+        # A workflow invocation's output is a map of node to URLs; ``outputs`` flattens it.
+        output = getattr(result.task, "outputs", None) or getattr(result.task, "output", None)
+        if isinstance(output, (list, tuple)) and len(result.files) < len(output):
             row["output"] = list(output)
         row["error"] = error
         row["note"] = result.note

@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "runway_async" / "_spec" / "api.json"
 DEFAULT_SCHEMA = ROOT.parent / "shared" / "runway-schema.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 Node = dict[str, Any]
 Models = str | tuple[str, ...]  # "*" = every variant of the endpoint that has the field
@@ -122,8 +122,10 @@ RESPONSES = {
     "generate.audio": "routed",
 }
 
-# Endpoint kinds of the schema that are left out (workflows are a later issue).
+# Endpoint kinds of the schema that are not task endpoints: the workflow run's body is taken
+# by the plain endpoint workflows.run (see PLAIN).
 SKIPPED_KINDS = {"workflow"}
+WORKFLOW_PATH = "/v1/workflows/{id}"
 
 # --------------------------------------------------------------------------------------------
 # Overlay: named enums (reference section 2), named once in the generated types
@@ -147,7 +149,7 @@ ENUMS: dict[str, tuple[str, list[str]]] = {
         """),
     ),
     "LiveVoiceId": (
-        "Preset voices of live avatars (avatar_videos speech voice); lower-case.",
+        "Preset voices of live avatars (avatars voice, avatar_videos speech voice); lower-case.",
         words("""
             victoria vincent clara drew skye max morgan felix mia marcus summer ruby aurora
             jasper leo adrian nina emma blake david maya nathan sam georgia petra adam zach
@@ -174,6 +176,44 @@ ENUMS: dict[str, tuple[str, list[str]]] = {
     "ProresProfile": (
         "ProRes profiles (subsets per model and format).",
         ["422", "4444", "422 Proxy", "422 LT", "422 HQ", "4444 XQ"],
+    ),
+    "AuditAction": (
+        "Actions recorded in the web-app audit log (organization.webapp.audit_logs).",
+        words("""
+            UserLogin PasswordChanged EmailChangeRequested EmailChanged UserRegistered
+            UserAccountDeleted WorkspaceCreated WorkspaceDeleted MemberInvited
+            MemberInviteReminderSent MemberRemoved MemberRoleChanged InviteAccepted
+            MemberJoinedViaDomain TeamSettingsUpdated InviteLinkToggled UserGroupCreated
+            UserGroupUpdated UserGroupDeleted UserGroupArchived UserGroupRestored
+            UserGroupMemberAdded UserGroupMemberRemoved UserGroupCreditCapUpdated
+            UserGroupVisibilityUpdated SSOLogin SSOUserProvisioned SSOConfigCreated
+            SSOUserAutoAddedToTeam SSODomainRegistrationCloned AssetCreated AssetUpdated
+            AssetDeleted AssetDownloaded AssetShared AssetUnshared CommentCreated CommentEdited
+            CommentDeleted CommentAgentCallRun CommentRemovedByModerator
+            CommentRestoredByModerator CommentRemovalReasonChanged PermissionGranted
+            PermissionUpdated PermissionRevoked PermissionAccepted SubscriptionCancelled
+            SubscriptionReactivatedWithOffer SubscriptionPlanSwitched CreditsTransferred
+            SeatsTransferred SessionShared SessionUnshared VideoProjectShared
+            VideoProjectUnshared BrandKitShared BrandKitUnshared AgentCustomSkillCreated
+            AgentCustomSkillDeleted AgentCustomSkillShared AgentCustomSkillUnshared
+            AgentSessionShared AgentSessionUnshared AgentConnectorLinkTokenCreated
+            AgentConnectorConnected AgentConnectorDisconnected AgentConnectorAssetExported
+            AgentConnectorSessionEnabled AgentConnectorSessionDisabled GenerationCreated
+            StudioSessionOpened AppStudioAiRunOpened AccountLinkCreated AccountLinkDeleted
+            AdConnectionAuthorizationStarted AdConnectionConnected AdAccountSelectionUpdated
+            AdAccountSyncRequested AdConnectionDisconnected AdWorkspaceOnboardingUpdated
+            AdCreativeReviewSubmitted AdCreativeReviewCancelled AdCreativeReviewDecided
+            AdCreativeApprovalRevoked AdCreativeArchived AdCreativeUnarchived
+            AdPublishBatchQueued AdPublishBatchCancelled AdPublishBatchRetried
+            OrganizationSettingsUpdated OrganizationDisabledModelsUpdated
+            OrganizationAgentSandboxUpdated OrganizationApiAccountReleased
+            OrganizationApiAccountMemberInvited OrganizationApiAccountMemberRoleChanged
+            OrganizationApiAccountMemberRemoved WorkspaceCountryLockUpdated WorkspaceTagCreated
+            WorkspaceTagUpdated WorkspaceTagDeleted WorkspaceTagAssigned WorkspaceTagUnassigned
+            MeteredBillingConfigUpdated MeteredBillingRefillTriggered
+            MeteredBillingRetryTriggered EnterpriseSpendCapEnforcementUpdated
+            OnboardingBonusGranted AwsMarketplaceEnterpriseSubscriptionLinked
+        """),
     ),
     "RecipeVersion": (
         "Recipe versions: a dated pin, or unsafe-latest, which may change without notice.",
@@ -1185,6 +1225,8 @@ def _assign_media(node: Node, wire: str, holder: str | None, tag: str | None, wh
             _assign_media(branch, wire, holder, tag, where)
     elif kind == "array":
         _assign_media(node["items"], wire, holder, tag, where + "[]")
+    elif kind == "map":
+        _assign_media(node["values"], wire, holder, tag, where + "{}")
     elif kind == "object":
         assign_media(node["fields"], wire, where)
 
@@ -1205,9 +1247,16 @@ def model_matches(models: Models, value: str | None) -> bool:
     return models == "*" or value in models
 
 
-def apply_overlay(endpoints: dict[str, Node]) -> None:
-    """Apply media kinds, constraints, descriptions, notes and enum names; fail on unused rules."""
+def apply_overlay(endpoints: dict[str, Node], plain: dict[str, Node] | None = None) -> None:
+    """Apply media kinds, constraints, descriptions, notes and enum names; fail on unused rules.
+
+    The plain endpoints (written whole in PLAIN) only get their enums named.
+    """
     used: dict[tuple[str, int], int] = {}
+    for entry in (plain or {}).values():
+        for part in ("path_params", "query", "body"):
+            for _, _, node in walk(entry[part] or {}):
+                tag_enum(node, used)
 
     for name, endpoint in endpoints.items():
         for variant in endpoint["variants"]:
@@ -1298,6 +1347,873 @@ def discriminator_of(variants: list[Node], name: str) -> str | None:
     raise SpecBuildError(f"{name}: cannot tell its variants apart")
 
 
+# ============================================================================================
+# Overlay: the plain endpoints (reference sections 3, 6-9, 11, 12.5, 14)
+#
+# The resource calls that create no task. The schema covers none of them but the body of
+# workflows.run (taken from it, see WORKFLOW_RUN); everything else is written here whole, one
+# entry per endpoint: method, path, a one-line summary (used in docs), the reply in words,
+# and the members of its path, query and body, each with its type, whether it is required
+# (the official SDK's types decide), its constraints and a description. Python names are
+# derived from wire names (PYTHON_NAMES lists the exceptions).
+# ============================================================================================
+
+PYTHON_NAMES = {"from": "from_"}  # Python keywords: the official SDK's trailing underscore
+
+
+def string(**extra: Any) -> Node:
+    """Return a string node."""
+    return {"type": "string", **extra}
+
+
+def integer(**extra: Any) -> Node:
+    """Return an integer node."""
+    return {"type": "integer", **extra}
+
+
+def number(**extra: Any) -> Node:
+    """Return a number node."""
+    return {"type": "number", **extra}
+
+
+def boolean() -> Node:
+    """Return a boolean node."""
+    return {"type": "boolean"}
+
+
+def untyped() -> Node:
+    """Return a node of any JSON value."""
+    return {"type": "any"}
+
+
+def one_of(*values: Any) -> Node:
+    """Return a closed enum node (string or integer values)."""
+    return {"type": enum_type(list(values), "plain enum"), "enum": list(values)}
+
+
+def array(items: Node, **extra: Any) -> Node:
+    """Return an array node."""
+    return {"type": "array", "items": items, **extra}
+
+
+def csv(items: Node, **extra: Any) -> Node:
+    """Return a query list, sent as one comma-separated string."""
+    return {"type": "array", "items": items, "csv": True, **extra}
+
+
+def obj(fields: dict[str, Node], title: str | None = None) -> Node:
+    """Return an object node; its members get their Python names."""
+    for wire, member in fields.items():
+        member.setdefault("python_name", PYTHON_NAMES.get(wire, python_name(wire)))
+    node: Node = {"type": "object", "fields": fields}
+    if title:
+        node["title"] = title
+    return node
+
+
+def union(*branches: Node) -> Node:
+    """Return a union node, tagged when its object branches have a constant tag member."""
+    node: Node = {"type": "union", "any_of": list(branches)}
+    tag = union_tag(list(branches))
+    if tag:
+        node["tag"] = tag
+    return node
+
+
+def req(node: Node, description: str, **extra: Any) -> Node:
+    """Return a required member."""
+    return {**node, "required": True, "description": description, **extra}
+
+
+def opt(node: Node, description: str, **extra: Any) -> Node:
+    """Return an optional member."""
+    return {**node, "required": False, "description": description, **extra}
+
+
+def nullable(node: Node) -> Node:
+    """Return the node accepting null too (null clears the member on updates)."""
+    return {**node, "nullable": True}
+
+
+def tag(value: str) -> Node:
+    """Return the required constant ``type`` member of a tagged object."""
+    return req(one_of(value), "Tag telling which kind of object this is.")
+
+
+def path_id(what: str) -> dict[str, Node]:
+    """Return the ``{id}`` path parameter of one object."""
+    return {"id": req(string(min_length=1), f"ID of the {what}.")}
+
+
+PAGE: dict[str, Node] = {
+    "limit": req(integer(minimum=1), "Most items per page."),
+    "cursor": opt(string(), "Where the page starts: the nextCursor of the previous page."),
+}
+ISO_DATETIME = string(format="date-time")
+ISO_DATETIME_OR_DATE = string(format="date-time-or-date")
+ORGANIZATION_ID = opt(
+    string(),
+    "Organization to report on; needed only when the API project is linked to several.",
+)
+TOOL_NAME = string(pattern="^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def live_voice() -> Node:
+    """Return the voice of an avatar: a live preset or a custom voice."""
+    return union(
+        obj(
+            {
+                "presetId": req(one_of(*ENUMS["LiveVoiceId"][1]), "Name of the preset voice."),
+                "type": tag("runway-live-preset"),
+            }
+        ),
+        obj(
+            {
+                "id": req(string(min_length=1), "ID of your custom voice."),
+                "type": tag("custom"),
+            }
+        ),
+    )
+
+
+def voice_design(prompt_text: str) -> dict[str, Node]:
+    """Return the members of a voice design: model and prompt."""
+    return {
+        "model": req(
+            one_of("eleven_ttv_v3", "eleven_multilingual_ttv_v2"),
+            "Voice design model; eleven_ttv_v3 is the newest.",
+        ),
+        "prompt": req(string(min_length=20), prompt_text),
+    }
+
+
+def tool_parameter() -> Node:
+    """Return one parameter of a realtime tool (tagged by its JSON type)."""
+
+    def param(kind: str, **more: Node) -> Node:
+        return obj(
+            {
+                "description": req(string(), "What the parameter means."),
+                "name": req(string(), "Name of the parameter."),
+                "type": tag(kind),
+                **more,
+                "required": opt(boolean(), "Whether the parameter is required."),
+            }
+        )
+
+    return union(
+        param("string", enum=opt(array(string()), "Allowed values of the parameter.")),
+        param("integer"),
+        param("number"),
+        param("boolean"),
+        param(
+            "array",
+            items=req(
+                obj(
+                    {
+                        "type": req(
+                            one_of("string", "integer", "number", "boolean"),
+                            "JSON type of each item.",
+                        )
+                    }
+                ),
+                "The type of the items.",
+            ),
+        ),
+        param("object", properties=req(array(untyped()), "The properties of the object.")),
+    )
+
+
+def tool(kind: str, **more: Node) -> Node:
+    """Return a realtime tool of one kind."""
+    return obj(
+        {
+            "description": req(string(), "When and how the avatar should use the tool."),
+            "name": req(
+                TOOL_NAME,
+                "Name of the tool: a letter or underscore, then letters, digits or underscores.",
+            ),
+            "type": tag(kind),
+            "parameters": opt(array(tool_parameter()), "The tool's parameters."),
+            **more,
+        }
+    )
+
+
+def router_settings(*, update: bool) -> Node:
+    """Return the settings of a model router (``update``: caps may be null, to remove them)."""
+    cap = nullable(integer()) if update else integer()
+
+    def caps(modality: str) -> Node:
+        text = f"Most credits per generated {modality}"
+        return opt(cap, text + ("; null removes the cap." if update else "."))
+
+    max_credits = obj({m: caps(m) for m in ("audio", "image", "video")})
+    return obj(
+        {
+            "fallback": opt(
+                obj(
+                    {
+                        "onCapacity": opt(
+                            boolean(),
+                            "Skip models at their concurrency limit instead of queueing.",
+                        )
+                    }
+                ),
+                "What routing does when the preferred model cannot start at once.",
+            ),
+            "maxCreditsPerGeneration": opt(
+                nullable(max_credits) if update else max_credits,
+                "Per-modality credit caps per generated output; models above them are "
+                "excluded" + ("; null removes every cap." if update else "."),
+            ),
+            "models": opt(
+                obj(
+                    {
+                        "ids": req(array(string()), "Model names."),
+                        "mode": req(
+                            one_of("allow_new_except", "allowlist_only"),
+                            "allowlist_only: only these models; allow_new_except: all but these.",
+                        ),
+                    }
+                ),
+                "Which models the router may pick.",
+            ),
+            "optimizeFor": opt(
+                one_of("cost", "latency", "quality"),
+                "Soft preference among eligible models (default cost).",
+            ),
+            "schemaVersion": opt(one_of(1), "Settings schema version; omit it on writes."),
+        }
+    )
+
+
+# Descriptions of the workflows.run body (its shape comes from the schema), by field path.
+WORKFLOW_RUN = {
+    "nodeOutputs": "Values overriding node outputs: node id -> output key -> typed value.",
+    "nodeOutputs{}{}.type": "Tag telling which kind of object this is.",
+    "nodeOutputs{}{}.value": "The value: a string, number or boolean.",
+    "nodeOutputs{}{}.uri": "URI of the media: https://, runway:// (an upload) or data:.",
+}
+
+NO_PARAMS: dict[str, Node] = {}
+FROM_SCHEMA = "from the schema"  # a body taken from the schema (workflows.run)
+
+# Endpoint name (the client method path) -> its entry. Keys of an entry: method, path,
+# call? (the public method, when it is not the endpoint name), summary, reply, notes?,
+# paginated?, path_params, query, body (None: no body), min_body_fields?, date_range?
+# ({start, end, max_days?}, wire names).
+PLAIN: dict[str, dict[str, Any]] = {
+    "uploads.create": {
+        "method": "POST",
+        "path": "/v1/uploads",
+        "call": "uploads.create_ephemeral(file=...)",
+        "summary": "Start an ephemeral upload: get a runway:// URI and where to send the file.",
+        "reply": "{runwayUri, uploadUrl, fields}",
+        "notes": "The file then goes to uploadUrl as a multipart POST of the fields plus the "
+        "file (no Runway credentials); uploads.create_ephemeral does both steps.",
+        "path_params": NO_PARAMS,
+        "query": NO_PARAMS,
+        "body": {
+            "filename": req(
+                string(min_length=1),
+                "Name of the file, with its extension (the type is guessed from it).",
+            ),
+            "type": req(one_of("ephemeral"), "Kind of upload; ephemeral is the only one."),
+        },
+    },
+    "workflows.list": {
+        "method": "GET",
+        "path": "/v1/workflows",
+        "summary": "List the published workflows, grouped by source workflow with their versions.",
+        "reply": "{data: Workflow[]} (not paginated)",
+        "path_params": NO_PARAMS,
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "workflows.retrieve": {
+        "method": "GET",
+        "path": "/v1/workflows/{id}",
+        "summary": "Get one published workflow version with its graph.",
+        "reply": "Workflow",
+        "path_params": path_id("published workflow version"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "workflows.run": {
+        "method": "POST",
+        "path": "/v1/workflows/{id}",
+        "summary": "Run a published workflow, optionally overriding node outputs.",
+        "reply": "{id} of the workflow invocation",
+        "notes": "Poll the invocation with workflow_invocations.retrieve, not tasks.",
+        "path_params": path_id("published workflow version"),
+        "query": NO_PARAMS,
+        "body": FROM_SCHEMA,
+    },
+    "workflow_invocations.retrieve": {
+        "method": "GET",
+        "path": "/v1/workflow_invocations/{id}",
+        "summary": "Get a workflow invocation: its status, progress and outputs.",
+        "reply": "WorkflowInvocation",
+        "path_params": path_id("workflow invocation"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "organization.webapp.list_usage": {
+        "method": "GET",
+        "path": "/v1/organization/webapp/usage",
+        "summary": "List the credit usage of the linked web-app workspaces, newest first.",
+        "reply": "CursorPage of usage rows",
+        "notes": "A cursor can only narrow the from/to window.",
+        "paginated": True,
+        "path_params": NO_PARAMS,
+        "query": {
+            "from": req(
+                ISO_DATETIME_OR_DATE,
+                "Start of the window (inclusive): an ISO-8601 datetime or date (a date means "
+                "midnight UTC).",
+            ),
+            "to": req(
+                ISO_DATETIME_OR_DATE,
+                "End of the window (exclusive): an ISO-8601 datetime or date (a date means "
+                "midnight UTC).",
+            ),
+            **PAGE,
+            "organizationId": ORGANIZATION_ID,
+            "workspaceIds": opt(
+                csv(string(min_length=1)),
+                "Only these workspaces (sent comma-separated); default: every workspace you "
+                "administer.",
+            ),
+        },
+        "body": None,
+    },
+    "organization.webapp.audit_logs.list": {
+        "method": "GET",
+        "path": "/v1/organization/webapp/audit_logs",
+        "summary": "List the audit log entries of the linked web-app workspaces, newest first.",
+        "reply": "CursorPage of audit log entries",
+        "paginated": True,
+        "path_params": NO_PARAMS,
+        "query": {
+            **PAGE,
+            "actions": opt(
+                csv(one_of(*ENUMS["AuditAction"][1]), max_items=50),
+                "Only these actions (sent comma-separated).",
+            ),
+            "actorEmails": opt(
+                csv(string(min_length=1), max_items=50),
+                "Only entries by users with these emails (sent comma-separated).",
+            ),
+            "from": opt(ISO_DATETIME, "Start of the window (inclusive), an ISO-8601 datetime."),
+            "to": opt(ISO_DATETIME, "End of the window (exclusive), an ISO-8601 datetime."),
+            "organizationId": ORGANIZATION_ID,
+            "workspaceIds": opt(
+                csv(string(min_length=1), max_items=50),
+                "Only these workspaces (sent comma-separated); default: every workspace you "
+                "administer.",
+            ),
+        },
+        "body": None,
+    },
+    "organization.webapp.audit_logs.retrieve": {
+        "method": "GET",
+        "path": "/v1/organization/webapp/audit_logs/{event_id}",
+        "summary": "Get one audit log entry with its details.",
+        "reply": "audit log entry",
+        "path_params": {"event_id": req(string(min_length=1), "ID of the audit log event.")},
+        "query": {"organizationId": ORGANIZATION_ID},
+        "body": None,
+    },
+    "avatars.create": {
+        "method": "POST",
+        "path": "/v1/avatars",
+        "summary": "Create a custom avatar from a reference image, a personality and a voice.",
+        "reply": "Avatar (PROCESSING until it is READY)",
+        "path_params": NO_PARAMS,
+        "query": NO_PARAMS,
+        "body": {
+            "name": req(string(), "Name of the character."),
+            "personality": req(string(), "System prompt: how the avatar behaves in conversations."),
+            "referenceImage": req(string(media="image"), "Image of the avatar's appearance."),
+            "voice": req(live_voice(), "The avatar's voice: a live preset or a custom voice."),
+            "documentIds": opt(array(string()), "Knowledge documents to attach."),
+            "imageProcessing": opt(
+                one_of("optimize", "none"),
+                "optimize improves the image for avatar use; none uses it as it is.",
+            ),
+            "startScript": opt(string(), "What the avatar says when a session starts."),
+        },
+    },
+    "avatars.retrieve": {
+        "method": "GET",
+        "path": "/v1/avatars/{id}",
+        "summary": "Get an avatar.",
+        "reply": "Avatar",
+        "path_params": path_id("avatar"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "avatars.update": {
+        "method": "PATCH",
+        "path": "/v1/avatars/{id}",
+        "summary": "Change an avatar's name, personality, image, voice, script or documents.",
+        "reply": "Avatar",
+        "path_params": path_id("avatar"),
+        "query": NO_PARAMS,
+        "min_body_fields": 1,
+        "body": {
+            "documentIds": opt(
+                array(string()), "Knowledge documents to attach, replacing the current ones."
+            ),
+            "imageProcessing": opt(
+                one_of("optimize", "none"),
+                "optimize improves the image for avatar use; none uses it as it is.",
+            ),
+            "name": opt(string(), "Name of the character."),
+            "personality": opt(string(), "System prompt: how the avatar behaves in conversations."),
+            "referenceImage": opt(string(media="image"), "Image of the avatar's appearance."),
+            "startScript": opt(
+                nullable(string()), "What the avatar says when a session starts; null clears it."
+            ),
+            "voice": opt(live_voice(), "The avatar's voice: a live preset or a custom voice."),
+        },
+    },
+    "avatars.list": {
+        "method": "GET",
+        "path": "/v1/avatars",
+        "summary": "List your avatars.",
+        "reply": "CursorPage of Avatar",
+        "paginated": True,
+        "path_params": NO_PARAMS,
+        "query": dict(PAGE),
+        "body": None,
+    },
+    "avatars.delete": {
+        "method": "DELETE",
+        "path": "/v1/avatars/{id}",
+        "summary": "Delete an avatar.",
+        "reply": "nothing",
+        "path_params": path_id("avatar"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "avatars.get_usage": {
+        "method": "GET",
+        "path": "/v1/avatar_usage",
+        "summary": "Get the avatar session usage of a period: totals and per day.",
+        "reply": "{totalSessions, totalSeconds, avgDurationSeconds, byDay}",
+        "notes": "The period is at most 90 days.",
+        "path_params": NO_PARAMS,
+        "query": {
+            "startDate": req(ISO_DATETIME, "Start of the period in UTC (inclusive)."),
+            "endDate": req(ISO_DATETIME, "End of the period in UTC (exclusive)."),
+        },
+        "date_range": {"start": "startDate", "end": "endDate", "max_days": 90},
+        "body": None,
+    },
+    "avatar_conversations.list": {
+        "method": "GET",
+        "path": "/v1/avatar_conversations",
+        "summary": "List the conversations held with avatars.",
+        "reply": "CursorPage of conversations",
+        "paginated": True,
+        "path_params": NO_PARAMS,
+        "query": {
+            **PAGE,
+            "avatar": opt(string(), "Only conversations with this custom avatar."),
+            "startDate": opt(ISO_DATETIME, "Only conversations created at or after this time."),
+            "endDate": opt(ISO_DATETIME, "Only conversations created before this time."),
+        },
+        "body": None,
+    },
+    "avatar_conversations.retrieve": {
+        "method": "GET",
+        "path": "/v1/avatar_conversations/{id}",
+        "summary": "Get a conversation with its transcript and recording.",
+        "reply": "Conversation",
+        "path_params": path_id("conversation (the realtime session's id)"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "avatar_conversations.delete": {
+        "method": "DELETE",
+        "path": "/v1/avatar_conversations/{id}",
+        "summary": "Delete a conversation's transcript and recording for good.",
+        "reply": "nothing",
+        "path_params": path_id("conversation (the realtime session's id)"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "realtime_sessions.create": {
+        "method": "POST",
+        "path": "/v1/realtime_sessions",
+        "summary": "Start a realtime conversation session with an avatar.",
+        "reply": "{id} (also the conversation's id)",
+        "path_params": NO_PARAMS,
+        "query": NO_PARAMS,
+        "body": {
+            "avatar": req(
+                union(
+                    obj(
+                        {
+                            "presetId": req(
+                                one_of(*ENUMS["AvatarPresetId"][1]), "Name of the preset avatar."
+                            ),
+                            "type": tag("runway-preset"),
+                        }
+                    ),
+                    obj(
+                        {
+                            "avatarId": req(string(min_length=1), "ID of your custom avatar."),
+                            "type": tag("custom"),
+                        }
+                    ),
+                ),
+                "The avatar: a Runway preset or one of your custom avatars.",
+            ),
+            "model": req(one_of("gwm1_avatars"), "The realtime model."),
+            "integration": opt(
+                union(
+                    obj(
+                        {
+                            "signedUrl": req(
+                                string(pattern="^(?:wss|https)://"),
+                                "ElevenLabs signed conversation URL (wss:// or https://, "
+                                "public host; about 15 minutes of lifetime).",
+                            ),
+                            "type": tag("elevenlabs"),
+                        }
+                    ),
+                    obj(
+                        {
+                            "roomName": req(string(), "Name of the LiveKit room."),
+                            "token": req(string(), "LiveKit token letting the avatar publish."),
+                            "type": tag("livekit"),
+                            "url": req(
+                                string(pattern="^(?:wss|https)://"),
+                                "URL of the LiveKit server (wss:// or https://, public host).",
+                            ),
+                            "agentIdentity": opt(
+                                string(),
+                                "Identity of your agent in the room, whose audio is trusted.",
+                            ),
+                        }
+                    ),
+                ),
+                "External integration owning the conversation or the audio; Runway renders "
+                "the avatar.",
+            ),
+            "livekit": opt(
+                obj(
+                    {
+                        "roomName": req(string(), "Name of the LiveKit room."),
+                        "token": req(string(), "LiveKit token letting the avatar publish."),
+                        "url": req(
+                            string(pattern="^(?:wss|https)://"),
+                            "URL of the LiveKit server (wss:// or https://, public host).",
+                        ),
+                        "agentIdentity": opt(
+                            string(), "Identity of your agent in the room, whose audio is trusted."
+                        ),
+                    }
+                ),
+                "Deprecated: use integration with type livekit.",
+            ),
+            "maxDuration": opt(integer(), "Longest duration of the session in seconds."),
+            "personality": opt(string(), "Personality for this session instead of the avatar's."),
+            "startScript": opt(string(), "Opening line for this session instead of the avatar's."),
+            "tools": opt(
+                array(
+                    union(
+                        tool("client_event"),
+                        tool(
+                            "backend_rpc",
+                            timeoutSeconds=opt(
+                                number(), "Longest wait for your backend's answer, in seconds."
+                            ),
+                        ),
+                    )
+                ),
+                "Tools the avatar may call: client_event (fire-and-forget to your front end) "
+                "or backend_rpc (a round trip to your server).",
+            ),
+        },
+    },
+    "realtime_sessions.retrieve": {
+        "method": "GET",
+        "path": "/v1/realtime_sessions/{id}",
+        "summary": "Get a realtime session: its status, and its key once READY.",
+        "reply": "RealtimeSession",
+        "path_params": path_id("realtime session"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "realtime_sessions.delete": {
+        "method": "DELETE",
+        "path": "/v1/realtime_sessions/{id}",
+        "summary": "Cancel an active realtime session.",
+        "reply": "nothing",
+        "path_params": path_id("realtime session"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "documents.create": {
+        "method": "POST",
+        "path": "/v1/documents",
+        "summary": "Create a knowledge document for avatars.",
+        "reply": "Document",
+        "path_params": NO_PARAMS,
+        "query": NO_PARAMS,
+        "body": {
+            "content": req(string(), "The document's text, markdown or plain."),
+            "name": req(string(), "Name of the document."),
+        },
+    },
+    "documents.retrieve": {
+        "method": "GET",
+        "path": "/v1/documents/{id}",
+        "summary": "Get a knowledge document with its content.",
+        "reply": "Document",
+        "path_params": path_id("document"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "documents.update": {
+        "method": "PATCH",
+        "path": "/v1/documents/{id}",
+        "summary": "Rename a knowledge document or replace its content.",
+        "reply": "nothing",
+        "path_params": path_id("document"),
+        "query": NO_PARAMS,
+        "min_body_fields": 1,
+        "body": {
+            "content": opt(string(), "The new text, markdown or plain."),
+            "name": opt(string(), "The new name."),
+        },
+    },
+    "documents.list": {
+        "method": "GET",
+        "path": "/v1/documents",
+        "summary": "List your knowledge documents (without their content).",
+        "reply": "CursorPage of documents",
+        "paginated": True,
+        "path_params": NO_PARAMS,
+        "query": {
+            "limit": PAGE["limit"],
+            "order": req(one_of("asc", "desc"), "Sort direction."),
+            "sort": req(one_of("createdAt", "updatedAt"), "Field to sort by."),
+            "cursor": PAGE["cursor"],
+        },
+        "body": None,
+    },
+    "documents.delete": {
+        "method": "DELETE",
+        "path": "/v1/documents/{id}",
+        "summary": "Delete a knowledge document, detaching it from every avatar.",
+        "reply": "nothing",
+        "path_params": path_id("document"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "voices.create": {
+        "method": "POST",
+        "path": "/v1/voices",
+        "summary": "Create a custom voice from an audio sample or a text description.",
+        "reply": "{id} (the voice is PROCESSING until it is READY)",
+        "path_params": NO_PARAMS,
+        "query": NO_PARAMS,
+        "body": {
+            "from": req(
+                union(
+                    obj(
+                        {
+                            "audio": req(string(media="audio"), "Audio sample of the voice."),
+                            "type": tag("audio"),
+                        }
+                    ),
+                    obj(
+                        {
+                            **voice_design("Description of the voice, at least 20 characters."),
+                            "type": tag("text"),
+                        }
+                    ),
+                ),
+                "Where the voice comes from: an audio sample, or a text description.",
+            ),
+            "name": req(string(), "Name of the voice."),
+            "description": opt(nullable(string()), "Description of the voice."),
+        },
+    },
+    "voices.retrieve": {
+        "method": "GET",
+        "path": "/v1/voices/{id}",
+        "summary": "Get a custom voice.",
+        "reply": "Voice",
+        "path_params": path_id("voice"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "voices.update": {
+        "method": "PATCH",
+        "path": "/v1/voices/{id}",
+        "summary": "Rename a custom voice or change its description.",
+        "reply": "Voice",
+        "path_params": path_id("voice"),
+        "query": NO_PARAMS,
+        "body": {
+            "description": opt(nullable(string()), "Description of the voice; null clears it."),
+            "name": opt(string(), "Name of the voice."),
+        },
+    },
+    "voices.list": {
+        "method": "GET",
+        "path": "/v1/voices",
+        "summary": "List your custom voices.",
+        "reply": "CursorPage of Voice",
+        "paginated": True,
+        "path_params": NO_PARAMS,
+        "query": dict(PAGE),
+        "body": None,
+    },
+    "voices.delete": {
+        "method": "DELETE",
+        "path": "/v1/voices/{id}",
+        "summary": "Delete a custom voice.",
+        "reply": "nothing",
+        "path_params": path_id("voice"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "voices.preview": {
+        "method": "POST",
+        "path": "/v1/voices/preview",
+        "summary": "Hear a voice designed from a description before creating it.",
+        "reply": "{url, durationSecs} (the URL expires in 24 h)",
+        "path_params": NO_PARAMS,
+        "query": NO_PARAMS,
+        "body": voice_design("Description of the voice, at least 20 characters."),
+    },
+    "routers.create": {
+        "method": "POST",
+        "path": "/v1/routers",
+        "summary": "Create a model router, which picks the model of generate calls.",
+        "reply": "Router",
+        "path_params": NO_PARAMS,
+        "query": NO_PARAMS,
+        "body": {
+            "slug": req(
+                string(min_length=1),
+                "Immutable name of the router, unique in the project; generate calls pass it "
+                "as configId.",
+            ),
+            "description": opt(string(), "Description of the router."),
+            "name": opt(string(), "Display name (default: the slug)."),
+            "settings": opt(
+                router_settings(update=False),
+                "Routing preferences (default: cheapest of all models).",
+            ),
+        },
+    },
+    "routers.retrieve": {
+        "method": "GET",
+        "path": "/v1/routers/{id}",
+        "summary": "Get a model router.",
+        "reply": "Router",
+        "path_params": path_id("router (its UUID, not the slug)"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "routers.update": {
+        "method": "PATCH",
+        "path": "/v1/routers/{id}",
+        "summary": "Change a model router's name, description or settings.",
+        "reply": "Router",
+        "notes": "Settings are merged into the current ones; a settings change bumps the version.",
+        "path_params": path_id("router (its UUID, not the slug)"),
+        "query": NO_PARAMS,
+        "body": {
+            "description": opt(nullable(string()), "Description of the router; null clears it."),
+            "name": opt(string(), "Display name."),
+            "settings": opt(
+                router_settings(update=True),
+                "Routing preferences to change; omitted members keep their values.",
+            ),
+        },
+    },
+    "routers.list": {
+        "method": "GET",
+        "path": "/v1/routers",
+        "summary": "List your model routers.",
+        "reply": "CursorPage of Router",
+        "paginated": True,
+        "path_params": NO_PARAMS,
+        "query": dict(PAGE),
+        "body": None,
+    },
+    "routers.delete": {
+        "method": "DELETE",
+        "path": "/v1/routers/{id}",
+        "summary": "Delete a model router; generate calls can no longer use it.",
+        "reply": "nothing",
+        "path_params": path_id("router (its UUID, not the slug)"),
+        "query": NO_PARAMS,
+        "body": None,
+    },
+    "routers.list_requests": {
+        "method": "GET",
+        "path": "/v1/routers/{id}/requests",
+        "summary": "List a model router's routing history: which model each request got, and why.",
+        "reply": "CursorPage of routing requests",
+        "paginated": True,
+        "path_params": path_id("router (its UUID, not the slug)"),
+        "query": dict(PAGE),
+        "body": None,
+    },
+}
+
+
+def build_plain(schema: Node) -> dict[str, Node]:
+    """Return the plain endpoints' entries: PLAIN with Python names, order and the run body."""
+    plain: dict[str, Node] = {}
+    for order, (name, entry) in enumerate(PLAIN.items()):
+        out: Node = {**entry, "order": order, "paginated": entry.get("paginated", False)}
+        for part in ("path_params", "query", "body"):
+            if entry[part] == FROM_SCHEMA:
+                out[part] = workflow_run_body(schema)
+            elif entry[part] is not None:
+                out[part] = obj(dict(entry[part]))["fields"]
+        placeholders = re.findall(r"{(\w+)}", entry["path"])
+        if sorted(placeholders) != sorted(out["path_params"]):
+            raise SpecBuildError(f"{name}: path parameters do not match {entry['path']}")
+        if out["method"] not in ("GET", "POST", "PATCH", "DELETE"):
+            raise SpecBuildError(f"{name}: method {out['method']!r} not understood")
+        if (out["body"] is None) != (out["method"] in ("GET", "DELETE")):
+            raise SpecBuildError(f"{name}: only GET and DELETE requests have no body")
+        plain[name] = out
+    return plain
+
+
+def workflow_run_body(schema: Node) -> dict[str, Node]:
+    """Return the body members of workflows.run, from the schema plus WORKFLOW_RUN."""
+    raw = schema["endpoints"].get(WORKFLOW_PATH)
+    if raw is None or raw["kind"] != "workflow" or len(raw["variants"]) != 1:
+        raise SpecBuildError(f"{WORKFLOW_PATH}: expected one workflow variant in the schema")
+    fields: dict[str, Node] = convert(raw["variants"][0]["schema"], "workflows.run")["fields"]
+    assign_media(fields, None, "workflows.run")
+    described = set()
+    for path, member, node in walk(fields):
+        if node is member:
+            if path not in WORKFLOW_RUN:
+                raise SpecBuildError(f"workflows.run:{path}: no description in WORKFLOW_RUN")
+            member["description"] = WORKFLOW_RUN[path]
+            described.add(path)
+    unused = set(WORKFLOW_RUN) - described
+    if unused:
+        raise SpecBuildError(f"WORKFLOW_RUN entries that matched nothing: {sorted(unused)}")
+    return fields
+
+
 def build(schema: Node) -> Node:
     """Return the spec (a JSON-ready dict) built from the schema and the overlay."""
     endpoints: dict[str, Node] = {}
@@ -1341,7 +2257,8 @@ def build(schema: Node) -> Node:
     missing = set(ENDPOINTS) - set(endpoints)
     if missing:
         raise SpecBuildError(f"endpoints gone from the schema: {sorted(missing)}")
-    apply_overlay(endpoints)
+    plain = build_plain(schema)
+    apply_overlay(endpoints, plain)
     return {
         "format_version": FORMAT_VERSION,
         "generated_by": "scripts/build_spec.py",
@@ -1350,6 +2267,7 @@ def build(schema: Node) -> Node:
             name: {"description": text, "values": values} for name, (text, values) in ENUMS.items()
         },
         "endpoints": endpoints,
+        "plain": plain,
     }
 
 

@@ -8,8 +8,8 @@ parameters and every response is checked against the official types. This script
    with this interpreter's pip) and checks its SHA-256;
 2. unpacks it there;
 3. starts ``Emulator(spec_mock=True)`` in a thread on a free loopback port;
-4. runs ``python -m pytest`` on ``SUITE`` (the files covering the endpoints we implement;
-   add a file when its routes land in the emulator) with the sdist's own pytest settings
+4. runs ``python -m pytest`` on ``SUITE`` (every file of ``tests/api_resources``) with the
+   sdist's own pytest settings
    replaced by ``conformance-pytest.ini`` written beside it;
 5. prints passed / failed / skipped per file from the JUnit XML, and a total.
 
@@ -65,10 +65,8 @@ REQUIRED_MODULES = (
     "pytest_asyncio",
 )
 
-# The sdist's test files for the endpoints the emulator implements. Grows with our API: add
-# the file of a resource in the issue that adds its emulator routes. Not yet ours:
-# avatar_conversations, avatars, documents, realtime_sessions, routers, uploads, voices,
-# workflow_invocations, workflows, organization/test_webapp, organization/webapp/*.
+# Every test file of the sdist's tests/api_resources (``unpack`` checks that none is missing
+# from this list, so a new sdist cannot silently shrink the run).
 SUITE = (
     "tests/api_resources/test_tasks.py",
     "tests/api_resources/test_organization.py",
@@ -91,6 +89,17 @@ SUITE = (
     "tests/api_resources/generate/test_audio.py",
     "tests/api_resources/generate/test_image.py",
     "tests/api_resources/generate/test_video.py",
+    "tests/api_resources/test_uploads.py",
+    "tests/api_resources/test_avatars.py",
+    "tests/api_resources/test_avatar_conversations.py",
+    "tests/api_resources/test_realtime_sessions.py",
+    "tests/api_resources/test_documents.py",
+    "tests/api_resources/test_voices.py",
+    "tests/api_resources/test_workflows.py",
+    "tests/api_resources/test_workflow_invocations.py",
+    "tests/api_resources/test_routers.py",
+    "tests/api_resources/organization/test_webapp.py",
+    "tests/api_resources/organization/webapp/test_audit_logs.py",
 )
 
 # Replaces the sdist's [tool.pytest.ini_options]: the same asyncio settings, but no
@@ -206,6 +215,13 @@ def unpack(tarball: Path, cache: Path) -> Path:
     missing = [name for name in SUITE if not (root / name).is_file()]
     if missing:
         raise SetupError(f"not in the sdist: {', '.join(missing)}")
+    shipped = {
+        path.relative_to(root).as_posix()
+        for path in (root / "tests" / "api_resources").rglob("test_*.py")
+    }
+    left_out = sorted(shipped - set(SUITE))
+    if left_out:
+        raise SetupError(f"test files of the sdist missing from SUITE: {', '.join(left_out)}")
     return root
 
 

@@ -4,8 +4,9 @@ Writes, each starting with a line saying it is generated:
 
 * ``runway_async/_resources/generation.py``: one small resource class per endpoint family,
   keyword-only methods with the official SDK's names, one-line bodies calling ``_create``;
-* ``runway_async/types.py``: the Literal aliases and TypedDicts those methods take;
-* ``docs/endpoints.md``: every endpoint, model and field.
+* ``runway_async/types.py``: the Literal aliases and TypedDicts those methods take, and the
+  TypedDicts of the plain endpoints' nested objects (their resource classes are hand-written);
+* ``docs/endpoints.md``: every endpoint (task-creating and plain), model and field.
 
 Usage::
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import fnmatch
 import importlib.util
 import json
 import keyword
@@ -51,6 +53,22 @@ HOLDER_NAMES = {
     "shots": "Shot",
 }
 PREFIXED_HOLDERS = {"input"}
+# Names of the plain endpoints' objects: (endpoint pattern, holder) -> name; ``{Tag}`` is the
+# object's type tag in PascalCase.
+PLAIN_NAMES = {
+    ("routers.create", "settings"): "RouterSettings",
+    ("routers.update", "settings"): "RouterSettingsUpdate",
+    ("routers.create", "maxCreditsPerGeneration"): "RouterCreditCaps",
+    ("routers.update", "maxCreditsPerGeneration"): "RouterCreditCapsUpdate",
+    ("routers.*", "models"): "RouterModels",
+    ("routers.*", "fallback"): "RouterFallback",
+    ("realtime_sessions.create", "livekit"): "DeprecatedLivekit",
+    ("realtime_sessions.create", "tools"): "{Tag}Tool",
+    ("realtime_sessions.create", "parameters"): "{Tag}ToolParameter",
+    ("realtime_sessions.create", "items"): "ToolParameterItems",
+    ("voices.create", "from"): "{Tag}VoiceSource",
+    ("workflows.run", "nodeOutputs"): "{Tag}NodeOutput",
+}
 
 RAISES = [
     ("InvalidRequestError", "A parameter failed validation; nothing was sent."),
@@ -126,6 +144,7 @@ class Merged:
     has_float: bool = False
     has_bool: bool = False
     has_any: bool = False
+    has_null: bool = False
     array: Merged | None = None
     map: Merged | None = None
     object_nodes: list[Node] = field(default_factory=list)
@@ -136,6 +155,8 @@ class Merged:
         kind = node["type"]
         if node.get("media") and node["media"] not in self.media:
             self.media.append(node["media"])
+        if node.get("nullable"):
+            self.has_null = True
         if kind == "union":
             for branch in node["any_of"]:
                 self.add(branch)
@@ -279,6 +300,7 @@ class TypeRegistry:
             for shape in ranked[1:]:
                 shape.name = endpoint_prefix(self.sites[shape.signature][0].endpoint) + name
         unused = (set(HOLDER_NAMES) | PREFIXED_HOLDERS) - self.used_rules
+        unused |= {f"{p}:{h}" for p, h in PLAIN_NAMES} - self.used_rules
         if unused:
             raise SystemExit(f"error: naming rules never used: {sorted(unused)}")
         names = [s.name for s in self.shapes]
@@ -301,6 +323,10 @@ class TypeRegistry:
                 return f"{pascal(media)}Media"
         if media == "image" and keys == {("uri", True), ("position", False)}:
             return "PositionedImage"
+        for (pattern, holder), name in PLAIN_NAMES.items():
+            if holder == site.holder and fnmatch.fnmatchcase(site.endpoint, pattern):
+                self.used_rules.add(f"{pattern}:{holder}")
+                return name.replace("{Tag}", pascal(site.tag or ""))
         if site.holder in HOLDER_NAMES:
             self.used_rules.add(site.holder)
             return HOLDER_NAMES[site.holder]
@@ -375,6 +401,8 @@ def render(merged: Merged, registry: TypeRegistry, *, signature: bool = False) -
         parts.append("str")
     elif merged.str_values:
         parts += str_literal_parts(merged.str_values, registry.enums)
+    if merged.media:
+        parts.append("os.PathLike[str]")  # a local file, uploaded before the call is sent
     if merged.has_float:
         parts.append("float")
     elif merged.has_int:
@@ -391,6 +419,8 @@ def render(merged: Merged, registry: TypeRegistry, *, signature: bool = False) -
         parts.append(f"Mapping[str, {render(merged.map, registry, signature=signature)}]")
     if merged.has_any and not parts:
         parts.append("Any")
+    if merged.has_null and parts:
+        parts.append("None")
     return " | ".join(parts) or "Any"
 
 
@@ -399,6 +429,7 @@ def is_pure_literal(merged: Merged) -> bool:
     others = (
         merged.has_str or merged.has_int or merged.has_float or merged.has_bool or merged.has_any
     )
+    others = others or merged.has_null
     others = others or merged.array is not None or merged.map is not None or bool(merged.shapes)
     return not others and bool(merged.str_values) != bool(merged.int_values)
 
@@ -443,6 +474,7 @@ class Model:
     registry: TypeRegistry
     methods: list[Method]
     shared_aliases: dict[str, str]
+    plain: list[tuple[str, Node]]  # the plain endpoints, in docs order
 
 
 def owner_and_method(endpoint: str) -> tuple[str, str, str]:
@@ -488,6 +520,12 @@ def build_model(spec: Node) -> Model:
             ordered.insert(0, Param(disc, disc, merged, description, everyone, everyone, True))
         owner, method_name, cls = owner_and_method(name)
         methods.append(Method(name, endpoint, owner, method_name, cls, ordered, {}))
+    plain = sorted(spec.get("plain", {}).items(), key=lambda kv: kv[1]["order"])
+    for name, endpoint in plain:
+        for wire, member in (endpoint["body"] or {}).items():
+            merged = Merged()
+            merged.add(member)
+            merged.finish(Site(name, wire, False, None), registry)
     registry.assign_names()
     shared = {}
     for name, values in enums.items():
@@ -501,7 +539,7 @@ def build_model(spec: Node) -> Model:
                 method.aliases[alias] = expr
                 expr = alias
             param.annotation = expr
-    return Model(spec, registry, methods, shared)
+    return Model(spec, registry, methods, shared, plain)
 
 
 # --------------------------------------------------------------------------------------------
@@ -549,7 +587,7 @@ def render_types(model: Model) -> str:
     registry = model.registry
     lines = [
         f"# {GENERATED}",
-        '"""Types of the task-creating endpoints\' parameters: Literal aliases and TypedDicts.',
+        '"""Types of the endpoints\' parameters: Literal aliases and TypedDicts.',
         "",
         "Nested objects take snake_case keys, as in the official SDK, for example",
         '``voice={"type": "runway-preset", "preset_id": "Leslie"}``; their wire (camelCase)',
@@ -557,9 +595,10 @@ def render_types(model: Model) -> str:
         "the type is their union: the client checks each model's own rules before sending.",
         '"""',
         "",
+        "import os",
         "import sys",
-        "from collections.abc import Sequence",
-        "from typing import Literal, TypeAlias",
+        "from collections.abc import __ABC__",
+        "from typing import __TYPING__",
         "",
         "if sys.version_info >= (3, 11):",
         "    from typing import Required, TypedDict",
@@ -570,6 +609,8 @@ def render_types(model: Model) -> str:
         "",
     ]
     names: list[str] = []
+    annotations = [*model.shared_aliases.values()]
+    annotations += [expr for method in model.methods for expr in method.aliases.values()]
     for name, expr in model.shared_aliases.items():
         lines += ["", f"{name}: TypeAlias = {expr}"]
         lines += docstring(model.spec["enums"][name]["description"], 0)
@@ -586,6 +627,7 @@ def render_types(model: Model) -> str:
         lines += ['    """' + summary, "", *wrap_doc(body, 4), '    """']
         for entry in shape.fields.values():
             annotation = render(entry.merged, registry)
+            annotations.append(annotation)
             if entry.required:
                 annotation = f"Required[{annotation}]"
             lines += ["", f"    {entry.python}: {annotation}"]
@@ -593,6 +635,11 @@ def render_types(model: Model) -> str:
         names.append(shape.name)
     text = "\n".join(lines) + "\n"
     listing = ", ".join(json.dumps(n) for n in sorted(names, key=all_sort_key))
+    used_names = {n for a in annotations for n in re.findall(r"\b(Any|Mapping|Sequence)\b", a)}
+    abc = [n for n in ("Mapping", "Sequence") if n in used_names]
+    typing_names = ["Any"] if "Any" in used_names else []
+    text = text.replace("__ABC__", ", ".join(abc))
+    text = text.replace("__TYPING__", ", ".join([*typing_names, "Literal", "TypeAlias"]))
     return text.replace("__ALL__", listing)
 
 
@@ -697,7 +744,8 @@ def render_generation(model: Model) -> str:
     used_types: set[str] = set()
     for method in model.methods:
         for param in method.params:
-            used_types |= set(re.findall(r"\b[A-Z][A-Za-z0-9]*\b", param.annotation))
+            annotation = param.annotation.replace("os.PathLike", "")
+            used_types |= set(re.findall(r"\b[A-Z][A-Za-z0-9]*\b", annotation))
     typing_names = sorted(used_types & {"Literal", "Any"}, key=all_sort_key)
     abc_names = sorted(used_types & {"Sequence", "Mapping"})
     type_names = sorted(used_types - {"Literal", "Any", "Sequence", "Mapping"})
@@ -713,6 +761,8 @@ def render_generation(model: Model) -> str:
         "from __future__ import annotations",
         "",
     ]
+    if any("os.PathLike" in p.annotation for m in model.methods for p in m.params):
+        lines.append("import os")
     if abc_names:
         lines.append(f"from collections.abc import {', '.join(abc_names)}")
     if typing_names:
@@ -866,10 +916,18 @@ def type_word(node: Node) -> str:
     """Return the type of a node in words, for the docs."""
     kind = node["type"]
     if kind == "array":
-        return f"list of {type_word(node['items'])}"
-    if kind == "map":
-        return "map"
-    return {"any": "untyped"}.get(kind, kind)
+        word = f"list of {type_word(node['items'])}"
+        if node.get("csv"):
+            word += " (comma-separated)"
+    elif kind == "map":
+        word = "map"
+    elif node.get("format") == "date-time":
+        word = "datetime"
+    elif node.get("format") == "date-time-or-date":
+        word = "datetime or date"
+    else:
+        word = {"any": "untyped"}.get(kind, kind)
+    return word + " or null" if node.get("nullable") else word
 
 
 def span(lo: object, hi: object) -> str:
@@ -923,22 +981,31 @@ def render_docs(model: Model) -> str:
     spec = model.spec
     out = [
         f"<!-- {GENERATED} -->",
-        "# Task-creating endpoints",
+        "# Endpoints",
         "",
         f"Generated from the spec (`runway_async/_spec/api.json`, built from the {spec['source']}"
-        " request schema plus the API reference's facts).",
+        " request schema plus the API reference's facts). The task-creating endpoints come"
+        " first, then the [plain endpoints](#plain-endpoints) (resource calls that create no"
+        " task).",
         "",
         "Every call validates its parameters before anything is sent and raises"
         " `InvalidRequestError` naming the field. Constraints marked *unconfirmed* are"
         " documented but not enforced; legacy models are sent with light checks only. Media"
         " fields take an `https://` URL (a domain, at most 2048 characters), a `runway://`"
         " upload URI, or a base64 `data:` URI of the right media type (encoded size at most"
-        " 5 MB for images, 16 MB for video and audio).",
+        " 5 MB for images, 16 MB for video and audio). In Python they also take a local file"
+        " (an `os.PathLike` such as `pathlib.Path`, never a `str`), in task creates and plain"
+        " calls alike: it is checked with the other parameters (a media file of the field's"
+        " kind, at most 200 MB), then uploaded (once per content, its `runway://` URI reused;"
+        " or inlined as a `data:` URI when the client's `inline_max_bytes` allows) and the"
+        " call sent with that URI in place.",
         "",
         "## Contents",
         "",
     ]
     out += [f"- [`{m.endpoint}`](#{anchor(m.endpoint)})" for m in model.methods]
+    out += ["- [Plain endpoints](#plain-endpoints)"]
+    out += [f"  - [`{name}`](#{anchor(name)})" for name, _ in model.plain]
     out += ["- [Named enums](#named-enums)", ""]
     for method in model.methods:
         endpoint = method.spec
@@ -971,11 +1038,74 @@ def render_docs(model: Model) -> str:
             ]
             out += ["| " + " | ".join(row) + " |" for row in doc_rows(variant["fields"])]
             out.append("")
+    out += render_plain_docs(model)
     out += ["## Named enums", ""]
     for name, enum in spec["enums"].items():
         out += [f"### {name}", "", enum["description"], ""]
         out += [", ".join(code(v) for v in enum["values"]), ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+PLAIN_PARTS = (
+    ("path_params", "Path parameters"),
+    ("query", "Query parameters"),
+    ("body", "Body"),
+)
+
+
+def render_plain_docs(model: Model) -> list[str]:
+    """Return the lines of the docs' plain-endpoints part."""
+    out = [
+        "## Plain endpoints",
+        "",
+        "Resource calls that create no task. Their parameters are validated the same way"
+        " before anything is sent. Every paginated `list` returns an `AsyncPaginator`: await"
+        " it for the first page (`.data`, `.next_cursor`, `.has_next_page()`,"
+        " `await .get_next_page()`), or iterate it with `async for` over every item of every"
+        " page. Query lists marked *comma-separated* take a list of strings (or one string);"
+        " query dates take a `datetime`, a `date` or an ISO-8601 string. `NULL` (not `None`,"
+        " which leaves a parameter out) sends JSON null where a member is nullable.",
+        "",
+    ]
+    for name, endpoint in model.plain:
+        out += [
+            f"## `{name}`",
+            "",
+            f"`{endpoint['method']} {endpoint['path']}` · "
+            f"`client.{endpoint.get('call', name + '(...)')}` · reply "
+            + re.sub(r"{[^}]*}", lambda m: code(m[0]), md(endpoint["reply"]))
+            + (" · paginated" if endpoint["paginated"] else ""),
+            "",
+            endpoint["summary"] + (" " + endpoint["notes"] if endpoint.get("notes") else ""),
+            "",
+        ]
+        rules = []
+        if endpoint.get("min_body_fields"):
+            rules.append("Set at least one body member.")
+        rule = endpoint.get("date_range")
+        if rule is not None:
+            fields = {**endpoint["query"], **(endpoint["body"] or {})}
+            start = fields[rule["start"]]["python_name"]
+            end = fields[rule["end"]]["python_name"]
+            text = f"`{end}` must come after `{start}`"
+            if rule.get("max_days") is not None:
+                text += f", at most {rule['max_days']} days later"
+            rules.append(text + ".")
+        if rules:
+            out += [" ".join(rules), ""]
+        parts = [(title, endpoint[key]) for key, title in PLAIN_PARTS if endpoint[key]]
+        if not parts:
+            out += ["No parameters.", ""]
+        for title, fields in parts:
+            out += [
+                f"{title}:",
+                "",
+                "| Python | wire | type | req | allowed | media | description |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            out += ["| " + " | ".join(row) + " |" for row in doc_rows(fields)]
+            out.append("")
+    return out
 
 
 def anchor(endpoint: str) -> str:

@@ -41,6 +41,16 @@ SOURCES: list[tuple[str, tuple[str, ...] | None, str]] = [
     ("runway_async/_resources/tasks.py", ("Tasks",), "resource"),
     ("runway_async/_resources/organization.py", ("Organization",), "resource"),
     ("runway_async/_resources/generation.py", None, "resource"),
+    ("runway_async/_resources/uploads.py", ("Uploads",), "resource"),
+    ("runway_async/_resources/avatars.py", ("Avatars",), "resource"),
+    ("runway_async/_resources/avatar_conversations.py", ("AvatarConversations",), "resource"),
+    ("runway_async/_resources/realtime_sessions.py", ("RealtimeSessions",), "resource"),
+    ("runway_async/_resources/documents.py", ("Documents",), "resource"),
+    ("runway_async/_resources/voices.py", ("Voices",), "resource"),
+    ("runway_async/_resources/routers.py", ("Routers",), "resource"),
+    ("runway_async/_resources/webapp.py", ("Webapp", "AuditLogs"), "resource"),
+    ("runway_async/_resources/workflows.py", ("Workflows",), "resource"),
+    ("runway_async/_resources/workflow_invocations.py", ("WorkflowInvocations",), "resource"),
     ("runway_async/_handles.py", ("TaskHandle",), "wrapper"),
     ("runway_async/_batch.py", ("Batch",), "wrapper"),
     (
@@ -56,17 +66,41 @@ SOURCES: list[tuple[str, tuple[str, ...] | None, str]] = [
         ),
         "task",
     ),
+    (
+        "runway_async/_models/workflows.py",
+        (
+            "PendingWorkflowInvocation",
+            "ThrottledWorkflowInvocation",
+            "RunningWorkflowInvocation",
+            "SucceededWorkflowInvocation",
+            "FailedWorkflowInvocation",
+            "CancelledWorkflowInvocation",
+            "UnknownWorkflowInvocation",
+            "WorkflowRunCreated",
+        ),
+        "invocation",
+    ),
 ]
 # Classes that only type attributes of a mirrored class (the client inherits its generated
 # namespaces from TaskResources): not mirrored themselves, their annotations are read with
 # the class that inherits them.
 MIXINS = {"TaskResources": "runway_async/_resources/generation.py"}
-# Where the task models' shared async methods live.
-TASK_BEHAVIOUR = ("runway_async/_models/task.py", "_TaskBehaviour")
+# Models whose async methods wait through a namespace of the client (kind -> where their
+# shared async methods live, and the namespace a sync twin's call is bound to). A class of
+# such a kind that does not inherit the behaviour class has its own async methods.
+BOUND_KINDS = {
+    "task": ("runway_async/_models/task.py", "_TaskBehaviour", "tasks"),
+    "invocation": (
+        "runway_async/_models/workflows.py",
+        "_InvocationBehaviour",
+        "workflow_invocations",
+    ),
+}
 
 # Rename rules. Every one must be used, or the generator fails (a stale rule hides drift).
 CLASS_RENAMES = {"AsyncRunway": "Runway"}
-TYPE_RENAMES = {"TaskCreation": "TaskHandle"}  # awaiting a creation gives the handle
+# Awaiting a creation gives the handle; a paginated list gives its first page, already fetched.
+TYPE_RENAMES = {"TaskCreation": "TaskHandle", "AsyncPaginator": "SyncCursorPage"}
 ITERATOR_TYPES = {"AsyncGenerator", "AsyncIterator"}  # -> Iterator[first argument]
 METHOD_RENAMES = {"__aenter__": "__enter__", "__aexit__": "__exit__", "__aiter__": "__iter__"}
 # Async-only methods whose sync meaning the runtime base class provides (close() stops the
@@ -194,7 +228,7 @@ class Generator:
 
     def generated_names(self) -> set[str]:
         """Return the names the generated module defines itself."""
-        return {*self.twins.values(), "Task", "Iterator", "None", "Self"}
+        return {*self.twins.values(), "Task", "Iterator", "None", "Self", "SyncCursorPage"}
 
     def need(self, name: str, source: Source) -> None:
         """Import ``name`` into the generated module from where ``source`` has it."""
@@ -353,11 +387,18 @@ class Generator:
             return
         if decorators:
             return  # classmethods and the like are not delegated
-        ignore = "  # type: ignore[override]" if kind == "task" else ""
-        self.lines.append(f"    def {name}({params}) -> {returns}:{ignore}")
+        if kind in BOUND_KINDS:
+            # On the line mypy reports the override at, however ruff wraps the signature.
+            ignore = "  # type: ignore[override]"
+            self.lines.append(f"    def {name}({ignore}\n{params}) -> {returns}:")
+        else:
+            self.lines.append(f"    def {name}({params}) -> {returns}:")
         self.emit_doc(func, "        ")
-        if kind == "task":
-            arguments = f"self, _Async{owner}, {func.name!r}" + (f", {call}" if call else "")
+        if kind in BOUND_KINDS:
+            namespace = BOUND_KINDS[kind][2]
+            arguments = f"self, _Async{owner}, {namespace!r}, {func.name!r}" + (
+                f", {call}" if call else ""
+            )
             self.lines.append(f"        return _run_task_method({arguments})")
             self.lines.append("")
             return
@@ -407,7 +448,7 @@ class Generator:
     def emit_class(self, node: ast.ClassDef, source: Source, kind: str) -> None:
         """Append the sync twin of one class."""
         sync = self.sync_name(node.name)
-        if kind == "task":
+        if kind in BOUND_KINDS:
             base = self.async_alias(source, node.name)
             self.lines.append(f"class {sync}({base}):")
         else:
@@ -426,7 +467,11 @@ class Generator:
                 lines += ["        key = _hide_key(api_key)", "        del api_key"]
                 call = "key()" + call.removeprefix("api_key")
             self.lines += [*lines, f"        self._start(lambda: {alias}({call}))", ""]
+        seen: set[str] = set()
         for name, annotation, child in self.attributes(node, source):
+            if name in seen:  # annotated in the class body and assigned in __init__
+                continue
+            seen.add(name)
             if child:
                 self.lines += [
                     "    @property",
@@ -435,7 +480,7 @@ class Generator:
                     f"        return self._child({annotation}, {name!r})",
                     "",
                 ]
-            elif kind != "task":
+            elif kind not in BOUND_KINDS:
                 expr = ast.parse(annotation, mode="eval").body
                 self.lines += [
                     "    @property",
@@ -444,9 +489,11 @@ class Generator:
                     f"        return self._target().{name}",
                     "",
                 ]
-        if kind == "task":
-            behaviour = parse(TASK_BEHAVIOUR[0]).cls(TASK_BEHAVIOUR[1])
-            for func in self.members(behaviour):
+        if kind in BOUND_KINDS:
+            path, behaviour_name, _ = BOUND_KINDS[kind]
+            inherits = any(isinstance(b, ast.Name) and b.id == behaviour_name for b in node.bases)
+            holder = parse(path).cls(behaviour_name) if inherits else node
+            for func in self.members(holder):
                 if isinstance(func, ast.AsyncFunctionDef):
                     self.emit_method(func, source, node.name, kind)
             self.lines += [""]
@@ -496,7 +543,7 @@ class Generator:
                 continue
             alias = self.async_alias(source, node.name)
             sync = self.sync_name(node.name)
-            if kind == "task":
+            if kind in BOUND_KINDS:
                 self.lines.append(f"    register_twin({alias}, _task_twin({sync}))")
             elif kind == "client":
                 self.lines.append(f"    register_twin({alias}, _client_twin)")
@@ -504,7 +551,9 @@ class Generator:
                 self.lines.append(f"    register_twin({alias}, {sync})")
         self.lines += ["", "", "_register()", ""]
         body = "\n".join(self.lines)
-        return self.header([*sorted(self.twins.values()), "RunwayML", "Task"]) + body
+        return (
+            self.header([*sorted(self.twins.values()), "RunwayML", "SyncCursorPage", "Task"]) + body
+        )
 
     def header(self, names: list[str]) -> str:
         """Return the module header: docstring, imports and ``__all__``."""
@@ -547,6 +596,7 @@ class Generator:
         lines += [
             "from ._sync_runtime import (",
             "    SyncClientBase,",
+            "    SyncCursorPage,",
             "    SyncResource,",
             "    SyncWrapper,",
             "    client_twin as _client_twin,",

@@ -8,7 +8,7 @@ milliseconds of real time, whatever the machine's load.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -24,7 +24,7 @@ from runway_async import (
     VirtualClock,
 )
 from runway_async._client import core_of
-from runway_async._http import DownloadStream, Request, Response
+from runway_async._http import DownloadStream, FilePart, Request, Response
 
 DURATION = 12.0  # virtual seconds each task runs (beyond the 10 s of two poll floors)
 IMAGE = {"model": "gen4_image", "prompt_text": "a fox", "ratio": "1920:1080"}
@@ -73,6 +73,19 @@ class TimelineAPI:
         read_timeout: float,
     ) -> AbstractAsyncContextManager[DownloadStream]:
         raise NotImplementedError("no downloads here")
+
+    async def post_form(
+        self,
+        url: str,
+        *,
+        fields: Sequence[tuple[str, str]],
+        file: FilePart,
+        timeout: float | None,
+        connect_timeout: float,
+        max_response_bytes: int,
+        on_progress: Callable[[int], object] | None = None,
+    ) -> Response:
+        raise NotImplementedError("no uploads here")
 
     async def aclose(self) -> None:
         self.closed = True

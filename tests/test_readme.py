@@ -74,11 +74,28 @@ def test_snippet_runs(
     capsys.readouterr()
 
 
+# A 1x1 PNG: the local files the upload snippets name (cat.png, ...) hold it.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000050001"
+    "0d0a2db40000000049454e44ae426082"
+)
+LOCAL_FILES = ("cat.png", "fox.png", "guide.png", "clip.mp4")
+
+
 async def run_async(code: Any, emulator: Emulator) -> None:
     poll = PollConfig(min_interval=0.01)
+    for name in LOCAL_FILES:  # in the snippet's working directory
+        Path(name).write_bytes(PNG)  # noqa: ASYNC240 - a few bytes, before the snippet runs
+    workflow_id = emulator.add_workflow(
+        "readme",
+        inputs={"prompt": {"text": {"type": "primitive", "value": "a cat"}}},
+    )
     async with AsyncRunway(emulator.api_key, base_url=emulator.url, poll=poll) as client:
         elsewhere = await client.text_to_image.create(**IMAGE)
         namespace: dict[str, Any] = {
+            "png_bytes": PNG,
+            "workflow_id": workflow_id,
             "__name__": "readme",
             "asyncio": asyncio,
             "client": client,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -14,15 +15,19 @@ import pytest
 from runway_async import InvalidRequestError
 from runway_async._spec import (
     ENDPOINTS,
+    PLAIN_ENDPOINTS,
     EndpointSpec,
     TypeSpec,
     ValidationIssue,
     VariantSpec,
+    describe,
     get_endpoint,
+    get_plain_endpoint,
     to_wire,
     validate_wire,
 )
-from runway_async._spec._model import load_endpoints
+from runway_async._spec._dates import format_iso, parse_iso
+from runway_async._spec._model import load_endpoints, load_plain_endpoints
 from runway_async._spec._wire import _Converter
 
 ENDPOINT_NAMES = [
@@ -534,7 +539,7 @@ class TestSpecData:
         """The spec ships inside the package and parses as the documented layout."""
         text = resources.files("runway_async._spec").joinpath("api.json").read_text("utf-8")
         data = json.loads(text)
-        assert data["format_version"] == 1
+        assert data["format_version"] == 2
         assert set(data["endpoints"]) == set(ENDPOINT_NAMES)
         assert set(load_endpoints(data)) == set(ENDPOINT_NAMES)
 
@@ -1248,3 +1253,112 @@ class TestValidateWire:
         """An unknown endpoint is a programming error: InvalidRequestError."""
         with pytest.raises(InvalidRequestError):
             validate_wire("text_to_3d", {})
+
+
+class TestPlainSpecFormat:
+    """Format 2's plain section: loading, the new node keys and the ISO date helpers."""
+
+    def test_plain_section_is_loaded(self) -> None:
+        """api.json's plain section loads into PLAIN_ENDPOINTS, apart from the task endpoints."""
+        text = resources.files("runway_async._spec").joinpath("api.json").read_text("utf-8")
+        data = json.loads(text)
+        assert sorted(load_plain_endpoints(data)) == sorted(data["plain"])
+        assert sorted(PLAIN_ENDPOINTS) == sorted(data["plain"])
+        assert len(PLAIN_ENDPOINTS) == 37
+        assert not set(PLAIN_ENDPOINTS) & set(ENDPOINTS)
+
+    def test_path_parameters_must_match_the_path(self) -> None:
+        """A path placeholder without its parameter (or the reverse) fails to load."""
+        entry = {
+            "method": "GET",
+            "path": "/v1/things/{id}",
+            "summary": "Get a thing.",
+            "reply": "Thing",
+            "order": 0,
+            "path_params": {},
+            "query": {},
+            "body": None,
+        }
+        with pytest.raises(ValueError, match="path parameters"):
+            load_plain_endpoints({"plain": {"things.retrieve": entry}})
+
+    def test_unknown_format_fails_to_load(self) -> None:
+        """A string format other than the two known ones fails to load."""
+        member = {
+            "type": "string",
+            "format": "email",
+            "python_name": "x",
+            "required": False,
+            "description": "X.",
+        }
+        entry = {
+            "method": "GET",
+            "path": "/v1/things",
+            "summary": "List things.",
+            "reply": "Thing",
+            "order": 0,
+            "path_params": {},
+            "query": {"x": member},
+            "body": None,
+        }
+        with pytest.raises(ValueError, match="unknown format"):
+            load_plain_endpoints({"plain": {"things.list": entry}})
+
+    def test_new_node_keys(self) -> None:
+        """nullable, format and csv reach the TypeSpec; nullable shows in descriptions."""
+        voices = get_plain_endpoint("voices.update").field("description")
+        assert voices is not None
+        assert voices.type.nullable
+        assert describe(voices.type) == "a string or null"
+        usage = get_plain_endpoint("avatars.get_usage").field("start_date")
+        assert usage is not None
+        assert usage.type.format == "date-time"
+        emails = get_plain_endpoint("organization.webapp.audit_logs.list").field("actor_emails")
+        assert emails is not None
+        assert (emails.type.csv, emails.type.max_items) == (True, 50)
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("2026-01-31", dt.datetime(2026, 1, 31, tzinfo=dt.timezone.utc)),
+            ("2026-01-31T10:20", dt.datetime(2026, 1, 31, 10, 20, tzinfo=dt.timezone.utc)),
+            ("2026-01-31T10:20:30Z", dt.datetime(2026, 1, 31, 10, 20, 30, tzinfo=dt.timezone.utc)),
+            (
+                "2026-01-31T10:20:30.123456789+02:00",
+                dt.datetime(
+                    2026, 1, 31, 10, 20, 30, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2))
+                ),
+            ),
+            (
+                "2026-01-31 10:20:30,5-0130",
+                dt.datetime(
+                    2026,
+                    1,
+                    31,
+                    10,
+                    20,
+                    30,
+                    500000,
+                    tzinfo=dt.timezone(-dt.timedelta(hours=1, minutes=30)),
+                ),
+            ),
+        ],
+    )
+    def test_parse_iso_reads_dates_and_datetimes(self, text: str, expected: dt.datetime) -> None:
+        """Dates, datetimes, Z, offsets and long fractions parse the same on every Python."""
+        assert parse_iso(text) == expected
+
+    @pytest.mark.parametrize(
+        "text", ["", "2026-1-31", "2026-02-30", "2026-01-31T24:00", "2026-01-31T10:20+25:00", "x"]
+    )
+    def test_parse_iso_refuses_non_iso_text(self, text: str) -> None:
+        """Malformed or impossible dates give None."""
+        assert parse_iso(text) is None
+
+    def test_format_iso(self) -> None:
+        """A date is midnight UTC where only datetimes are taken; a datetime is isoformat."""
+        day = dt.date(2026, 5, 4)
+        assert format_iso(day, date_allowed=False) == "2026-05-04T00:00:00Z"
+        assert format_iso(day, date_allowed=True) == "2026-05-04"
+        moment = dt.datetime(2026, 5, 4, 1, 2, 3)
+        assert format_iso(moment, date_allowed=True) == "2026-05-04T01:02:03"

@@ -72,6 +72,9 @@ class StalledTransport:
     def stream(self, url: str, **_options: object) -> Any:
         raise NotImplementedError
 
+    async def post_form(self, url: str, **_options: object) -> Any:
+        raise NotImplementedError
+
     async def aclose(self) -> None:
         self.closed = True
 
@@ -93,6 +96,9 @@ class ScriptedTransport:
         return reply
 
     def stream(self, url: str, **_options: object) -> Any:
+        raise NotImplementedError
+
+    async def post_form(self, url: str, **_options: object) -> Any:
         raise NotImplementedError
 
     async def aclose(self) -> None:

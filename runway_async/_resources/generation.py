@@ -8,6 +8,7 @@ Each method validates its parameters against the spec before sending (raising
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Literal
 
@@ -132,7 +133,7 @@ class ImageToVideo(TaskCreatingResource):
         self,
         *,
         model: ImageToVideoModel,
-        prompt_image: str | Sequence[PositionedImage],
+        prompt_image: str | os.PathLike[str] | Sequence[PositionedImage],
         audio: bool | None = None,
         cfg_scale: float | None = None,
         content_moderation: ContentModeration | None = None,
@@ -147,7 +148,7 @@ class ImageToVideo(TaskCreatingResource):
         ratio: ImageToVideoRatio | None = None,
         reference_audio: Sequence[AudioMedia] | None = None,
         reference_videos: Sequence[VideoMedia] | None = None,
-        references: str | Sequence[PositionedImage] | None = None,
+        references: str | os.PathLike[str] | Sequence[PositionedImage] | None = None,
         resolution: ImageToVideoResolution | None = None,
         seed: int | None = None,
     ) -> TaskCreation:
@@ -372,17 +373,17 @@ class VideoToVideo(TaskCreatingResource):
         mode: VideoToVideoMode | None = None,
         output_format: VideoToVideoOutputFormat | None = None,
         prompt_text: str | None = None,
-        prompt_video: str | None = None,
+        prompt_video: str | os.PathLike[str] | None = None,
         prores_profile: ProresProfile | None = None,
         provider_settings: VideoToVideoProviderSettings | None = None,
         ratio: str | None = None,
         reference_audio: Sequence[AudioMedia] | None = None,
         reference_videos: Sequence[VideoMedia] | None = None,
-        references: str | Sequence[Reference] | None = None,
+        references: str | os.PathLike[str] | Sequence[Reference] | None = None,
         resolution: VideoToVideoResolution | None = None,
         seed: int | None = None,
         target_aspect_ratio: VideoToVideoTargetAspectRatio | None = None,
-        video_uri: str | None = None,
+        video_uri: str | os.PathLike[str] | None = None,
     ) -> TaskCreation:
         """Transform, extend or edit a video guided by a prompt and references.
 
@@ -489,7 +490,7 @@ class TextToImage(TaskCreatingResource):
         content_moderation: ContentModeration | None = None,
         edit: bool | None = None,
         grounding: bool | None = None,
-        mask_uri: str | None = None,
+        mask_uri: str | os.PathLike[str] | None = None,
         output_count: int | None = None,
         output_format: TextToImageOutputFormat | None = None,
         precise_edit: bool | None = None,
@@ -654,7 +655,7 @@ class ImageUpscale(TaskCreatingResource):
         self,
         *,
         model: ImageUpscaleModel,
-        image_uri: str,
+        image_uri: str | os.PathLike[str],
         flavor: ImageUpscaleFlavor | None = None,
         scale_factor: ImageUpscaleScaleFactor | None = None,
         sharpen: int | None = None,
@@ -710,7 +711,7 @@ class VideoUpscale(TaskCreatingResource):
         self,
         *,
         model: VideoUpscaleModel,
-        video_uri: str,
+        video_uri: str | os.PathLike[str],
         creativity: int | None = None,
         flavor: VideoUpscaleFlavor | None = None,
         fps_boost: bool | None = None,
@@ -776,7 +777,7 @@ class VideoToHdr(TaskCreatingResource):
         self,
         *,
         model: VideoToHdrModel,
-        video_uri: str,
+        video_uri: str | os.PathLike[str],
         output_format: VideoToHdrOutputFormat | None = None,
         prores_profile: VideoToHdrProresProfile | None = None,
     ) -> TaskCreation:
@@ -824,7 +825,7 @@ class VideoToAudio(TaskCreatingResource):
         *,
         model: VideoToAudioModel,
         duration: float,
-        video_uri: str,
+        video_uri: str | os.PathLike[str],
         format: VideoToAudioFormat | None = None,
         negative_prompt: str | None = None,
         num_variants: int | None = None,
@@ -893,7 +894,7 @@ class SoundEffect(TaskCreatingResource):
         num_variants: int | None = None,
         output_format: SoundEffectOutputFormat | None = None,
         pitch_rate: int | None = None,
-        reference_audios: Sequence[str] | None = None,
+        reference_audios: Sequence[str | os.PathLike[str]] | None = None,
         sample_rate: SoundEffectSampleRate | None = None,
         seed: int | None = None,
         speech_rate: int | None = None,
@@ -1108,7 +1109,7 @@ class VoiceDubbing(TaskCreatingResource):
         self,
         *,
         model: VoiceDubbingModel,
-        audio_uri: str,
+        audio_uri: str | os.PathLike[str],
         target_lang: VoiceDubbingTargetLang,
         disable_voice_cloning: bool | None = None,
         drop_background_audio: bool | None = None,
@@ -1160,7 +1161,7 @@ class VoiceIsolation(TaskCreatingResource):
         self,
         *,
         model: VoiceIsolationModel,
-        audio_uri: str,
+        audio_uri: str | os.PathLike[str],
     ) -> TaskCreation:
         """Isolate the voice of an audio clip from its background.
 

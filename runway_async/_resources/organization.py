@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from .._convert import structure
+from .._core import Core
 from .._exceptions import InvalidRequestError
 from .._models import Organization as OrganizationInfo
 from .._models import OrganizationUsage
 from ._base import Resource
+from .webapp import Webapp
 
 __all__ = ["Organization"]
 
@@ -31,7 +33,18 @@ def _iso_date(name: str, value: str | dt.date | None) -> str | None:
 
 
 class Organization(Resource):
-    """Your organization's credit balance, per-model limits and usage."""
+    """Your organization's credit balance, per-model limits and usage.
+
+    Attributes:
+        webapp: Usage and audit logs of the Runway web-app workspaces linked to the project.
+
+    """
+
+    webapp: Webapp
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        self.webapp = Webapp(core)
 
     async def retrieve(self) -> OrganizationInfo:
         """Fetch the credit balance, the tier's per-model limits and today's usage.

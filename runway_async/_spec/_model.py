@@ -15,15 +15,20 @@ from .._exceptions import InvalidRequestError
 
 __all__ = [
     "ENDPOINTS",
+    "PLAIN_ENDPOINTS",
+    "DateRange",
     "EndpointSpec",
     "FieldSpec",
     "MediaKind",
     "NodeKind",
+    "PlainEndpointSpec",
     "ResponseKind",
     "TypeSpec",
     "VariantSpec",
     "get_endpoint",
+    "get_plain_endpoint",
     "load_endpoints",
+    "load_plain_endpoints",
     "python_name",
     "quote_values",
 ]
@@ -40,6 +45,7 @@ _NODE_KINDS = frozenset(
 _PACKAGE = __name__.rpartition(".")[0]
 _RESPONSES = frozenset(("task_created", "id_only", "routed"))
 _MEDIA = frozenset(("image", "video", "audio"))
+_FORMATS = frozenset(("date-time", "date-time-or-date"))
 
 
 def python_name(wire: str) -> str:
@@ -80,6 +86,10 @@ class TypeSpec:
         media: For media-URI strings, the kind of media (``image``, ``video``, ``audio``).
         unconfirmed: The numeric, length and count constraints here are unconfirmed by the
             reference: recorded for the docs, not enforced.
+        nullable: ``null`` is a valid value too (it clears the member, on updates).
+        format: For strings, ``date-time`` (an ISO-8601 datetime; a date is read as midnight
+            UTC) or ``date-time-or-date`` (an ISO-8601 datetime or date).
+        csv: For arrays in a query: sent as one comma-separated string.
         items: The type of array items.
         fields: The members of an object, by wire name.
         values: The type of a map's values.
@@ -105,6 +115,9 @@ class TypeSpec:
     max_items: int | None = None
     media: MediaKind | None = None
     unconfirmed: bool = False
+    nullable: bool = False
+    format: str | None = None
+    csv: bool = False
     items: TypeSpec | None = None
     fields: Mapping[str, FieldSpec] = attrs.field(factory=dict, repr=False)
     values: TypeSpec | None = None
@@ -236,6 +249,74 @@ class EndpointSpec:
         )
 
 
+@attrs.frozen(kw_only=True)
+class DateRange:
+    """A rule between two date parameters of one endpoint.
+
+    Attributes:
+        start: Wire name of the parameter opening the window (inclusive).
+        end: Wire name of the parameter closing it (exclusive); it must come after ``start``.
+        max_days: Longest allowed window in days, when limited.
+
+    """
+
+    start: str
+    end: str
+    max_days: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PlainEndpointSpec:
+    """One plain (not task-creating) endpoint: a resource call.
+
+    Attributes:
+        name: The client method path (``avatars.update``, ``organization.webapp.list_usage``).
+        method: The HTTP method.
+        path: The HTTP path template (``/v1/avatars/{id}``); placeholders are path parameters.
+        summary: One imperative line saying what the endpoint does.
+        notes: Endpoint-wide facts from the reference.
+        reply: What a successful reply holds, in words (for the docs).
+        paginated: Whether the reply is a cursor page (``{data, nextCursor}``).
+        path_params: The path parameters, as an object type.
+        query: The query parameters, as an object type.
+        body: The JSON body, as an object type; ``None`` when the request has no body.
+        min_body_fields: Fewest body members a call must set (updates need one).
+        date_range: A rule between two date parameters, if any.
+        order: Position in the docs.
+        discriminator: Always ``None`` (plain endpoints have one body shape).
+        variants: Always empty.
+
+    """
+
+    name: str
+    method: str
+    path: str
+    summary: str
+    notes: str | None
+    reply: str
+    paginated: bool
+    path_params: TypeSpec
+    query: TypeSpec
+    body: TypeSpec | None
+    min_body_fields: int | None
+    date_range: DateRange | None
+    order: int
+    discriminator: None = None
+    variants: tuple[VariantSpec, ...] = ()
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether the request may be repeated safely (GET, DELETE, PATCH; not POST)."""
+        return self.method != "POST"
+
+    def field(self, name: str) -> FieldSpec | None:
+        """Return the parameter with this Python or wire name (path, query or body)."""
+        for node in (self.path_params, self.query, self.body):
+            if node is not None and name in node.keys:
+                return node.fields[node.keys[name]]
+        return None
+
+
 def _node(data: Mapping[str, Any], where: str) -> TypeSpec:
     kind = data["type"]
     if kind not in _NODE_KINDS:
@@ -243,6 +324,9 @@ def _node(data: Mapping[str, Any], where: str) -> TypeSpec:
     media = data.get("media")
     if media is not None and media not in _MEDIA:
         raise ValueError(f"{where}: unknown media kind {media!r}")
+    fmt = data.get("format")
+    if fmt is not None and fmt not in _FORMATS:
+        raise ValueError(f"{where}: unknown format {fmt!r}")
     fields: dict[str, FieldSpec] = {}
     for wire, member in data.get("fields", {}).items():
         fields[wire] = FieldSpec(
@@ -275,6 +359,9 @@ def _node(data: Mapping[str, Any], where: str) -> TypeSpec:
         max_items=data.get("max_items"),
         media=cast("MediaKind | None", media),
         unconfirmed=bool(data.get("unconfirmed", False)),
+        nullable=bool(data.get("nullable", False)),
+        format=fmt,
+        csv=bool(data.get("csv", False)),
         items=_node(data["items"], f"{where}[]") if "items" in data else None,
         fields=fields,
         values=_node(data["values"], f"{where}{{}}") if "values" in data else None,
@@ -319,10 +406,52 @@ def load_endpoints(data: Mapping[str, Any]) -> dict[str, EndpointSpec]:
     return endpoints
 
 
+def _object(fields: Mapping[str, Any], where: str) -> TypeSpec:
+    return _node({"type": "object", "fields": fields}, where)
+
+
+def load_plain_endpoints(data: Mapping[str, Any]) -> dict[str, PlainEndpointSpec]:
+    """Build the plain endpoint specs from the parsed ``api.json`` (its ``plain`` section)."""
+    endpoints: dict[str, PlainEndpointSpec] = {}
+    for name, raw in data.get("plain", {}).items():
+        placeholders = re.findall(r"{(\w+)}", raw["path"])
+        if sorted(placeholders) != sorted(raw["path_params"]):
+            raise ValueError(f"{name}: path parameters {placeholders} != {raw['path_params']}")
+        rule = raw.get("date_range")
+        body = raw.get("body")
+        endpoints[name] = PlainEndpointSpec(
+            name=name,
+            method=raw["method"],
+            path=raw["path"],
+            summary=raw["summary"],
+            notes=raw.get("notes"),
+            reply=raw["reply"],
+            paginated=bool(raw.get("paginated", False)),
+            path_params=_object(raw["path_params"], f"{name}:path"),
+            query=_object(raw["query"], f"{name}:query"),
+            body=None if body is None else _object(body, f"{name}:body"),
+            min_body_fields=raw.get("min_body_fields"),
+            date_range=None if rule is None else DateRange(**rule),
+            order=raw["order"],
+        )
+    return endpoints
+
+
+@cache
+def _data() -> Mapping[str, Any]:
+    text = resources.files(_PACKAGE).joinpath("api.json").read_text(encoding="utf-8")
+    data: Mapping[str, Any] = json.loads(text)
+    return data
+
+
 @cache
 def _load() -> dict[str, EndpointSpec]:
-    text = resources.files(_PACKAGE).joinpath("api.json").read_text(encoding="utf-8")
-    return load_endpoints(json.loads(text))
+    return load_endpoints(_data())
+
+
+@cache
+def _load_plain() -> dict[str, PlainEndpointSpec]:
+    return load_plain_endpoints(_data())
 
 
 class _Endpoints(Mapping[str, EndpointSpec]):
@@ -356,6 +485,44 @@ def get_endpoint(name: str) -> EndpointSpec:
         return _load()[name]
     except (KeyError, TypeError):
         known = tuple(sorted(_load()))
+        raise InvalidRequestError(
+            f"Unknown endpoint {name!r}; known endpoints: {', '.join(known)}.",
+            allowed=known,
+            endpoint=name if isinstance(name, str) else None,
+        ) from None
+
+
+class _PlainEndpoints(Mapping[str, PlainEndpointSpec]):
+    """The plain endpoint specs by name, read from ``api.json`` on first use."""
+
+    def __getitem__(self, name: str) -> PlainEndpointSpec:
+        return _load_plain()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_load_plain())
+
+    def __len__(self) -> int:
+        return len(_load_plain())
+
+    def __repr__(self) -> str:
+        return f"<PLAIN_ENDPOINTS {sorted(_load_plain())}>"
+
+
+PLAIN_ENDPOINTS: Mapping[str, PlainEndpointSpec] = _PlainEndpoints()
+"""Every plain endpoint's spec, by client method path (``avatars.create``, ...)."""
+
+
+def get_plain_endpoint(name: str) -> PlainEndpointSpec:
+    """Return the spec of a plain endpoint.
+
+    Raises:
+        InvalidRequestError: No such endpoint; the error lists the known names.
+
+    """
+    try:
+        return _load_plain()[name]
+    except (KeyError, TypeError):
+        known = tuple(sorted(_load_plain()))
         raise InvalidRequestError(
             f"Unknown endpoint {name!r}; known endpoints: {', '.join(known)}.",
             allowed=known,

@@ -26,8 +26,16 @@ from typing import Any, Final
 import attrs
 
 from .._exceptions import InvalidRequestError
+from ._dates import parse_iso
 from ._media import media_problem
-from ._model import EndpointSpec, TypeSpec, VariantSpec, python_name, quote_values
+from ._model import (
+    EndpointSpec,
+    PlainEndpointSpec,
+    TypeSpec,
+    VariantSpec,
+    python_name,
+    quote_values,
+)
 
 __all__ = [
     "INVALID_ENUM",
@@ -42,7 +50,10 @@ __all__ = [
     "describe",
     "format_path",
     "is_sequence",
+    "make_issue",
+    "show",
     "validate_body",
+    "validate_object",
 ]
 
 REQUIRED: Final = "required"
@@ -111,6 +122,12 @@ def format_path(path: Sequence[str | int]) -> str:
 
 def describe(node: TypeSpec) -> str:
     """Return what a type accepts, for messages and docs (``an integer from 2 to 10``)."""
+    if node.nullable:
+        return _describe(node) + " or null"
+    return _describe(node)
+
+
+def _describe(node: TypeSpec) -> str:
     if node.enum is not None:
         if len(node.enum) == 1:
             return repr(node.enum[0])
@@ -227,7 +244,7 @@ class _Checker:
 
     def __init__(
         self,
-        endpoint: EndpointSpec,
+        endpoint: EndpointSpec | PlainEndpointSpec,
         variant: VariantSpec | None,
         *,
         allow_loopback_http: bool,
@@ -283,6 +300,8 @@ class _Checker:
             found = self.check_text(value, path, ppath)
             if found is not None:
                 return [found]
+        if value is None and node.nullable:
+            return []
         kind = node.kind
         if kind == "any":
             return self.check_data(value, path, ppath)
@@ -415,6 +434,10 @@ class _Checker:
             if node.pattern is not None and re.search(node.pattern, value) is None:
                 text = f"must match the pattern {node.pattern}"
                 issues.append(self.issue(INVALID_FORMAT, path, ppath, text, got=_show(value)))
+        if node.format is not None and parse_iso(value) is None:
+            what = "datetime" if node.format == "date-time" else "datetime or date"
+            text = f"must be an ISO-8601 {what} (like 2025-01-31T12:00:00Z)"
+            issues.append(self.issue(INVALID_FORMAT, path, ppath, text, got=_show(value)))
         if node.media is not None:
             problem = media_problem(value, node.media, allow_loopback_http=self.allow_loopback_http)
             if problem is not None:
@@ -639,3 +662,38 @@ def validate_body(
         variant = found[0]
     checker = _Checker(endpoint, variant, allow_loopback_http=allow_loopback_http)
     return checker.check_object(variant.body, body, (), (), skip=disc)
+
+
+def validate_object(
+    endpoint: PlainEndpointSpec,
+    node: TypeSpec,
+    value: Mapping[str, object],
+    *,
+    allow_loopback_http: bool = False,
+) -> list[ValidationIssue]:
+    """Return every issue of the wire-named members of one part of a plain request.
+
+    ``node`` is the endpoint's path parameters, query or body, as an object type.
+    """
+    checker = _Checker(endpoint, None, allow_loopback_http=allow_loopback_http)
+    return checker.check_object(node, value, (), ())
+
+
+def make_issue(
+    endpoint: PlainEndpointSpec,
+    code: str,
+    path: tuple[str | int, ...],
+    ppath: tuple[str | int, ...],
+    text: str,
+    *,
+    got: str | None = None,
+) -> ValidationIssue:
+    """Return an issue worded like the validator's (``<field> <text> for <endpoint>.``)."""
+    return _Checker(endpoint, None, allow_loopback_http=False).issue(
+        code, path, ppath, text, got=got
+    )
+
+
+def show(value: object) -> str:
+    """Return a value for a message, never dumping a long one whole."""
+    return _show(value)

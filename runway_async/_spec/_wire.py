@@ -9,7 +9,7 @@ from .._exceptions import InvalidRequestError
 from ._model import FieldSpec, TypeSpec, get_endpoint, python_name
 from ._validate import format_path, is_sequence, validate_body
 
-__all__ = ["to_wire"]
+__all__ = ["convert_members", "to_wire"]
 
 
 def to_wire(
@@ -59,6 +59,19 @@ def to_wire(
     if issues:
         raise issues[0].to_error(endpoint)
     return body
+
+
+def convert_members(endpoint: str, node: TypeSpec, value: Mapping[Any, Any]) -> dict[str, Any]:
+    """Return the members of an object with wire names, nested values converted too.
+
+    Keys are Python or wire names of ``node``'s members; unknown keys are kept as they are
+    (the validator reports them). Nothing is validated here.
+
+    Raises:
+        InvalidRequestError: A key is not a string, or a member is given under both names.
+
+    """
+    return _Converter(endpoint).convert_object(node.keys, node.fields, value, (), ())
 
 
 class _Converter:

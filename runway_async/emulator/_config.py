@@ -111,6 +111,11 @@ def _port(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
         raise ValueError(f"port must be from 0 (any free port) to 65535, got {value!r}")
 
 
+def _positive_int(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{attribute.name} must be an integer > 0, got {value!r}")
+
+
 def _optional_int(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
         raise ValueError(f"{attribute.name} must be an integer or None, got {value!r}")
@@ -123,7 +128,8 @@ class EmulatorConfig:
     Attributes:
         concurrency: Tasks per model that may run at once (more wait as ``THROTTLED``): one
             number for every model, or a mapping of model name to limit (models not in it get
-            5). ``None`` means unlimited.
+            5). ``None`` means unlimited. Workflow invocations count against the
+            pseudo-model ``"workflow"`` (here, in ``daily_limit`` and in ``durations``).
         daily_limit: Tasks per model that may be created in 24 hours (more get 429): one
             number or a per-model mapping like ``concurrency`` (default 10,000).
         time_scale: Real seconds per API second: ``0.001`` makes a 30 s generation take
@@ -147,6 +153,16 @@ class EmulatorConfig:
             declared field, and no limits apply.
         credit_balance: Credits the organization starts with; charges are taken from it.
         max_monthly_credit_spend: What ``GET /v1/organization`` reports as the tier's cap.
+        upload_max_bytes: The largest file the upload storage POST accepts (200 MB, as the
+            API; set it lower to test the limit).
+        upload_lifetime: API seconds an upload's ``runway://`` URI (and its storage URL)
+            stays usable (24 hours).
+        avatar_seconds: API seconds an avatar stays ``PROCESSING`` after a create or an
+            image change.
+        voice_seconds: API seconds a custom voice stays ``PROCESSING``.
+        session_ready_seconds: API seconds a realtime session stays ``NOT_READY``.
+        session_seconds: API seconds a consumed realtime session runs before it completes
+            (at most its ``maxDuration``).
 
     """
 
@@ -174,6 +190,12 @@ class EmulatorConfig:
     spec_mock: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     credit_balance: int = attrs.field(default=1_000_000, validator=_non_negative_number)
     max_monthly_credit_spend: int = attrs.field(default=2_000_000, validator=_non_negative_number)
+    upload_max_bytes: int = attrs.field(default=200 * 1024 * 1024, validator=_positive_int)
+    upload_lifetime: float = attrs.field(default=86_400.0, validator=_positive_number)
+    avatar_seconds: float = attrs.field(default=5.0, validator=_non_negative_number)
+    voice_seconds: float = attrs.field(default=3.0, validator=_non_negative_number)
+    session_ready_seconds: float = attrs.field(default=2.0, validator=_non_negative_number)
+    session_seconds: float = attrs.field(default=30.0, validator=_positive_number)
 
     def __attrs_post_init__(self) -> None:
         if self.jitter >= 1:

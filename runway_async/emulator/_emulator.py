@@ -6,7 +6,7 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ._config import EmulatorConfig, LimitSetting
 from ._faults import FaultKind, FaultQueue
+from ._media import MediaKind
 from ._server import EmulatorApp
 from ._state import Simulation
 
@@ -46,6 +47,12 @@ class Emulator:
         fault_delay: Seconds of a random ``latency`` or ``hold_after`` fault.
         pending_seconds: API seconds a task stays PENDING before it runs.
         credit_balance: Credits the organization starts with.
+        upload_max_bytes: The largest file an upload's storage POST accepts.
+        upload_lifetime: API seconds an upload's ``runway://`` URI stays usable.
+        avatar_seconds: API seconds an avatar stays PROCESSING.
+        voice_seconds: API seconds a custom voice stays PROCESSING.
+        session_ready_seconds: API seconds a realtime session stays NOT_READY.
+        session_seconds: API seconds a consumed realtime session runs.
 
     """
 
@@ -67,6 +74,12 @@ class Emulator:
         fault_delay: float = 1.0,
         pending_seconds: float = 0.5,
         credit_balance: int = 1_000_000,
+        upload_max_bytes: int = 200 * 1024 * 1024,
+        upload_lifetime: float = 86_400.0,
+        avatar_seconds: float = 5.0,
+        voice_seconds: float = 3.0,
+        session_ready_seconds: float = 2.0,
+        session_seconds: float = 30.0,
     ) -> None:
         config = EmulatorConfig(
             concurrency=concurrency,
@@ -84,6 +97,12 @@ class Emulator:
             fault_delay=fault_delay,
             pending_seconds=pending_seconds,
             credit_balance=credit_balance,
+            upload_max_bytes=upload_max_bytes,
+            upload_lifetime=upload_lifetime,
+            avatar_seconds=avatar_seconds,
+            voice_seconds=voice_seconds,
+            session_ready_seconds=session_ready_seconds,
+            session_seconds=session_seconds,
         )
         self._setup(config)
 
@@ -276,6 +295,70 @@ class Emulator:
     def reset(self) -> None:
         """Clear every task, usage record, metric and queued fault."""
         self._server.reset()
+
+    def add_workflow(
+        self,
+        name: str,
+        *,
+        nodes: Mapping[str, MediaKind | Sequence[MediaKind]] | None = None,
+        inputs: Mapping[str, Mapping[str, Any]] | None = None,
+        duration: float | None = None,
+        fail: bool | str = False,
+        node_errors: Mapping[str, str] | None = None,
+        credits: int | None = None,
+        description: str | None = None,
+        graph: Mapping[str, Any] | None = None,
+        api_key: str | None = None,
+    ) -> str:
+        """Publish a workflow version that ``workflows.run`` can invoke; thread-safe.
+
+        Publishing again under the same ``name`` adds a version (numbered 1, 2, ...). An
+        invocation goes through the task lifecycle (PENDING, RUNNING with ``progress`` and
+        the outputs of finished nodes, then SUCCEEDED or FAILED), counts against the
+        concurrency and daily limits of the pseudo-model ``"workflow"``
+        (``concurrency={"workflow": 1}``) and can be hit by the configured random failures
+        and faults. Output node ``n`` of ``N`` finishes at ``(n + 1) / N`` of the run; its
+        files are served like task outputs.
+
+        Args:
+            name: The workflow's name.
+            nodes: Output nodes: node id to the media kind of each file it produces
+                (``{"poster": "image", "clips": ["video", "video"]}``); default
+                ``{"output": "image"}``.
+            inputs: Input nodes whose values ``nodeOutputs`` may override: node id to
+                ``{output key: typed value}`` (``{"prompt": {"text": {"type": "primitive",
+                "value": "a fox"}}}``). A run naming a node the workflow lacks gets a 400.
+            duration: How long an invocation runs, in API seconds (exactly; default: the
+                configured duration of ``"workflow"`` or of its first output's kind).
+            fail: ``True`` or a ``failureCode``: every invocation ends FAILED, its last
+                output node erroring (the nodes before it deliver their files).
+            node_errors: Output nodes that error (node id to ``failureCode``) while the
+                invocation still SUCCEEDS: they appear in ``nodeErrors``, not ``output``.
+            credits: The cost of a successful invocation (default 5 per output file).
+            description: The workflow's description.
+            graph: The ``graph`` that ``workflows.retrieve`` answers (``{version, nodes,
+                edges}``); default: one built from ``inputs`` and ``nodes``.
+            api_key: The only API key that sees the workflow; ``None``: every key.
+
+        Returns:
+            The published version's id (what ``workflows.run`` takes).
+
+        Raises:
+            ValueError: An argument is not valid.
+
+        """
+        return self._server.resources_b.add_workflow(
+            name,
+            nodes=nodes,
+            inputs=inputs,
+            duration=duration,
+            fail=fail,
+            node_errors=node_errors,
+            credits=credits,
+            description=description,
+            graph=graph,
+            api_key=api_key,
+        )
 
 
 class EmulatorThread:

@@ -44,6 +44,10 @@ from ._faults import (
     parse_fault,
 )
 from ._media import MEDIA, media_for_extension
+from ._resources_a import ResourcesA
+from ._resources_a import register as register_resources_a
+from ._resources_b import ResourcesB
+from ._resources_b import register as register_resources_b
 from ._state import DailyLimitExceeded, Simulation, TaskRecord
 
 __all__ = ["RUNWAY_VERSION", "EmulatorApp"]
@@ -119,6 +123,7 @@ class EmulatorApp:
             client_max_size=64 * 1024 * 1024,  # data URIs can be large
         )
         info = self._routes
+        resources: dict[str, web.Resource] = {}
 
         def add(
             method: str,
@@ -128,9 +133,13 @@ class EmulatorApp:
             *,
             creates_task: bool = False,
         ) -> None:
-            resource = app.router.add_resource(path)
+            # One resource per path, one endpoint per method of it (GET, PATCH, DELETE /{id}).
+            resource = resources.get(path) or app.router.add_resource(path)
+            resources[path] = resource
             resource.add_route(method, handler)
-            info[resource.canonical] = _RouteInfo(path, endpoint, creates_task=creates_task)
+            route = _RouteInfo(path, endpoint, creates_task=creates_task)
+            info.setdefault(resource.canonical, route)
+            info[f"{method} {resource.canonical}"] = route
 
         for name, spec in _catalog.task_endpoints().items():
             add(spec.method, spec.path, self._make_create_handler(name), name, creates_task=True)
@@ -140,6 +149,8 @@ class EmulatorApp:
         info[tasks.canonical] = _RouteInfo(tasks.canonical, "tasks", creates_task=False)
         add("GET", "/v1/organization", self._organization, "organization")
         add("POST", "/v1/organization/usage", self._usage, "organization.usage")
+        self.resources_a: ResourcesA = register_resources_a(app, add, self)
+        self.resources_b: ResourcesB = register_resources_b(self, add)
         outputs = app.router.add_resource("/_emulator/outputs/{task_id}/{name}")
         outputs.add_route("GET", self._output)
         outputs.add_route("HEAD", self._output)  # clients check outputs with HEAD first
@@ -155,7 +166,10 @@ class EmulatorApp:
         resource = request.match_info.route.resource
         if resource is None:
             return None
-        return self._routes.get(resource.canonical)
+        routes = self._routes
+        return routes.get(f"{request.method} {resource.canonical}") or routes.get(
+            resource.canonical
+        )
 
     def closing(self) -> asyncio.Event:
         """Return the event set when the server stops (created in the serving loop)."""
@@ -362,6 +376,9 @@ class EmulatorApp:
                     {"code": i.code, "path": list(i.path), "message": i.message} for i in issues
                 ],
             )
+        upload_problem = self.resources_a.media_error(request, body)  # runway:// URIs
+        if upload_problem is not None:
+            return upload_problem
         spec = _catalog.endpoint_spec(endpoint)
         model = _catalog.model_for(endpoint, body)
         credits = _catalog.estimate_credits(endpoint, model, body)
@@ -381,6 +398,7 @@ class EmulatorApp:
             return web.json_response({"id": task.id})
         if spec.response == "routed":
             routing = _catalog.routing(endpoint, body, credits)
+            self.resources_b.record_routing(request, body, task.id, routing)
             if self.config.spec_mock:
                 # Optional in the official types; spec-mock replies carry every field.
                 routing["capacityFallback"] = {"skipped": [], "allExhausted": False}
@@ -395,7 +413,7 @@ class EmulatorApp:
         with self.lock:
             task = self.simulation.get(task_id)
             now = self.simulation.now()
-        if task is None:
+        if task is None or task.invocation:  # workflow invocations are not tasks
             if self.config.spec_mock:
                 return web.json_response(self._synthetic_task(request, task_id))
             return _error(404, f"Task {task_id!r} not found.")
@@ -404,7 +422,9 @@ class EmulatorApp:
     async def _delete_task(self, request: web.Request) -> web.StreamResponse:
         task_id = request.match_info["id"]
         with self.lock:
-            outcome = self.simulation.delete(task_id)
+            found = self.simulation.peek(task_id)
+            invocation = found is not None and found.invocation
+            outcome = None if invocation else self.simulation.delete(task_id)
         if outcome is None and not self.config.spec_mock:
             return _error(404, f"Task {task_id!r} not found.")
         return web.Response(status=204)
@@ -426,16 +446,14 @@ class EmulatorApp:
         media = media_for_extension(match.group(2)) if match else None
         if match is None or media is None:
             return _error(404, "No such output.")
+        index = int(match.group(1))
         with self.lock:
             task = self.simulation.peek(task_id)
+            now = self.simulation.now()
         if task is None:
             if not self.config.spec_mock:
                 return _error(404, "No such output.")
-        elif (
-            task.status != "SUCCEEDED"
-            or int(match.group(1)) >= task.output_count
-            or MEDIA[task.kind] is not media
-        ):
+        elif not task.has_output(index, now) or MEDIA[task.output_kind(index)] is not media:
             return _error(404, "No such output.")
         return web.Response(
             body=media.data,
@@ -496,6 +514,8 @@ class EmulatorApp:
         """Clear tasks, usage, metrics and queued faults."""
         with self.lock:
             self.simulation.reset()
+            self.resources_a.reset()
+            self.resources_b.reset()
             self._requests.clear()
             self._rate = _PeakRate()
         self.faults.reset()

@@ -95,6 +95,11 @@ class TaskRecord:
         started: When it started RUNNING, if it did.
         ended: When it reached a terminal status, if it did.
         cost: Final credits charged, once terminal.
+        usage_model: The model its charges are reported under in usage, if not ``model``.
+        invocation: Whether it is a workflow invocation (unknown to ``/v1/tasks``).
+        output_kinds: The media kind of each output, when they differ (else ``kind``).
+        output_ready: For each output, the fraction of the run after which it exists
+            (served while RUNNING); ``None``: every output exists once SUCCEEDED.
 
     """
 
@@ -113,11 +118,29 @@ class TaskRecord:
     started: float | None = None
     ended: float | None = None
     cost: int | None = None
+    usage_model: str | None = None
+    invocation: bool = False
+    output_kinds: tuple[MediaKind, ...] | None = None
+    output_ready: tuple[float, ...] | None = None
 
     @property
     def is_terminal(self) -> bool:
         """Whether the task has ended."""
         return self.status in TERMINAL
+
+    def output_kind(self, index: int) -> MediaKind:
+        """Return the media kind of output ``index``."""
+        return self.kind if self.output_kinds is None else self.output_kinds[index]
+
+    def has_output(self, index: int, now: float) -> bool:
+        """Return whether output ``index`` exists at ``now`` (and so may be downloaded)."""
+        if not 0 <= index < self.output_count:
+            return False
+        if self.status == "SUCCEEDED":
+            return True
+        if self.status != "RUNNING" or self.output_ready is None:
+            return False
+        return self.progress(now) >= self.output_ready[index]
 
     def progress(self, now: float) -> float:
         """Return the fraction done at ``now`` (0 before it runs, below 1 while running)."""
@@ -308,7 +331,8 @@ class Simulation:
             self._admit(self._tasks[lane.queue.popleft()], at)
 
     def _update_charge(self, task: TaskRecord) -> None:
-        self._charges[task.id] = (task.created_at.date(), task.model, task.charge())
+        model = task.usage_model or task.model
+        self._charges[task.id] = (task.created_at.date(), model, task.charge())
 
     # -- requests -------------------------------------------------------------------------
 
@@ -336,6 +360,9 @@ class Simulation:
         body: object,
         estimated_credits: int,
         output_count: int = 1,
+        duration: float | None = None,
+        failure: tuple[str, str] | None = None,
+        usage_model: str | None = None,
     ) -> TaskRecord:
         """Create a task now: PENDING if its model has a free slot, else THROTTLED.
 
@@ -346,6 +373,11 @@ class Simulation:
             body: The request body (for duplicate detection).
             estimated_credits: The most it may charge.
             output_count: How many output files it will have.
+            duration: Its exact run time in API seconds (default: the configured duration
+                of ``model`` or ``kind``, with jitter).
+            failure: ``(failureCode, failure)`` to make it fail for sure (default: it fails
+                at the configured ``failure_rate``).
+            usage_model: The model its charges are reported under (default ``model``).
 
         Returns:
             The new task.
@@ -362,8 +394,10 @@ class Simulation:
         # same durations whether or not failures are switched on.
         spread = self._rng.uniform(-1.0, 1.0)
         fails = self._rng.random() < self.config.failure_rate
-        failure = FAILURE_CODES[self._rng.randrange(len(FAILURE_CODES))]
+        drawn = FAILURE_CODES[self._rng.randrange(len(FAILURE_CODES))]
         base = self.config.duration_for(model, kind)
+        if failure is not None:
+            fails = True
         task = TaskRecord(
             id=self._new_id(),
             endpoint=endpoint,
@@ -373,8 +407,9 @@ class Simulation:
             created_at=_to_milliseconds(self._wall_clock()),
             estimated_credits=estimated_credits,
             output_count=output_count,
-            duration=base * (1.0 + self.config.jitter * spread),
-            failure=failure if fails else None,
+            duration=base * (1.0 + self.config.jitter * spread) if duration is None else duration,
+            failure=(failure or drawn) if fails else None,
+            usage_model=usage_model,
         )
         self._tasks[task.id] = task
         self._created[model].append(task.created_at)
@@ -524,6 +559,10 @@ class Simulation:
     def today(self) -> date:
         """Return the current UTC date of the wall clock."""
         return self._wall_clock().date()
+
+    def wall_now(self) -> datetime:
+        """Return the current UTC time of the wall clock, to the millisecond (``createdAt``)."""
+        return _to_milliseconds(self._wall_clock())
 
     def metrics(self, *, tasks: bool = False) -> dict[str, Any]:
         """Return the simulation's counters (the task part of ``/_emulator/metrics``).

@@ -1,0 +1,292 @@
+"""``client.avatars``: custom avatars for realtime sessions (``/v1/avatars``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from .._config import NOT_GIVEN, NotGiven
+from .._convert import register_tagged_union, structure
+from .._exceptions import ResourceFailedError
+from .._models.avatars import (
+    Avatar,
+    AvatarCustomVoice,
+    AvatarPage,
+    AvatarPresetVoice,
+    AvatarUsage,
+    AvatarVoice,
+    FailedAvatar,
+    ProcessingAvatar,
+    ReadyAvatar,
+    UnknownAvatar,
+    UnknownAvatarVoice,
+)
+from .._models.task import DEFAULT_WAIT_TIMEOUT
+from .._spec import NULL
+from .._watched import WatchKind
+from ..types import CustomVoice, RunwayLivePresetVoice
+from ._base import Resource
+from ._pagination import AsyncPaginator
+from ._replies import object_path, paginate, parse_object
+
+__all__ = ["AVATAR_KIND", "Avatars"]
+
+register_tagged_union(
+    AvatarVoice,
+    {"runway-live-preset": AvatarPresetVoice, "custom": AvatarCustomVoice},
+    unknown=UnknownAvatarVoice,
+    tag="type",
+)
+register_tagged_union(
+    Avatar,
+    {"PROCESSING": ProcessingAvatar, "READY": ReadyAvatar, "FAILED": FailedAvatar},
+    unknown=UnknownAvatar,
+)
+
+_PREFIX: Final = "/v1/avatars/"
+
+# What the watcher's schedule makes of each avatar status; others are polled slowly.
+_SCHEDULE: Final[Mapping[str, str]] = {
+    "PROCESSING": "PENDING",
+    "READY": "SUCCEEDED",
+    "FAILED": "FAILED",
+}
+
+
+def _avatar_path(avatar_id: str) -> str:
+    return object_path(_PREFIX, avatar_id)
+
+
+def _parse_avatar(data: object, avatar_id: str) -> Avatar:
+    avatar: Avatar = parse_object(
+        data, Avatar, object_id=avatar_id, path="GET " + _avatar_path(avatar_id)
+    )
+    return avatar
+
+
+AVATAR_KIND: Final = WatchKind(
+    name="avatar",
+    path=_avatar_path,
+    parse=_parse_avatar,
+    status=lambda avatar: _SCHEDULE.get(avatar.status, "UNKNOWN"),
+)
+"""How the watcher follows an avatar until it is READY or FAILED."""
+
+
+class Avatars(Resource):
+    """Custom avatars for realtime sessions: ``/v1/avatars`` and ``/v1/avatar_usage``."""
+
+    async def create(
+        self,
+        *,
+        name: str,
+        personality: str,
+        reference_image: str | os.PathLike[str],
+        voice: RunwayLivePresetVoice | CustomVoice,
+        document_ids: Sequence[str] | None = None,
+        image_processing: Literal["optimize", "none"] | None = None,
+        start_script: str | None = None,
+    ) -> Avatar:
+        """Create a custom avatar; it is ``PROCESSING`` until its image is processed.
+
+        ``POST /v1/avatars``. Wait for it with ``wait(avatar.id)``.
+
+        Args:
+            name: The character's name.
+            personality: The system prompt that sets how the avatar behaves in
+                conversations.
+            reference_image: The avatar's image: an HTTPS URL, a ``runway://`` upload URI, a
+                ``data:`` URI, or a local file (``pathlib.Path``), uploaded before the
+                avatar is created.
+            voice: The voice: ``{"type": "runway-live-preset", "preset_id": "victoria"}``
+                or a custom voice, ``{"type": "custom", "id": voice_id}``.
+            document_ids: Knowledge documents to attach.
+            image_processing: ``optimize`` to improve the image for the avatar, or ``none``
+                to use it as is.
+            start_script: The opening line said when a session starts.
+
+        Returns:
+            The new avatar (usually a ``ProcessingAvatar``).
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            BadRequestError: The API rejected the parameters.
+            APIStatusError: Any other error status.
+            APIConnectionError: The API could not be reached.
+
+        """
+        response = await self._core.call(
+            "avatars.create",
+            {
+                "name": name,
+                "personality": personality,
+                "reference_image": reference_image,
+                "voice": voice,
+                "document_ids": document_ids,
+                "image_processing": image_processing,
+                "start_script": start_script,
+            },
+        )
+        avatar: Avatar = structure(response.data, Avatar)  # type: ignore[arg-type]  # a union
+        return avatar
+
+    async def retrieve(self, id: str) -> Avatar:
+        """Fetch an avatar.
+
+        ``GET /v1/avatars/{id}``.
+
+        Args:
+            id: The avatar's id.
+
+        Returns:
+            The avatar, typed by its status (``ReadyAvatar``, ...; ``UnknownAvatar`` for a
+            status this SDK does not know).
+
+        Raises:
+            NotFoundError: No such avatar.
+            ResponseValidationError: The reply was not an avatar, or was another one.
+
+        """
+        response = await self._core.call("avatars.retrieve", {"id": id})
+        return _parse_avatar(response.data, id)
+
+    async def update(
+        self,
+        id: str,
+        *,
+        document_ids: Sequence[str] | None = None,
+        image_processing: Literal["optimize", "none"] | None = None,
+        name: str | None = None,
+        personality: str | None = None,
+        reference_image: str | os.PathLike[str] | None = None,
+        start_script: str | NotGiven | None = NOT_GIVEN,
+        voice: RunwayLivePresetVoice | CustomVoice | None = None,
+    ) -> Avatar:
+        """Change an avatar; give at least one field.
+
+        ``PATCH /v1/avatars/{id}``.
+
+        Args:
+            id: The avatar's id.
+            document_ids: Knowledge documents to attach, replacing the current list.
+            image_processing: ``optimize`` or ``none`` (see ``create``).
+            name: The character's name.
+            personality: The system prompt.
+            reference_image: A new image (HTTPS URL, ``runway://`` or ``data:`` URI, or a
+                local ``pathlib.Path``, uploaded first).
+            start_script: The opening line; ``None`` removes it (leave it out to keep it).
+            voice: The voice (see ``create``).
+
+        Returns:
+            The changed avatar.
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            NotFoundError: No such avatar.
+            BadRequestError: The API rejected the parameters.
+
+        """
+        params: dict[str, Any] = {
+            "id": id,
+            "document_ids": document_ids,
+            "image_processing": image_processing,
+            "name": name,
+            "personality": personality,
+            "reference_image": reference_image,
+            "voice": voice,
+        }
+        if not isinstance(start_script, NotGiven):
+            params["start_script"] = NULL if start_script is None else start_script
+        response = await self._core.call("avatars.update", params)
+        return _parse_avatar(response.data, id)
+
+    def list(self, *, limit: int, cursor: str | None = None) -> AsyncPaginator[Avatar]:
+        """List your avatars, a page at a time.
+
+        ``GET /v1/avatars``. Nothing is sent until the result is awaited or iterated.
+
+        Args:
+            limit: Avatars per page.
+            cursor: Where to start (a page's ``next_cursor``); the first page by default.
+
+        Returns:
+            A paginator: ``await`` it for the first page (``.data``, ``.has_next_page()``,
+            ``await .get_next_page()``), or ``async for`` over every avatar of every page.
+
+        Raises:
+            InvalidRequestError: (when awaited or iterated) A parameter failed
+                validation; nothing was sent.
+
+        """
+        return paginate(self._core, "avatars.list", {"limit": limit, "cursor": cursor}, AvatarPage)
+
+    async def delete(self, id: str) -> None:
+        """Delete an avatar.
+
+        ``DELETE /v1/avatars/{id}``.
+
+        Args:
+            id: The avatar's id.
+
+        Raises:
+            NotFoundError: No such avatar.
+
+        """
+        await self._core.call("avatars.delete", {"id": id})
+
+    async def get_usage(
+        self, *, end_date: str | datetime, start_date: str | datetime
+    ) -> AvatarUsage:
+        """Report realtime-session usage per day over a date range of at most 90 days.
+
+        ``GET /v1/avatar_usage``.
+
+        Args:
+            end_date: The end of the range, exclusive (ISO-8601 string or ``datetime``; UTC).
+            start_date: The start of the range, inclusive.
+
+        Returns:
+            Totals and one entry per day (days without sessions included).
+
+        Raises:
+            InvalidRequestError: A parameter failed validation; nothing was sent.
+            BadRequestError: The API rejected the range.
+
+        """
+        response = await self._core.call(
+            "avatars.get_usage", {"end_date": end_date, "start_date": start_date}
+        )
+        return structure(response.data, AvatarUsage)
+
+    async def wait(self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> ReadyAvatar:
+        """Wait until an avatar is ready for sessions; return it.
+
+        The client's watcher polls the avatar (any number of concurrent waits share each
+        GET, at the task schedule's pace).
+
+        Args:
+            id: The avatar's id.
+            timeout: Seconds to wait in all (``None``: no deadline).
+
+        Returns:
+            The READY avatar.
+
+        Raises:
+            ResourceFailedError: The avatar's processing FAILED (``failure`` is its
+                ``failure_reason``; ``resource`` the ``FailedAvatar``).
+            TaskTimeoutError: The deadline passed; ``task_details`` holds the last avatar
+                seen.
+            NotFoundError: No such avatar (any more).
+
+        """
+        avatar = await self._core.wait_resource(AVATAR_KIND, id, timeout=timeout)
+        if isinstance(avatar, ReadyAvatar):
+            return avatar
+        reason = avatar.failure_reason if isinstance(avatar, FailedAvatar) else None
+        raise ResourceFailedError(
+            f"Avatar {id} ended {avatar.status}: {reason or 'no reason given'}",
+            avatar,
+            failure=reason,
+        )

@@ -1,0 +1,219 @@
+"""``client.routers``: Model Router configurations and their routing history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from .._config import NOT_GIVEN, NotGiven
+from .._convert import register_tagged_union, structure
+from .._exceptions import ResponseValidationError
+from .._models import (
+    CapacityStep,
+    FilterStep,
+    RankStep,
+    Router,
+    RoutingRequest,
+    RoutingStep,
+    UnknownRoutingStep,
+)
+from .._spec._plain import NULL
+from ._base import Resource
+from ._pagination import AsyncPaginator, CursorPage, PageFetcher
+
+__all__ = ["Routers", "page_from_reply"]
+
+T = TypeVar("T")
+
+register_tagged_union(
+    RoutingStep,
+    {"filter": FilterStep, "capacity": CapacityStep, "rank": RankStep},
+    unknown=UnknownRoutingStep,
+    tag="type",
+)
+
+
+def page_from_reply(data: object, item_type: type[T], fetch: PageFetcher[T]) -> CursorPage[T]:
+    """Return the ``CursorPage`` of a list reply ``{"data": [...], "nextCursor": ...}``.
+
+    Raises:
+        ResponseValidationError: The reply is not such a page, or an item is not an
+            ``item_type``; ``body`` is the whole reply.
+
+    """
+    if not isinstance(data, Mapping) or "data" not in data:
+        raise ResponseValidationError(
+            "The reply is not a page: expected an object with a data array.", body=data
+        )
+    try:
+        items = structure(data["data"], tuple[item_type, ...])  # type: ignore[valid-type]
+    except ResponseValidationError as exc:
+        problems = str(exc).partition(": ")[2] or str(exc)
+        raise ResponseValidationError(
+            f"The reply is not a page of {item_type.__name__}: "
+            + problems.replace(" @ $", " @ $.data"),
+            body=data,
+        ) from exc.__cause__
+    cursor = data.get("nextCursor")
+    return CursorPage(items, cursor if isinstance(cursor, str) and cursor else None, fetch)
+
+
+class Routers(Resource):
+    """Model Router configurations (``/v1/routers``), used by ``generate.*`` as ``config_id``."""
+
+    async def create(
+        self,
+        *,
+        slug: str,
+        description: str | None = None,
+        name: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Router:
+        """Create a Model Router configuration.
+
+        Args:
+            slug: The immutable slug that ``generate.*`` requests name as ``config_id``
+                (unique in the project).
+            description: A description.
+            name: A display name; defaults to the slug.
+            settings: Routing preferences (snake_case keys, as in the official SDK):
+                ``optimize_for`` (``cost``, ``latency``, ``quality``), ``models`` (``{"ids":
+                [...], "mode": "allow_new_except" | "allowlist_only"}``),
+                ``max_credits_per_generation`` (``{"audio"|"image"|"video": int}``),
+                ``fallback`` (``{"on_capacity": bool}``). Default: cost-optimised, every
+                model.
+
+        Returns:
+            The new router (``version`` 1).
+
+        Raises:
+            InvalidRequestError: A parameter is invalid; nothing was sent.
+            BadRequestError: The server refused it (a slug in use, an unknown model id).
+
+        """
+        response = await self._core.call(
+            "routers.create",
+            {"slug": slug, "description": description, "name": name, "settings": settings},
+        )
+        return structure(response.data, Router)
+
+    async def retrieve(self, id: str) -> Router:
+        """Fetch a router by its id.
+
+        Args:
+            id: The router's id (a UUID, not its slug).
+
+        Returns:
+            The router.
+
+        Raises:
+            NotFoundError: No such router (or it was deleted).
+
+        """
+        response = await self._core.call("routers.retrieve", {"id": id})
+        return structure(response.data, Router)
+
+    async def update(
+        self,
+        id: str,
+        *,
+        description: str | NotGiven | None = NOT_GIVEN,
+        name: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Router:
+        """Change a router's name, description or settings.
+
+        ``settings`` are merged into the current ones: fields left out keep their values
+        (also inside ``models``); a ``max_credits_per_generation`` of ``None`` (or one
+        modality set to ``None``) removes those caps. A settings change makes a new
+        ``version``; a change of name or description does not.
+
+        Args:
+            id: The router's id.
+            description: The new description; ``None`` clears it (left out: unchanged).
+            name: The new display name (the slug cannot change).
+            settings: The settings to change (see ``create``).
+
+        Returns:
+            The router as updated.
+
+        Raises:
+            InvalidRequestError: A parameter is invalid; nothing was sent.
+            NotFoundError: No such router.
+
+        """
+        params: dict[str, Any] = {"id": id, "name": name, "settings": settings}
+        if not isinstance(description, NotGiven):
+            # None clears the description: sent as JSON null (a None value is left out).
+            params["description"] = NULL if description is None else description
+        response = await self._core.call("routers.update", params)
+        return structure(response.data, Router)
+
+    def list(self, *, limit: int, cursor: str | None = None) -> AsyncPaginator[Router]:
+        """List the routers, a page at a time.
+
+        Await the result for the first page (``.data``, ``.next_cursor``,
+        ``.has_next_page()``, ``await .get_next_page()``), or ``async for`` over every
+        router of every page.
+
+        Args:
+            limit: Routers per page.
+            cursor: Where to start (a ``next_cursor`` of an earlier page).
+
+        Returns:
+            The paginator; nothing is sent until it is awaited or iterated.
+
+        Raises:
+            InvalidRequestError: (when awaited) ``limit`` is invalid; nothing was sent.
+
+        """
+        core = self._core
+
+        async def fetch(page_cursor: str | None) -> CursorPage[Router]:
+            response = await core.call(
+                "routers.list", {"limit": limit, "cursor": page_cursor or cursor}
+            )
+            return page_from_reply(response.data, Router, fetch)
+
+        return AsyncPaginator(fetch)
+
+    async def delete(self, id: str) -> None:
+        """Delete a router; generation requests naming it fail afterwards.
+
+        Args:
+            id: The router's id.
+
+        Raises:
+            NotFoundError: No such router.
+
+        """
+        await self._core.call("routers.delete", {"id": id})
+
+    def list_requests(
+        self, id: str, *, limit: int, cursor: str | None = None
+    ) -> AsyncPaginator[RoutingRequest]:
+        """List a router's routing history (live requests, newest first), a page at a time.
+
+        Args:
+            id: The router's id.
+            limit: Records per page.
+            cursor: Where to start (a ``next_cursor`` of an earlier page).
+
+        Returns:
+            The paginator of ``RoutingRequest`` records (await it, or ``async for``).
+
+        Raises:
+            InvalidRequestError: (when awaited) a parameter is invalid; nothing was sent.
+            NotFoundError: (when awaited) no such router.
+
+        """
+        core = self._core
+
+        async def fetch(page_cursor: str | None) -> CursorPage[RoutingRequest]:
+            response = await core.call(
+                "routers.list_requests",
+                {"id": id, "limit": limit, "cursor": page_cursor or cursor},
+            )
+            return page_from_reply(response.data, RoutingRequest, fetch)
+
+        return AsyncPaginator(fetch)

@@ -1,0 +1,353 @@
+"""Requests of the plain (not task-creating) endpoints, built and validated from the spec.
+
+``to_request(endpoint, params)`` turns a call's keyword arguments (Python names, path
+parameters included) into the HTTP method, path, query and JSON body, validated before
+anything is sent: types, required members, enums, ranges, lengths, patterns, media URIs, ISO
+dates and the endpoint's rules between parameters. ``validate_plain_wire`` checks what a
+server received (wire names, query values as strings) with the same rules, and returns every
+issue at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import attrs
+
+from .._config import NotGiven
+from .._exceptions import InvalidRequestError
+from ._dates import format_iso, parse_iso
+from ._model import PlainEndpointSpec, TypeSpec, get_plain_endpoint
+from ._validate import (
+    INVALID_TYPE,
+    REQUIRED,
+    TOO_BIG,
+    TOO_SMALL,
+    ValidationIssue,
+    is_sequence,
+    make_issue,
+    show,
+    validate_object,
+)
+from ._wire import convert_members
+
+__all__ = ["NULL", "PlainRequest", "to_request", "validate_plain_wire"]
+
+_PLACEHOLDER = re.compile(r"{(\w+)}")
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+class _Null:
+    """The type of ``NULL``."""
+
+    _instance: _Null | None = None
+
+    def __new__(cls) -> _Null:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+    def __reduce__(self) -> str:
+        return "NULL"
+
+
+NULL: Final = _Null()
+"""A parameter value sent as JSON ``null`` (``None`` means left out): clears a nullable
+member on updates, such as ``avatars.update(start_script=...)``."""
+
+
+@attrs.frozen
+class PlainRequest:
+    """One validated request of a plain endpoint, ready to send.
+
+    Attributes:
+        method: The HTTP method.
+        path: The path, parameters filled in and percent-encoded.
+        query: The query parameters as strings, or ``None`` when there are none.
+        body: The JSON body (wire names), or ``None`` for requests without one.
+        idempotent: Whether the request may be repeated safely (all but POST).
+
+    """
+
+    method: str
+    path: str
+    query: dict[str, str] | None
+    body: Any
+    idempotent: bool
+
+
+def to_request(
+    endpoint: str, params: Mapping[str, Any], *, allow_loopback_http: bool = False
+) -> PlainRequest:
+    """Return the request of a plain endpoint call, validated.
+
+    Args:
+        endpoint: The client method path (``avatars.update``,
+            ``organization.webapp.audit_logs.list``).
+        params: The call's keyword arguments by Python name, path parameters (``id``,
+            ``event_id``) included. ``None`` (and ``NOT_GIVEN``) values are left out;
+            ``NULL`` is sent as JSON ``null``. Nested objects take the snake_case keys of
+            the official SDK's TypedDicts, or wire names; keys of user-keyed maps
+            (``node_outputs`` node ids) are left alone. Query dates may be ``datetime`` or
+            ``date`` objects or ISO-8601 strings; comma-separated query lists may be a
+            string or a list of strings.
+        allow_loopback_http: Accept ``http://`` media URLs to loopback hosts.
+
+    Returns:
+        The method, path, query (strings) and body (wire names) to send.
+
+    Raises:
+        InvalidRequestError: A parameter is invalid (``field`` names it, ``allowed`` lists
+            the allowed values when known, ``endpoint`` is set); nothing has been sent.
+
+    """
+    spec = get_plain_endpoint(endpoint)
+    if not isinstance(params, Mapping):
+        raise InvalidRequestError(
+            f"The parameters of {endpoint} must be a mapping, got {type(params).__name__}.",
+            endpoint=endpoint,
+        )
+    parts = _split(spec, params)
+    path_values, query_values, body_values = parts
+    issues = validate_object(spec, spec.path_params, path_values)
+    query = {
+        wire: _query_value(spec.query.fields[wire].type, value)
+        for wire, value in query_values.items()
+    }
+    issues += validate_object(spec, spec.query, query, allow_loopback_http=allow_loopback_http)
+    body: dict[str, Any] | None = None
+    if spec.body is not None:
+        body = convert_members(endpoint, spec.body, body_values)
+        issues += validate_object(spec, spec.body, body, allow_loopback_http=allow_loopback_http)
+    if not issues:
+        issues = _rules(spec, query, body)
+    if issues:
+        raise issues[0].to_error(endpoint)
+    return PlainRequest(
+        spec.method,
+        _fill_path(spec, path_values),
+        {wire: _query_text(value) for wire, value in query.items()} or None,
+        body,
+        idempotent=spec.idempotent,
+    )
+
+
+def validate_plain_wire(
+    endpoint: str,
+    body: object,
+    query: Mapping[str, str] | None = None,
+    *,
+    allow_loopback_http: bool = False,
+) -> list[ValidationIssue]:
+    """Return every issue of a received plain request; empty means valid.
+
+    Meant for servers such as the local emulator. Path parameters are not checked (the route
+    matched them).
+
+    Args:
+        endpoint: The client method path (``voices.create``).
+        body: The parsed JSON body (``None`` when there was none: an empty object for
+            endpoints whose body is optional).
+        query: The query parameters as received (strings); comma-separated lists are split.
+        allow_loopback_http: Accept ``http://`` media URLs to loopback hosts.
+
+    Raises:
+        InvalidRequestError: ``endpoint`` is not a known plain endpoint.
+
+    """
+    spec = get_plain_endpoint(endpoint)
+    typed: dict[str, Any] = {}
+    for key, text in (query or {}).items():
+        member = spec.query.fields.get(key)
+        typed[key] = text if member is None else _from_query(member.type, text)
+    issues = validate_object(spec, spec.query, typed, allow_loopback_http=allow_loopback_http)
+    wire_body: dict[str, Any] | None = None
+    if spec.body is not None:
+        if body is None:
+            body = {}
+        if not isinstance(body, Mapping):
+            text = "must be a JSON object"
+            got = "a list" if isinstance(body, list) else show(body)
+            issues.append(make_issue(spec, INVALID_TYPE, (), (), text, got=got))
+        else:
+            wire_body = dict(body)
+            issues += validate_object(
+                spec, spec.body, wire_body, allow_loopback_http=allow_loopback_http
+            )
+    if not issues:
+        issues = _rules(spec, typed, wire_body)
+    return issues
+
+
+# --------------------------------------------------------------------------------------------
+# Building the parts
+# --------------------------------------------------------------------------------------------
+
+
+def _split(
+    spec: PlainEndpointSpec, params: Mapping[Any, Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Return the given parameters split into path, query and body, by wire name."""
+    path: dict[str, Any] = {}
+    query: dict[str, Any] = {}
+    body: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None or isinstance(value, NotGiven):
+            continue
+        if not isinstance(key, str):
+            raise InvalidRequestError(
+                f"The parameters of {spec.name} have a key that is not a string: {key!r}.",
+                endpoint=spec.name,
+            )
+        if value is NULL:
+            value = None
+        for part, node in (
+            (path, spec.path_params),
+            (query, spec.query),
+            (body, spec.body),
+        ):
+            if node is not None and key in node.keys:
+                wire = node.keys[key]
+                if wire in part:
+                    name = node.fields[wire].python_name
+                    raise InvalidRequestError(
+                        f"{name} is given twice, as {sources[wire]!r} and {key!r}, "
+                        f"for {spec.name}.",
+                        field=name,
+                        endpoint=spec.name,
+                    )
+                sources[wire] = key
+                part[wire] = value
+                break
+        else:
+            raise _unknown(spec, key)
+    return path, query, body
+
+
+def _unknown(spec: PlainEndpointSpec, key: str) -> InvalidRequestError:
+    names = tuple(
+        member.python_name
+        for node in (spec.path_params, spec.query, spec.body)
+        if node is not None
+        for member in node.fields.values()
+    )
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return InvalidRequestError(
+        f"{key} is not a parameter of {spec.name}{hint}; "
+        f"allowed parameters: {', '.join(names) or 'none'}.",
+        field=key,
+        allowed=names,
+        endpoint=spec.name,
+    )
+
+
+def _fill_path(spec: PlainEndpointSpec, values: Mapping[str, Any]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        wire = match[1]
+        value = values[wire]
+        if value in (".", ".."):
+            name = spec.path_params.fields[wire].python_name
+            raise InvalidRequestError(
+                f"{name} must be an id, not {value!r}, for {spec.name}.",
+                field=name,
+                endpoint=spec.name,
+            )
+        return urllib.parse.quote(value, safe="")
+
+    return _PLACEHOLDER.sub(fill, spec.path)
+
+
+def _query_value(node: TypeSpec, value: Any) -> Any:
+    """Return a query value in the typed form the validator checks (dates as ISO text)."""
+    if node.csv:
+        if isinstance(value, str):
+            return value.split(",")
+        if is_sequence(value):
+            return list(value)
+        return value
+    if node.format is not None and isinstance(value, dt.date):
+        return format_iso(value, date_allowed=node.format == "date-time-or-date")
+    return value
+
+
+def _query_text(value: Any) -> str:
+    """Return a validated query value as the text sent."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return ",".join(value)
+    return str(value)
+
+
+def _from_query(node: TypeSpec, text: str) -> Any:
+    """Return a received query value in the typed form the validator checks."""
+    if node.kind == "integer" and _INTEGER.fullmatch(text):
+        return int(text)
+    if node.kind == "number":
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if node.kind == "boolean" and text in ("true", "false"):
+        return text == "true"
+    if node.csv:
+        return text.split(",")
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Rules between parameters
+# --------------------------------------------------------------------------------------------
+
+
+def _rules(
+    spec: PlainEndpointSpec, query: Mapping[str, Any], body: Mapping[str, Any] | None
+) -> list[ValidationIssue]:
+    """Return the issues of the endpoint's rules between parameters (values already valid)."""
+    issues: list[ValidationIssue] = []
+    need = spec.min_body_fields
+    if need and spec.body is not None and len(body or {}) < need:
+        names = tuple(f.python_name for f in spec.body.fields.values())
+        issues.append(
+            attrs.evolve(
+                make_issue(
+                    spec,
+                    REQUIRED,
+                    (),
+                    (),
+                    f"must set at least {'one' if need == 1 else need} of {', '.join(names)}",
+                ),
+                allowed=names,
+            )
+        )
+    rule = spec.date_range
+    if rule is not None:
+        values = {**query, **(body or {})}
+        start, end = values.get(rule.start), values.get(rule.end)
+        if isinstance(start, str) and isinstance(end, str):
+            begin, until = parse_iso(start), parse_iso(end)
+            fields = {**spec.query.fields, **(spec.body.fields if spec.body else {})}
+            end_name = fields[rule.end].python_name
+            start_name = fields[rule.start].python_name
+            where = ((rule.end,), (end_name,))
+            if begin is not None and until is not None:
+                if until <= begin:
+                    text = f"must be after {start_name}"
+                    issues.append(make_issue(spec, TOO_SMALL, *where, text, got=show(end)))
+                elif rule.max_days is not None and until - begin > dt.timedelta(rule.max_days):
+                    days = (until - begin) / dt.timedelta(days=1)
+                    text = f"must be at most {rule.max_days} days after {start_name}"
+                    issues.append(make_issue(spec, TOO_BIG, *where, text, got=f"{days:g} days"))
+    return issues

@@ -803,3 +803,34 @@ class TestStopGrace:
         assert [row["files"][0]["path"] for row in rows[1:]] == ["t-1_0.png"] * 2
         # A job with a note still counts as succeeded.
         assert cli._print_summary(Console(file=io.StringIO()), rows, None) == {"SUCCEEDED": 3}
+
+
+def test_a_jobs_file_runs_published_workflows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``"endpoint": "workflows.run"`` jobs run workflows; every node's files are downloaded."""
+    out = tmp_path / "out"
+    with Emulator(time_scale=0.002, seed=4).in_thread() as emu:
+        poster = emu.add_workflow("poster", nodes={"poster": "image", "clips": ["video", "video"]})
+        broken = emu.add_workflow("broken", fail="INTERNAL")
+        jobs = tmp_path / "jobs.jsonl"
+        jobs.write_text(
+            json.dumps({"endpoint": "workflows.run", "params": {"id": poster}, "id": "ok"})
+            + "\n"
+            + json.dumps({"endpoint": "workflows.run", "params": {"id": broken}, "id": "bad"})
+            + "\n"
+            + json.dumps({"endpoint": "workflows.run", "params": {"nodeOutputs": {}}, "id": "x"})
+            + "\n"
+        )
+        for name, value in emu.env().items():
+            monkeypatch.setenv(name, value)
+        result = invoke("batch", str(jobs), "--out", str(out), "--timeout", "60")
+    lines = (out / "results.jsonl").read_text().splitlines()
+    rows = {row["line"]: row for row in map(json.loads, lines)}
+    assert rows[1]["status"] == "SUCCEEDED", result.output
+    assert len(rows[1]["files"]) == 3  # one image and two videos, from two nodes
+    assert all((out / f["path"]).stat().st_size == f["bytes"] for f in rows[1]["files"])
+    assert rows[2]["status"] == "FAILED"
+    assert "INTERNAL" in rows[2]["error"]
+    assert rows[3]["status"] == "INVALID"
+    assert "node_outputs" in rows[3]["error"]

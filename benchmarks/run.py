@@ -3,6 +3,8 @@
 ``nox -s bench`` (or ``python benchmarks/run.py [--only small,large,scale]``) runs each
 scenario with a fresh emulator in its own process and each client in its own process, prints
 a Markdown table and writes ``benchmarks/results/latest.{json,md}``.
+``uploads`` compares uploads of local files
+(``run_uploads``).
 
 Scenarios (from the task-engine issue):
 
@@ -18,15 +20,17 @@ Every client runs the official SDK's pattern unchanged:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import heapq
 import json
 import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -62,12 +66,26 @@ SCENARIOS = {
     # A few seconds, ours alone: the test suite runs it to keep this harness working.
     "smoke": Scenario("smoke", 20, 4, 8.0, time_scale=0.01, sdks=("ours",)),
 }
-DEFAULT = ("small", "large", "scale", "sync")
+DEFAULT = ("small", "large", "scale", "sync", "uploads")
 SYNC_CALLS = 500
+# Scenarios with their own runner and table, outside SCENARIOS.
+SPECIAL = ("sync", "uploads")
+MIB = 1024 * 1024
+UPLOAD_ROUNDS = 3
+LARGE_UPLOAD_MIB = 150
+SMALL_UPLOADS = 200
+SMALL_UPLOAD_KIB = 200
+SHARED_IMAGE_MIB = 2
+BATCH_CREATES = 200  # as in uploads.py
+UPLOAD_CLIENTS = {
+    "large": ("ours-async", "official-async", "ours-sync", "official-sync"),
+    "many": ("ours-async", "official-async"),
+    "batch": ("ours-async", "official-once", "official-naive"),
+}
 
 
 @contextmanager
-def emulator(scenario: Scenario) -> Iterator[str]:
+def emulator(scenario: Scenario, overrides: Mapping[str, Any] | None = None) -> Iterator[str]:
     settings = {
         "concurrency": scenario.concurrency,
         "daily_limit": None,
@@ -75,6 +93,7 @@ def emulator(scenario: Scenario) -> Iterator[str]:
         "time_scale": scenario.time_scale,
         "seed": 1,
         "api_key": "bench-key",
+        **(overrides or {}),
     }
     proc = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
         [sys.executable, str(HERE / "serve.py"), json.dumps(settings)],
@@ -243,17 +262,199 @@ def sync_table(sync: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_random_file(path: Path, size: int) -> str:
+    """Write ``size`` random bytes to ``path`` in 1 MiB chunks; return their SHA-256."""
+    digest = hashlib.sha256()
+    with path.open("wb") as out:
+        left = size
+        while left:
+            block = os.urandom(min(MIB, left))
+            digest.update(block)
+            out.write(block)
+            left -= len(block)
+    return digest.hexdigest()
+
+
+def make_upload_files(folder: Path) -> dict[str, dict[str, str]]:
+    """Write the files of the upload cases; return each case's SHA-256 by file name."""
+    return {
+        "large": {"large.mp4": write_random_file(folder / "large.mp4", LARGE_UPLOAD_MIB * MIB)},
+        "many": {
+            f"small-{i:03d}.png": write_random_file(
+                folder / f"small-{i:03d}.png", SMALL_UPLOAD_KIB * 1024
+            )
+            for i in range(SMALL_UPLOADS)
+        },
+        "batch": {"shared.png": write_random_file(folder / "shared.png", SHARED_IMAGE_MIB * MIB)},
+    }
+
+
+def run_upload_client(
+    case: str, client: str, url: str, folder: Path, digests: Mapping[str, str]
+) -> dict[str, Any]:
+    """Run one upload case with one client in its own process; add what the emulator got."""
+    control(url, "/_emulator/reset", method="POST")
+    command = [sys.executable, str(HERE / "uploads.py"), case, client, url, str(folder)]
+    done = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        command, capture_output=True, text=True, check=False, timeout=600
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{case} upload run of {client} failed:\n{done.stderr[-4000:]}")
+    row: dict[str, Any] = json.loads(done.stdout)
+    uploads = control(url, "/_emulator/uploads")["uploads"]
+    received = [upload for upload in uploads if upload["uploaded"]]
+    # Integrity, not timing: every file that arrived is one of ours, byte for byte.
+    wrong = [u["filename"] for u in received if digests.get(u["filename"]) != u["sha256"]]
+    if wrong:
+        raise RuntimeError(f"{client} uploaded altered or unknown files: {wrong[:5]}")
+    if case in ("large", "many") and {u["filename"] for u in received} != set(digests):
+        raise RuntimeError(f"{client} did not upload every file of the {case} case")
+    if case == "batch" and row["created"] != BATCH_CREATES:
+        raise RuntimeError(f"{client} created {row['created']} tasks, not {BATCH_CREATES}")
+    row["uploads_issued"] = len(uploads)
+    row["uploads_sent"] = len(received)
+    row["mb_sent"] = sum(upload["size"] for upload in received) / MIB
+    row.pop("uris", None)
+    return row
+
+
+def run_uploads() -> dict[str, Any]:
+    """Upload cases, every client in its own process; best wall and worst RSS of the rounds."""
+    overrides = {"concurrency": None, "daily_limit": None}
+    results: dict[str, Any] = {
+        "rounds": UPLOAD_ROUNDS,
+        "large_mib": LARGE_UPLOAD_MIB,
+        "small_files": SMALL_UPLOADS,
+        "small_kib": SMALL_UPLOAD_KIB,
+        "creates": BATCH_CREATES,
+        "shared_image_mib": SHARED_IMAGE_MIB,
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-uploads-") as tmp:
+        folder = Path(tmp)
+        print("uploads: writing the files ...", file=sys.stderr, flush=True)
+        digests = make_upload_files(folder)
+        with emulator(Scenario("uploads", 1, 1, 5.0), overrides) as url:
+            for case, clients in UPLOAD_CLIENTS.items():
+                runs: dict[str, list[dict[str, Any]]] = {client: [] for client in clients}
+                # Interleaved rounds: less noise from the machine than one long run each.
+                for round_ in range(UPLOAD_ROUNDS):
+                    for client in clients:
+                        print(
+                            f"uploads: {case}: {client} (round {round_ + 1}) ...",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        runs[client].append(
+                            run_upload_client(case, client, url, folder, digests[case])
+                        )
+                results[case] = [summarize_upload_runs(client, runs[client]) for client in clients]
+    return results
+
+
+def summarize_upload_runs(client: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "client": client,
+        "wall_s": round(min(run["wall"] for run in runs), 3),
+        "peak_rss_mb": max(run["peak_rss_mb"] for run in runs),
+        "rss_growth_mb": max(run["rss_growth_mb"] for run in runs),
+        "uploads_sent": max(run["uploads_sent"] for run in runs),
+        "uploads_issued": max(run["uploads_issued"] for run in runs),
+        "mb_sent": round(max(run["mb_sent"] for run in runs), 1),
+        "peak_reset": all(run["peak_reset"] for run in runs),
+    }
+
+
+def fine_ratio(ours: float, theirs: float) -> str:
+    """``ratio`` with two significant digits below 0.1x (0.003x, not 0.00x)."""
+    if not theirs:
+        return "-"
+    value = ours / theirs
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.2g}x"
+
+
+def uploads_table(uploads: dict[str, Any]) -> str:
+    def by_client(case: str) -> dict[str, dict[str, Any]]:
+        return {row["client"]: row for row in uploads[case]}
+
+    large = by_client("large")
+    lines = [
+        f"### uploads: one {uploads['large_mib']} MB file, `uploads.create_ephemeral(file=Path)`",
+        "",
+        "| client | wall s | MB/s | peak RSS MB | RSS growth MB | wall vs official | "
+        "RSS growth vs official |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in large.items():
+        theirs = large["official-" + name.rpartition("-")[2]]
+        lines.append(
+            f"| {name} | {row['wall_s']:.2f} | {uploads['large_mib'] / row['wall_s']:,.0f} | "
+            f"{row['peak_rss_mb']:,.1f} | {row['rss_growth_mb']:,.1f} | "
+            f"{fine_ratio(row['wall_s'], theirs['wall_s'])} | "
+            f"{fine_ratio(row['rss_growth_mb'], theirs['rss_growth_mb'])} |"
+        )
+    many = by_client("many")
+    lines += [
+        "",
+        f"### uploads: {uploads['small_files']} distinct {uploads['small_kib']} KB files, "
+        "`asyncio.gather` of `create_ephemeral`",
+        "",
+        "| client | wall s | files/s | RSS growth MB | wall vs official async |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in many.items():
+        lines.append(
+            f"| {name} | {row['wall_s']:.2f} | {uploads['small_files'] / row['wall_s']:,.0f} | "
+            f"{row['rss_growth_mb']:,.1f} | "
+            f"{fine_ratio(row['wall_s'], many['official-async']['wall_s'])} |"
+        )
+    batch = by_client("batch")
+    lines += [
+        "",
+        f"### uploads: {uploads['creates']} `image_to_video.create` sharing one "
+        f"{uploads['shared_image_mib']} MB local image (until every create is answered)",
+        "",
+        "| client | uploads sent | MB sent | wall s | RSS growth MB | wall vs official once | "
+        "wall vs official naive |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in batch.items():
+        lines.append(
+            f"| {name} | {row['uploads_sent']} | {row['mb_sent']:,.1f} | {row['wall_s']:.2f} | "
+            f"{row['rss_growth_mb']:,.1f} | "
+            f"{fine_ratio(row['wall_s'], batch['official-once']['wall_s'])} | "
+            f"{fine_ratio(row['wall_s'], batch['official-naive']['wall_s'])} |"
+        )
+    lines += [
+        "",
+        f"Each client runs in its own process, {uploads['rounds']} interleaved rounds: wall is "
+        "the best round, RSS the worst. Peak RSS is the process's `VmHWM`, reset to its "
+        "current RSS as the uploads start (`/proc/self/clear_refs`), so it is the uploads' own "
+        "peak (`ru_maxrss` never drops below the spawning parent's peak); RSS growth is that "
+        "peak over the RSS just before the uploads (after imports, client and one warm-up "
+        "request). MB = 2^20 bytes. ours-async passes the `Path` to each create (its "
+        "content cache uploads the file once); official-once uploads it with "
+        "`create_ephemeral` and passes the URI, as the official docs suggest; official-naive "
+        "uploads it in every create. ours runs with `max_concurrency=None` on an emulator "
+        "without limits, so no limiter is measured.",
+    ]
+    if not all(row.get("peak_reset") for case in UPLOAD_CLIENTS for row in uploads[case]):
+        lines += ["", "The peak RSS could not be reset here: RSS growth may read low."]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", default=",".join(DEFAULT), help=f"comma-separated, of {', '.join(SCENARIOS)}"
+        "--only",
+        default=",".join(DEFAULT),
+        help=f"comma-separated, of {', '.join([*SCENARIOS, *SPECIAL])}",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
     args = parser.parse_args()
     names = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(SCENARIOS) - {"sync"})
+    unknown = sorted(set(names) - set(SCENARIOS) - set(SPECIAL))
     if unknown:
-        parser.error(f"unknown scenario(s) {unknown}; choose from {sorted(SCENARIOS)}")
+        parser.error(f"unknown scenario(s) {unknown}; choose from {sorted([*SCENARIOS, *SPECIAL])}")
     import runway_async
 
     try:
@@ -263,7 +464,7 @@ def main() -> None:
     except ImportError:  # only needed by the comparisons
         official = None
     if official is None and any(
-        name == "sync" or "official" in SCENARIOS[name].sdks for name in names
+        name in SPECIAL or "official" in SCENARIOS[name].sdks for name in names
     ):
         parser.error("the comparisons need the official SDK: pip install runwayml==5.24.0")
     results: dict[str, Any] = {
@@ -275,6 +476,9 @@ def main() -> None:
     for name in names:
         if name == "sync":
             results["sync"] = run_sync_overhead()
+            continue
+        if name == "uploads":
+            results["uploads"] = run_uploads()
             continue
         scenario = SCENARIOS[name]
         rows = []
@@ -291,11 +495,14 @@ def main() -> None:
         previous = json.loads(previous_path.read_text())
         merged = {**results, "scenarios": {**previous.get("scenarios", {})}}
         merged["scenarios"].update(results["scenarios"])
-        if "sync" not in results and "sync" in previous:
-            merged["sync"] = previous["sync"]
+        for special in SPECIAL:
+            if special not in results and special in previous:
+                merged[special] = previous[special]
     report = table(merged)
     if "sync" in merged:
         report += "\n" + sync_table(merged["sync"])
+    if "uploads" in merged:
+        report += "\n" + uploads_table(merged["uploads"])
     print(report)
     previous_path.write_text(json.dumps(merged, indent=2) + "\n")
     (args.out / "latest.md").write_text(report)

@@ -31,7 +31,6 @@ from typing import IO, Final, Protocol
 
 import attrs
 
-from ._clock import Clock
 from ._config import RetryConfig, Timeout, check_seconds, is_loopback_host, is_loopback_url
 from ._exceptions import (
     APIStatusError,
@@ -51,7 +50,7 @@ from ._http import (
 )
 from ._models import SucceededTask, Task
 from ._outcome import raise_for_outcome
-from ._retry import call_with_retries
+from ._retry import TransferHost, call_with_retries
 
 __all__ = [
     "DEFAULT_DOWNLOAD_CHUNK_SIZE",
@@ -117,31 +116,11 @@ _EXTENSIONS: Final[Mapping[str, str]] = {
 }
 
 
-class DownloadHost(Protocol):
-    """What downloads need of a client: its transport, settings, clock and task lookup.
+class DownloadHost(TransferHost, Protocol):
+    """What downloads need of a client: a ``TransferHost`` and task lookup.
 
     The client's core provides it; downloads never see the client itself.
     """
-
-    @property
-    def http(self) -> HTTPTransport:
-        """The HTTP transport downloads stream through."""
-        ...
-
-    @property
-    def retry(self) -> RetryConfig:
-        """The retry settings (``max_retries`` may be overridden per call)."""
-        ...
-
-    @property
-    def timeout(self) -> Timeout:
-        """The request timeouts: ``connect`` for connecting, ``total`` for a stalled read."""
-        ...
-
-    @property
-    def clock(self) -> Clock:
-        """The clock of the retry budget and back-offs."""
-        ...
 
     async def retrieve_task(self, task_id: str, /) -> Task:
         """Fetch a task's current state (for its outputs, or fresh output URLs)."""

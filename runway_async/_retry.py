@@ -21,15 +21,17 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar
 
 from ._clock import Clock
-from ._config import RetryConfig
+from ._config import RetryConfig, Timeout
 from ._exceptions import APIConnectionError, APIStatusError
+from ._http import HTTPTransport
 
 __all__ = [
     "CREATE_RETRY_STATUSES",
     "READ_RETRY_STATUSES",
+    "TransferHost",
     "call_with_retries",
     "is_retryable",
     "is_retryable_status",
@@ -78,6 +80,34 @@ def is_retryable(exc: BaseException, *, idempotent: bool = True) -> bool:
     if isinstance(exc, APIStatusError):
         return is_retryable_status(exc.status_code, idempotent=idempotent)
     return False
+
+
+class TransferHost(Protocol):
+    """What a transfer outside the API requester needs of a client (uploads, downloads).
+
+    Its transport, retry settings, timeouts and clock; the client's core provides them, so
+    transfers never see the client itself.
+    """
+
+    @property
+    def http(self) -> HTTPTransport:
+        """The HTTP transport the transfer goes through."""
+        ...
+
+    @property
+    def retry(self) -> RetryConfig:
+        """The retry settings of the transfer (``max_retries`` may be overridden per call)."""
+        ...
+
+    @property
+    def timeout(self) -> Timeout:
+        """The request timeouts: ``connect`` bounds connecting, ``total`` a stalled read."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The clock of the retry budget and back-offs (and of the upload URI cache)."""
+        ...
 
 
 async def call_with_retries(

@@ -45,8 +45,7 @@ from typing import IO, Any, Final, Generic, Protocol, TypeAlias, TypeVar
 
 import attrs
 
-from ._clock import Clock
-from ._config import RetryConfig, Timeout, check_seconds, is_loopback_host
+from ._config import check_seconds, is_loopback_host
 from ._convert import structure
 from ._exceptions import APITimeoutError, InvalidRequestError, ResponseValidationError
 from ._http import (
@@ -60,7 +59,7 @@ from ._http import (
     status_error_class,
 )
 from ._models.uploads import UploadCreateEphemeralResponse, UploadTarget
-from ._retry import call_with_retries
+from ._retry import TransferHost, call_with_retries
 from ._spec import (
     MediaKind,
     PlainRequest,
@@ -71,6 +70,8 @@ from ._spec import (
     to_wire,
 )
 from ._spec._media import DATA_URI_LIMITS
+from ._spec._validate import is_sequence
+from ._spec._wire import union_fields
 
 __all__ = [
     "DEFAULT_UPLOAD_TIMEOUT",
@@ -152,31 +153,11 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-class UploadHost(Protocol):
-    """What uploads need of a client: its transport, settings, clock and API calls.
+class UploadHost(TransferHost, Protocol):
+    """What uploads need of a client: a ``TransferHost`` (for the storage POST) and API calls.
 
     The client's core provides it; uploads never see the client itself.
     """
-
-    @property
-    def http(self) -> HTTPTransport:
-        """The HTTP transport the storage POST goes through."""
-        ...
-
-    @property
-    def retry(self) -> RetryConfig:
-        """The retry settings of the storage POST."""
-        ...
-
-    @property
-    def timeout(self) -> Timeout:
-        """The request timeouts (``connect`` bounds connecting to the storage host)."""
-        ...
-
-    @property
-    def clock(self) -> Clock:
-        """The clock of retries and of the URI cache."""
-        ...
 
     @property
     def allow_loopback_http(self) -> bool:
@@ -614,10 +595,6 @@ def _format_path(path: Sequence[str | int]) -> str:
     return text
 
 
-def _is_sequence(value: object) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
-
-
 class _Placeholders:
     """Swaps the values ``pick`` selects for unique ``runway://`` URIs that pass validation."""
 
@@ -633,7 +610,7 @@ class _Placeholders:
             return token
         if isinstance(value, Mapping):
             return {key: self.swap(item, (*path, str(key))) for key, item in value.items()}
-        if _is_sequence(value):
+        if is_sequence(value):
             return [self.swap(item, (*path, index)) for index, item in enumerate(value)]
         return value
 
@@ -643,7 +620,7 @@ def _contains(value: object, pick: Callable[[object], bool]) -> bool:
         return True
     if isinstance(value, Mapping):
         return any(_contains(item, pick) for item in value.values())
-    if _is_sequence(value):
+    if is_sequence(value):
         return any(_contains(item, pick) for item in value)  # type: ignore[attr-defined]
     return False
 
@@ -668,14 +645,14 @@ def _media_positions(
         if node is not None and node.kind == "object":
             fields = node.fields
         elif node is not None and node.kind == "union":
-            fields = _union_fields(node, value)
+            fields = union_fields(node, value)
         elif node is not None and node.kind == "map":
             values = node.values
         for key, item in value.items():
             member = fields.get(key)
             _media_positions(member.type if member is not None else values, item, tokens, out)
         return
-    if _is_sequence(value):
+    if is_sequence(value):
         items = None
         if node is not None and node.kind == "array":
             items = node.items
@@ -695,20 +672,6 @@ def _string_media(node: TypeSpec | None) -> object:
             if branch.kind == "string" and branch.media is not None:
                 return branch.media
     return _NOT_MEDIA
-
-
-def _union_fields(node: TypeSpec, value: Mapping[Any, Any]) -> Mapping[str, Any]:
-    branches = [b for b in node.any_of if b.kind == "object"]
-    if node.tag is not None:
-        for branch in branches:
-            member = branch.fields.get(node.tag)
-            if member is not None and member.type.enum and value.get(node.tag) in member.type.enum:
-                return branch.fields
-    merged: dict[str, Any] = {}
-    for branch in branches:
-        for wire, member in branch.fields.items():
-            merged.setdefault(wire, member)
-    return merged
 
 
 def _variant_body(endpoint: str, body: Mapping[str, Any]) -> TypeSpec | None:

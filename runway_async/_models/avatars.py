@@ -258,11 +258,3 @@ class AvatarUsage:
     avg_duration_seconds: int | float
     by_day: tuple[AvatarUsageDay, ...] = ()
     extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
-
-
-@attrs.frozen(kw_only=True)
-class AvatarPage:
-    """One page of ``GET /v1/avatars`` (package-internal: lists return ``CursorPage``)."""
-
-    data: tuple[Avatar, ...]
-    next_cursor: str | None = None

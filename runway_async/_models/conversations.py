@@ -329,11 +329,3 @@ AvatarConversation = (
     InProgressConversation | EndedConversation | FailedConversation | UnknownConversation
 )
 """Any conversation, typed by its wire ``status``."""
-
-
-@attrs.frozen(kw_only=True)
-class ConversationPage:
-    """One page of ``GET /v1/avatar_conversations`` (package-internal)."""
-
-    data: tuple[AvatarConversationSummary, ...]
-    next_cursor: str | None = None

@@ -77,11 +77,3 @@ class DocumentSummary:
     updated_at: datetime
     used_by: tuple[DocumentUser, ...] = ()
     extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
-
-
-@attrs.frozen(kw_only=True)
-class DocumentPage:
-    """One page of ``GET /v1/documents`` (package-internal)."""
-
-    data: tuple[DocumentSummary, ...]
-    next_cursor: str | None = None

@@ -141,11 +141,3 @@ class UnknownVoice:
 
 Voice = ProcessingVoice | ReadyVoice | FailedVoice | UnknownVoice
 """Any custom voice, typed by its wire ``status``."""
-
-
-@attrs.frozen(kw_only=True)
-class VoicePage:
-    """One page of ``GET /v1/voices`` (package-internal)."""
-
-    data: tuple[Voice, ...]
-    next_cursor: str | None = None

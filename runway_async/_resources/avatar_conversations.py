@@ -11,7 +11,6 @@ from .._models.conversations import (
     AvatarConversationSummary,
     ConversationAvatar,
     ConversationCustomAvatar,
-    ConversationPage,
     ConversationPresetAvatar,
     EndedConversation,
     FailedConversation,
@@ -126,7 +125,7 @@ class AvatarConversations(Resource):
                 "end_date": end_date,
                 "start_date": start_date,
             },
-            ConversationPage,
+            AvatarConversationSummary,
         )
 
     async def delete(self, id: str) -> None:

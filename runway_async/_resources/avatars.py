@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final, Literal
 
 from .._config import NOT_GIVEN, NotGiven
 from .._convert import register_tagged_union, structure
-from .._exceptions import ResourceFailedError
 from .._models.avatars import (
     Avatar,
     AvatarCustomVoice,
-    AvatarPage,
     AvatarPresetVoice,
     AvatarUsage,
     AvatarVoice,
@@ -25,11 +23,11 @@ from .._models.avatars import (
 )
 from .._models.task import DEFAULT_WAIT_TIMEOUT
 from .._spec import NULL
-from .._watched import WatchKind
 from ..types import CustomVoice, RunwayLivePresetVoice
 from ._base import Resource
 from ._pagination import AsyncPaginator
-from ._replies import object_path, paginate, parse_object
+from ._replies import paginate
+from ._watching import PROCESSING_SCHEDULE, object_kind, ready_or_raise
 
 __all__ = ["AVATAR_KIND", "Avatars"]
 
@@ -45,34 +43,13 @@ register_tagged_union(
     unknown=UnknownAvatar,
 )
 
-_PREFIX: Final = "/v1/avatars/"
-
-# What the watcher's schedule makes of each avatar status; others are polled slowly.
-_SCHEDULE: Final[Mapping[str, str]] = {
-    "PROCESSING": "PENDING",
-    "READY": "SUCCEEDED",
-    "FAILED": "FAILED",
-}
-
-
-def _avatar_path(avatar_id: str) -> str:
-    return object_path(_PREFIX, avatar_id)
+AVATAR_KIND: Final = object_kind("avatar", "/v1/avatars/", Avatar, PROCESSING_SCHEDULE)
+"""How the watcher follows an avatar until it is READY or FAILED."""
 
 
 def _parse_avatar(data: object, avatar_id: str) -> Avatar:
-    avatar: Avatar = parse_object(
-        data, Avatar, object_id=avatar_id, path="GET " + _avatar_path(avatar_id)
-    )
+    avatar: Avatar = AVATAR_KIND.parse(data, avatar_id)
     return avatar
-
-
-AVATAR_KIND: Final = WatchKind(
-    name="avatar",
-    path=_avatar_path,
-    parse=_parse_avatar,
-    status=lambda avatar: _SCHEDULE.get(avatar.status, "UNKNOWN"),
-)
-"""How the watcher follows an avatar until it is READY or FAILED."""
 
 
 class Avatars(Resource):
@@ -220,7 +197,7 @@ class Avatars(Resource):
                 validation; nothing was sent.
 
         """
-        return paginate(self._core, "avatars.list", {"limit": limit, "cursor": cursor}, AvatarPage)
+        return paginate(self._core, "avatars.list", {"limit": limit, "cursor": cursor}, Avatar)
 
     async def delete(self, id: str) -> None:
         """Delete an avatar.
@@ -282,11 +259,4 @@ class Avatars(Resource):
 
         """
         avatar = await self._core.wait_resource(AVATAR_KIND, id, timeout=timeout)
-        if isinstance(avatar, ReadyAvatar):
-            return avatar
-        reason = avatar.failure_reason if isinstance(avatar, FailedAvatar) else None
-        raise ResourceFailedError(
-            f"Avatar {id} ended {avatar.status}: {reason or 'no reason given'}",
-            avatar,
-            failure=reason,
-        )
+        return ready_or_raise(avatar, ReadyAvatar, FailedAvatar, "Avatar")

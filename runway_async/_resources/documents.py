@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 from .._convert import structure
-from .._models.documents import Document, DocumentPage, DocumentSummary
+from .._models.documents import Document, DocumentSummary
 from ._base import Resource
 from ._pagination import AsyncPaginator
 from ._replies import object_path, paginate, parse_object
@@ -109,7 +109,7 @@ class Documents(Resource):
             self._core,
             "documents.list",
             {"limit": limit, "order": order, "sort": sort, "cursor": cursor},
-            DocumentPage,
+            DocumentSummary,
         )
 
     async def delete(self, id: str) -> None:

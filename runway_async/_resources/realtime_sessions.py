@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Final, Literal
 
 from .._convert import register_tagged_union, structure
@@ -19,7 +19,6 @@ from .._models.realtime import (
     UnknownRealtimeSession,
 )
 from .._models.task import DEFAULT_WAIT_TIMEOUT
-from .._watched import WatchKind
 from ..types import (
     BackendRpcTool,
     ClientEventTool,
@@ -30,7 +29,7 @@ from ..types import (
     RunwayPresetAvatar,
 )
 from ._base import Resource
-from ._replies import object_path, parse_object
+from ._watching import object_kind
 
 __all__ = ["REALTIME_SESSION_KIND", "RealtimeSessions"]
 
@@ -47,38 +46,26 @@ register_tagged_union(
     unknown=UnknownRealtimeSession,
 )
 
-_PREFIX: Final = "/v1/realtime_sessions/"
-
-# What the watcher's schedule makes of each session status: a wait ends once the session
-# is no longer NOT_READY; others are polled slowly.
-_SCHEDULE: Final[Mapping[str, str]] = {
-    "NOT_READY": "PENDING",
-    "READY": "SUCCEEDED",
-    "RUNNING": "SUCCEEDED",
-    "COMPLETED": "SUCCEEDED",
-    "FAILED": "FAILED",
-    "CANCELLED": "CANCELLED",
-}
-
-
-def _session_path(session_id: str) -> str:
-    return object_path(_PREFIX, session_id)
+REALTIME_SESSION_KIND: Final = object_kind(
+    "realtime session",
+    "/v1/realtime_sessions/",
+    RealtimeSession,
+    # A wait ends once the session is no longer NOT_READY.
+    {
+        "NOT_READY": "PENDING",
+        "READY": "SUCCEEDED",
+        "RUNNING": "SUCCEEDED",
+        "COMPLETED": "SUCCEEDED",
+        "FAILED": "FAILED",
+        "CANCELLED": "CANCELLED",
+    },
+)
+"""How the watcher follows a realtime session until it is READY (or later) or has ended."""
 
 
 def _parse_session(data: object, session_id: str) -> RealtimeSession:
-    session: RealtimeSession = parse_object(
-        data, RealtimeSession, object_id=session_id, path="GET " + _session_path(session_id)
-    )
+    session: RealtimeSession = REALTIME_SESSION_KIND.parse(data, session_id)
     return session
-
-
-REALTIME_SESSION_KIND: Final = WatchKind(
-    name="realtime session",
-    path=_session_path,
-    parse=_parse_session,
-    status=lambda session: _SCHEDULE.get(session.status, "UNKNOWN"),
-)
-"""How the watcher follows a realtime session until it is READY (or later) or has ended."""
 
 
 class RealtimeSessions(Resource):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from .._config import NOT_GIVEN, NotGiven
 from .._convert import register_tagged_union, structure
-from .._exceptions import ResponseValidationError
 from .._models import (
     CapacityStep,
     FilterStep,
@@ -19,11 +18,10 @@ from .._models import (
 )
 from .._spec._plain import NULL
 from ._base import Resource
-from ._pagination import AsyncPaginator, CursorPage, PageFetcher
+from ._pagination import AsyncPaginator
+from ._replies import paginate
 
-__all__ = ["Routers", "page_from_reply"]
-
-T = TypeVar("T")
+__all__ = ["Routers"]
 
 register_tagged_union(
     RoutingStep,
@@ -31,31 +29,6 @@ register_tagged_union(
     unknown=UnknownRoutingStep,
     tag="type",
 )
-
-
-def page_from_reply(data: object, item_type: type[T], fetch: PageFetcher[T]) -> CursorPage[T]:
-    """Return the ``CursorPage`` of a list reply ``{"data": [...], "nextCursor": ...}``.
-
-    Raises:
-        ResponseValidationError: The reply is not such a page, or an item is not an
-            ``item_type``; ``body`` is the whole reply.
-
-    """
-    if not isinstance(data, Mapping) or "data" not in data:
-        raise ResponseValidationError(
-            "The reply is not a page: expected an object with a data array.", body=data
-        )
-    try:
-        items = structure(data["data"], tuple[item_type, ...])  # type: ignore[valid-type]
-    except ResponseValidationError as exc:
-        problems = str(exc).partition(": ")[2] or str(exc)
-        raise ResponseValidationError(
-            f"The reply is not a page of {item_type.__name__}: "
-            + problems.replace(" @ $", " @ $.data"),
-            body=data,
-        ) from exc.__cause__
-    cursor = data.get("nextCursor")
-    return CursorPage(items, cursor if isinstance(cursor, str) and cursor else None, fetch)
 
 
 class Routers(Resource):
@@ -167,15 +140,7 @@ class Routers(Resource):
             InvalidRequestError: (when awaited) ``limit`` is invalid; nothing was sent.
 
         """
-        core = self._core
-
-        async def fetch(page_cursor: str | None) -> CursorPage[Router]:
-            response = await core.call(
-                "routers.list", {"limit": limit, "cursor": page_cursor or cursor}
-            )
-            return page_from_reply(response.data, Router, fetch)
-
-        return AsyncPaginator(fetch)
+        return paginate(self._core, "routers.list", {"limit": limit, "cursor": cursor}, Router)
 
     async def delete(self, id: str) -> None:
         """Delete a router; generation requests naming it fail afterwards.
@@ -207,13 +172,9 @@ class Routers(Resource):
             NotFoundError: (when awaited) no such router.
 
         """
-        core = self._core
-
-        async def fetch(page_cursor: str | None) -> CursorPage[RoutingRequest]:
-            response = await core.call(
-                "routers.list_requests",
-                {"id": id, "limit": limit, "cursor": page_cursor or cursor},
-            )
-            return page_from_reply(response.data, RoutingRequest, fetch)
-
-        return AsyncPaginator(fetch)
+        return paginate(
+            self._core,
+            "routers.list_requests",
+            {"id": id, "limit": limit, "cursor": cursor},
+            RoutingRequest,
+        )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 from .._config import NOT_GIVEN, NotGiven
 from .._convert import register_tagged_union, structure
-from .._exceptions import ResourceFailedError
 from .._models.task import DEFAULT_WAIT_TIMEOUT
 from .._models.voices import (
     FailedVoice,
@@ -16,15 +14,14 @@ from .._models.voices import (
     UnknownVoice,
     Voice,
     VoiceCreated,
-    VoicePage,
     VoicePreview,
 )
 from .._spec import NULL
-from .._watched import WatchKind
 from ..types import AudioVoiceSource, TextVoiceSource
 from ._base import Resource
 from ._pagination import AsyncPaginator
-from ._replies import object_path, paginate, parse_object
+from ._replies import paginate
+from ._watching import PROCESSING_SCHEDULE, object_kind, ready_or_raise
 
 __all__ = ["VOICE_KIND", "Voices"]
 
@@ -34,34 +31,13 @@ register_tagged_union(
     unknown=UnknownVoice,
 )
 
-_PREFIX: Final = "/v1/voices/"
-
-# What the watcher's schedule makes of each voice status; others are polled slowly.
-_SCHEDULE: Final[Mapping[str, str]] = {
-    "PROCESSING": "PENDING",
-    "READY": "SUCCEEDED",
-    "FAILED": "FAILED",
-}
-
-
-def _voice_path(voice_id: str) -> str:
-    return object_path(_PREFIX, voice_id)
+VOICE_KIND: Final = object_kind("voice", "/v1/voices/", Voice, PROCESSING_SCHEDULE)
+"""How the watcher follows a voice until it is READY or FAILED."""
 
 
 def _parse_voice(data: object, voice_id: str) -> Voice:
-    voice: Voice = parse_object(
-        data, Voice, object_id=voice_id, path="GET " + _voice_path(voice_id)
-    )
+    voice: Voice = VOICE_KIND.parse(data, voice_id)
     return voice
-
-
-VOICE_KIND: Final = WatchKind(
-    name="voice",
-    path=_voice_path,
-    parse=_parse_voice,
-    status=lambda voice: _SCHEDULE.get(voice.status, "UNKNOWN"),
-)
-"""How the watcher follows a voice until it is READY or FAILED."""
 
 
 class Voices(Resource):
@@ -169,7 +145,7 @@ class Voices(Resource):
                 validation; nothing was sent.
 
         """
-        return paginate(self._core, "voices.list", {"limit": limit, "cursor": cursor}, VoicePage)
+        return paginate(self._core, "voices.list", {"limit": limit, "cursor": cursor}, Voice)
 
     async def delete(self, id: str) -> None:
         """Delete a custom voice.
@@ -229,11 +205,4 @@ class Voices(Resource):
 
         """
         voice = await self._core.wait_resource(VOICE_KIND, id, timeout=timeout)
-        if isinstance(voice, ReadyVoice):
-            return voice
-        reason = voice.failure_reason if isinstance(voice, FailedVoice) else None
-        raise ResourceFailedError(
-            f"Voice {id} ended {voice.status}: {reason or 'no reason given'}",
-            voice,
-            failure=reason,
-        )
+        return ready_or_raise(voice, ReadyVoice, FailedVoice, "Voice")

@@ -13,8 +13,8 @@ from .._convert import structure
 from .._core import Core
 from .._models import AuditLogEntry, AuditLogItem, WebappUsageRow
 from ._base import Resource
-from ._pagination import AsyncPaginator, CursorPage
-from .routers import page_from_reply
+from ._pagination import AsyncPaginator
+from ._replies import paginate
 
 __all__ = ["AuditLogs", "Webapp"]
 
@@ -80,25 +80,21 @@ class AuditLogs(Resource):
             InvalidRequestError: (when awaited) a parameter is invalid; nothing was sent.
 
         """
-        core = self._core
-        filters = {
-            "limit": limit,
-            "actions": actions,
-            "actor_emails": actor_emails,
-            "from_": from_,
-            "organization_id": organization_id,
-            "to": to,
-            "workspace_ids": workspace_ids,
-        }
-
-        async def fetch(page_cursor: str | None) -> CursorPage[AuditLogItem]:
-            response = await core.call(
-                "organization.webapp.audit_logs.list",
-                {**filters, "cursor": page_cursor or cursor},
-            )
-            return page_from_reply(response.data, AuditLogItem, fetch)
-
-        return AsyncPaginator(fetch)
+        return paginate(
+            self._core,
+            "organization.webapp.audit_logs.list",
+            {
+                "limit": limit,
+                "actions": actions,
+                "actor_emails": actor_emails,
+                "from_": from_,
+                "organization_id": organization_id,
+                "to": to,
+                "workspace_ids": workspace_ids,
+                "cursor": cursor,
+            },
+            AuditLogItem,
+        )
 
 
 class Webapp(Resource):
@@ -148,19 +144,16 @@ class Webapp(Resource):
             InvalidRequestError: (when awaited) a parameter is invalid; nothing was sent.
 
         """
-        core = self._core
-        filters = {
-            "from_": from_,
-            "limit": limit,
-            "to": to,
-            "organization_id": organization_id,
-            "workspace_ids": workspace_ids,
-        }
-
-        async def fetch(page_cursor: str | None) -> CursorPage[WebappUsageRow]:
-            response = await core.call(
-                "organization.webapp.list_usage", {**filters, "cursor": page_cursor or cursor}
-            )
-            return page_from_reply(response.data, WebappUsageRow, fetch)
-
-        return AsyncPaginator(fetch)
+        return paginate(
+            self._core,
+            "organization.webapp.list_usage",
+            {
+                "from_": from_,
+                "limit": limit,
+                "to": to,
+                "organization_id": organization_id,
+                "workspace_ids": workspace_ids,
+                "cursor": cursor,
+            },
+            WebappUsageRow,
+        )

@@ -9,7 +9,7 @@ from .._exceptions import InvalidRequestError
 from ._model import FieldSpec, TypeSpec, get_endpoint, python_name
 from ._validate import format_path, is_sequence, validate_body
 
-__all__ = ["convert_members", "to_wire"]
+__all__ = ["convert_members", "to_wire", "union_fields"]
 
 
 def to_wire(
@@ -92,9 +92,7 @@ class _Converter:
             if kind == "object":
                 return self.convert_object(node.keys, node.fields, value, path, ppath)
             if kind == "union" and node.keys:
-                return self.convert_object(
-                    node.keys, _union_fields(node, value), value, path, ppath
-                )
+                return self.convert_object(node.keys, union_fields(node, value), value, path, ppath)
             if kind == "map" and node.values is not None:
                 values = node.values
                 return {
@@ -149,7 +147,7 @@ class _Converter:
         return out
 
 
-def _union_fields(node: TypeSpec, value: Mapping[Any, Any]) -> Mapping[str, FieldSpec]:
+def union_fields(node: TypeSpec, value: Mapping[Any, Any]) -> Mapping[str, FieldSpec]:
     """Return the members to convert a mapping by, for a union of object types.
 
     The branch named by the tag when there is one; otherwise every branch's members (the

@@ -24,8 +24,6 @@ In spec-mock mode every route answers a valid example for any id, and referentia
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import secrets
@@ -38,8 +36,19 @@ from typing import Any, Final, Protocol, TypeVar
 import attrs
 from aiohttp import web
 
+from .._convert import json_type
 from .._spec import ValidationIssue, validate_plain_wire
 from .._spec._media import media_problem
+from ._common import (
+    MAX_PAGE,
+    account_of,
+    decode_cursor,
+    encode_cursor,
+    iso,
+    json_object,
+    origin_of,
+    page_reply,
+)
 from ._config import EmulatorConfig
 from ._media import MEDIA, build_wav
 from ._state import Simulation
@@ -57,6 +66,7 @@ __all__ = ["ResourcesA", "register"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _T = TypeVar("_T")
+_R = TypeVar("_R", bound="_Record")
 
 LIVE_VOICES: Final = (
     "victoria", "vincent", "clara", "drew", "skye", "max", "morgan", "felix", "mia", "marcus",
@@ -76,7 +86,6 @@ _VOICE_STYLES: Final = (
 )
 _TOOL_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARAM_TYPES: Final = ("string", "integer", "number", "boolean", "array", "object")
-_MAX_LIMIT: Final = 100
 _MAX_USAGE_DAYS: Final = 90
 _KEY_LIFETIME: Final = 300.0  # API seconds a READY session's key stays valid
 _DEFAULT_MAX_DURATION: Final = 300  # seconds; the guide's 5-minute session cap
@@ -177,28 +186,6 @@ def _guard(handler: Handler) -> Handler:
     return guarded
 
 
-def _account(request: web.Request) -> str:
-    """Return the API key of a request (the auth middleware has checked it is there)."""
-    return request.headers.get("Authorization", "").partition(" ")[2].strip()
-
-
-def _origin(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
-
-
-async def _json_body(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
-    raw = await request.read()
-    if optional and not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise _Invalid(None, "The request body must be valid JSON.") from None
-    if not isinstance(body, dict):
-        raise _Invalid(None, "The request body must be a JSON object.")
-    return body
-
-
 def _join(where: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{where}[{key}]"
@@ -236,7 +223,7 @@ def _string(
     if value is None and nullable:
         return None
     if not isinstance(value, str):
-        raise _Invalid(field, f"must be a string, got {_kind(value)}")
+        raise _Invalid(field, f"must be a string, got {json_type(value, article=True)}")
     if len(value) < min_length:
         raise _Invalid(field, f"must be at least {min_length} characters long")
     return value
@@ -273,34 +260,16 @@ def _integer(
         return None
     value = body[key]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Invalid(field, f"must be an integer, got {_kind(value)}")
+        raise _Invalid(field, f"must be an integer, got {json_type(value, article=True)}")
     if minimum is not None and value < minimum:
         raise _Invalid(field, f"must be at least {minimum}")
     return value
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def _tagged(value: Any, where: str, tags: Iterable[str]) -> tuple[str, dict[str, Any]]:
     obj = _object(value, where)
     tag = _enum(obj, "type", tags, where, required=True)
     return str(tag), obj
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat("T", "milliseconds") + "Z"
 
 
 def _parse_moment(value: str, field: str) -> datetime:
@@ -334,26 +303,25 @@ def _limit(request: web.Request, *, lenient: bool) -> int:
         limit = int(raw)
     except ValueError:
         raise _Invalid("limit", f"must be an integer, got {raw!r}") from None
-    if not 1 <= limit <= _MAX_LIMIT:
+    if not 1 <= limit <= MAX_PAGE:
         if lenient:
-            return min(max(limit, 1), _MAX_LIMIT)
-        raise _Invalid("limit", f"must be from 1 to {_MAX_LIMIT}, got {limit}")
+            return min(max(limit, 1), MAX_PAGE)
+        raise _Invalid("limit", f"must be from 1 to {MAX_PAGE}, got {limit}")
     return limit
 
 
 def _encode_cursor(scope: str, key: tuple[float, int]) -> str:
-    data = json.dumps({"s": scope, "k": list(key)}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+    return encode_cursor({"s": scope, "k": list(key)})
 
 
 def _decode_cursor(cursor: str, scope: str) -> tuple[float, int]:
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        data: Any = decode_cursor(cursor)
         key = data["k"]
         if data["s"] != scope or len(key) != 2:
             raise ValueError("another list")
         return float(key[0]), int(key[1])
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError):
         raise _Invalid(
             "cursor",
             "is not a cursor of this list (pass nextCursor from the previous page with the "
@@ -384,10 +352,6 @@ def _page(
     page = ordered[:limit]
     more = len(ordered) > limit
     return page, _encode_cursor(scope, key(page[-1])) if more and page else None
-
-
-def _page_reply(data: list[Any], next_cursor: str | None) -> web.Response:
-    return web.json_response({"data": data, "nextCursor": next_cursor})
 
 
 # -- records ----------------------------------------------------------------------------
@@ -627,7 +591,7 @@ class ResourcesA:
         """
         if self._mock:
             return None
-        account = _account(request)
+        account = account_of(request)
         with self._host.lock:
             now = self._sim.now()
             for field, uri in walk_runway_uris(body):
@@ -666,16 +630,73 @@ class ResourcesA:
         """
         item_id = request.match_info["id"]
         record = table.get(item_id)
-        if record is None or getattr(record, "account", None) != _account(request):
+        if record is None or getattr(record, "account", None) != account_of(request):
             if self._mock:
                 return None
             raise _NotFound(f"{what} {item_id!r}")
         return record
 
+    def _one_reply(
+        self,
+        request: web.Request,
+        table: Mapping[str, _R],
+        what: str,
+        render: Callable[[_R], dict[str, Any]],
+        example: Callable[[str], dict[str, Any]],
+    ) -> web.Response:
+        """Reply with the path's record (``_owned``); in spec-mock mode an ``example(id)``."""
+        with self._host.lock:
+            record = self._owned(table, request, what)
+            data = example(request.match_info["id"]) if record is None else render(record)
+        return web.json_response(data)
+
+    def _delete_owned(self, request: web.Request, table: dict[str, _R], what: str) -> _R | None:
+        """Delete the path's record (``_owned``) from ``table``; return it (lock held)."""
+        record = self._owned(table, request, what)
+        if record is not None:
+            del table[record.id]
+        return record
+
+    def _list_reply(
+        self,
+        request: web.Request,
+        table: Mapping[str, _R],
+        render: Callable[[_R], dict[str, Any]],
+        example: Callable[[], dict[str, Any]],
+        *,
+        limit: int,
+        scope: str,
+        select: Callable[[_R], bool] = lambda _: True,
+        key: Callable[[_R], tuple[float, int]] = _Record.order_key,
+        descending: bool = True,
+    ) -> web.Response:
+        """Reply with a page of the request key's records of ``table`` that ``select`` keeps.
+
+        Newest first unless ``key`` and ``descending`` say otherwise; the cursor is bound to
+        ``scope`` (the list and its filters). In spec-mock mode a malformed cursor is
+        ignored and an empty page holds one ``example()``.
+        """
+        account = account_of(request)
+        with self._host.lock:
+            mine = [r for r in table.values() if r.account == account and select(r)]
+            page, cursor = _page(
+                mine,
+                key,
+                descending=descending,
+                limit=limit,
+                cursor=request.query.get("cursor"),
+                scope=scope,
+                lenient=self._mock,
+            )
+            data = [render(r) for r in page]
+        if self._mock and not data:
+            data = [example()]
+        return page_reply(data, cursor)
+
     # -- uploads ------------------------------------------------------------------------
 
     async def _create_upload(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_object(request, _Invalid)
         self._check_spec("uploads.create", request, body)
         _only(body, ("filename", "type"))
         filename = _required(body, "filename")
@@ -684,7 +705,7 @@ class ResourcesA:
         _enum(body, "type", ("ephemeral",), required=True)
         with self._host.lock:
             reply = self.uploads.issue(
-                _account(request), filename, _origin(request), self._sim.now()
+                account_of(request), filename, origin_of(request), self._sim.now()
             )
         return web.json_response(reply)
 
@@ -737,8 +758,8 @@ class ResourcesA:
             "id": doc.id,
             "name": doc.name,
             "type": "text",
-            "createdAt": _iso(doc.created_at),
-            "updatedAt": _iso(doc.updated_at),
+            "createdAt": iso(doc.created_at),
+            "updatedAt": iso(doc.updated_at),
             "usedBy": self._used_by(doc.id, doc.account, origin),
         }
         if content:
@@ -746,7 +767,7 @@ class ResourcesA:
         return data
 
     def _mock_document(self, doc_id: str, *, content: bool = True) -> dict[str, Any]:
-        now = _iso(self._sim.wall_now())
+        now = iso(self._sim.wall_now())
         data: dict[str, Any] = {
             "id": doc_id,
             "name": "Product FAQ",
@@ -760,7 +781,7 @@ class ResourcesA:
         return data
 
     async def _create_document(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_object(request, _Invalid)
         self._check_spec("documents.create", request, body)
         _only(body, ("name", "content"))
         name = _required(body, "name")
@@ -769,7 +790,7 @@ class ResourcesA:
             doc_id, seq, now, wall = self._next()
             doc = _Document(
                 id=doc_id,
-                account=_account(request),
+                account=account_of(request),
                 seq=seq,
                 created=now,
                 created_at=wall,
@@ -778,19 +799,21 @@ class ResourcesA:
                 content=content,
             )
             self._documents[doc_id] = doc
-            data = self._render_document(doc, _origin(request))
+            data = self._render_document(doc, origin_of(request))
         return web.json_response(data)
 
     async def _get_document(self, request: web.Request) -> web.StreamResponse:
-        with self._host.lock:
-            doc = self._owned(self._documents, request, "Document")
-            if doc is None:
-                return web.json_response(self._mock_document(request.match_info["id"]))
-            data = self._render_document(doc, _origin(request))
-        return web.json_response(data)
+        origin = origin_of(request)
+        return self._one_reply(
+            request,
+            self._documents,
+            "Document",
+            lambda doc: self._render_document(doc, origin),
+            self._mock_document,
+        )
 
     async def _update_document(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request, optional=True)
+        body = await json_object(request, _Invalid, optional=True)
         self._check_spec("documents.update", request, body)
         _only(body, ("name", "content"))
         name = _string(body, "name")
@@ -809,9 +832,8 @@ class ResourcesA:
 
     async def _delete_document(self, request: web.Request) -> web.StreamResponse:
         with self._host.lock:
-            doc = self._owned(self._documents, request, "Document")
+            doc = self._delete_owned(request, self._documents, "Document")
             if doc is not None:
-                del self._documents[doc.id]
                 for avatar in self._avatars.values():
                     if doc.id in avatar.document_ids:
                         avatar.document_ids.remove(doc.id)
@@ -824,23 +846,17 @@ class ResourcesA:
         limit = _limit(request, lenient=mock)
         sort = _enum(q, "sort", ("createdAt", "updatedAt"), required=not mock) or "createdAt"
         order = _enum(q, "order", ("asc", "desc"), required=not mock) or "desc"
-        account = _account(request)
-        key = _Record.order_key if sort == "createdAt" else _Document.updated_key
-        with self._host.lock:
-            mine = [d for d in self._documents.values() if d.account == account]
-            page, cursor = _page(
-                mine,
-                key,
-                descending=order == "desc",
-                limit=limit,
-                cursor=q.get("cursor"),
-                scope=f"documents:{sort}:{order}",
-                lenient=mock,
-            )
-            data = [self._render_document(d, _origin(request), content=False) for d in page]
-        if mock and not data:
-            data = [self._mock_document(str(_uuid4()), content=False)]
-        return _page_reply(data, cursor)
+        origin = origin_of(request)
+        return self._list_reply(
+            request,
+            self._documents,
+            lambda doc: self._render_document(doc, origin, content=False),
+            lambda: self._mock_document(str(_uuid4()), content=False),
+            limit=limit,
+            scope=f"documents:{sort}:{order}",
+            key=_Record.order_key if sort == "createdAt" else _Document.updated_key,
+            descending=order == "desc",
+        )
 
     # -- voices -------------------------------------------------------------------------
 
@@ -851,7 +867,7 @@ class ResourcesA:
             "status": status,
             "name": voice.name,
             "description": voice.description,
-            "createdAt": _iso(voice.created_at),
+            "createdAt": iso(voice.created_at),
         }
         if status == "READY":
             data["previewUrl"] = f"{origin}/_emulator/voices/{voice.id}/sample.wav"
@@ -865,7 +881,7 @@ class ResourcesA:
             "status": "READY",
             "name": "Narrator",
             "description": "A calm narrator voice.",
-            "createdAt": _iso(self._sim.wall_now()),
+            "createdAt": iso(self._sim.wall_now()),
             "previewUrl": f"{origin}/_emulator/voices/{voice_id}/sample.wav",
         }
 
@@ -884,10 +900,10 @@ class ResourcesA:
         return dict(source)
 
     async def _create_voice(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_object(request, _Invalid)
         self._check_spec("voices.create", request, body)
         _only(body, ("from", "name", "description"))
-        account = _account(request)
+        account = account_of(request)
         name = _required(body, "name")
         description = _string(body, "description", nullable=True, min_length=0)
         with self._host.lock:
@@ -908,17 +924,17 @@ class ResourcesA:
         return web.json_response({"id": voice_id})
 
     async def _get_voice(self, request: web.Request) -> web.StreamResponse:
-        with self._host.lock:
-            voice = self._owned(self._voices, request, "Voice")
-            if voice is None:
-                return web.json_response(
-                    self._mock_voice(request.match_info["id"], _origin(request))
-                )
-            data = self._render_voice(voice, _origin(request))
-        return web.json_response(data)
+        origin = origin_of(request)
+        return self._one_reply(
+            request,
+            self._voices,
+            "Voice",
+            lambda voice: self._render_voice(voice, origin),
+            lambda voice_id: self._mock_voice(voice_id, origin),
+        )
 
     async def _update_voice(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request, optional=True)
+        body = await json_object(request, _Invalid, optional=True)
         self._check_spec("voices.update", request, body)
         _only(body, ("name", "description"))
         name = _string(body, "name")
@@ -926,44 +942,35 @@ class ResourcesA:
         with self._host.lock:
             voice = self._owned(self._voices, request, "Voice")
             if voice is None:
-                data = self._mock_voice(request.match_info["id"], _origin(request))
+                data = self._mock_voice(request.match_info["id"], origin_of(request))
                 data.update({k: v for k, v in body.items() if k in ("name", "description")})
                 return web.json_response(data)
             if name is not None:
                 voice.name = name
             if "description" in body:
                 voice.description = description
-            data = self._render_voice(voice, _origin(request))
+            data = self._render_voice(voice, origin_of(request))
         return web.json_response(data)
 
     async def _delete_voice(self, request: web.Request) -> web.StreamResponse:
         with self._host.lock:
-            voice = self._owned(self._voices, request, "Voice")
-            if voice is not None:
-                del self._voices[voice.id]
+            self._delete_owned(request, self._voices, "Voice")
         return web.Response(status=204)
 
     async def _list_voices(self, request: web.Request) -> web.StreamResponse:
         self._check_spec("voices.list", request)
-        limit = _limit(request, lenient=self._mock)
-        account = _account(request)
-        with self._host.lock:
-            page, cursor = _page(
-                [v for v in self._voices.values() if v.account == account],
-                _Record.order_key,
-                descending=True,
-                limit=limit,
-                cursor=request.query.get("cursor"),
-                scope="voices",
-                lenient=self._mock,
-            )
-            data = [self._render_voice(v, _origin(request)) for v in page]
-        if self._mock and not data:
-            data = [self._mock_voice(str(_uuid4()), _origin(request))]
-        return _page_reply(data, cursor)
+        origin = origin_of(request)
+        return self._list_reply(
+            request,
+            self._voices,
+            lambda voice: self._render_voice(voice, origin),
+            lambda: self._mock_voice(str(_uuid4()), origin),
+            limit=_limit(request, lenient=self._mock),
+            scope="voices",
+        )
 
     async def _preview_voice(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_object(request, _Invalid)
         self._check_spec("voices.preview", request, body)
         _only(body, ("model", "prompt"))
         _enum(body, "model", VOICE_MODELS, required=True)
@@ -973,7 +980,7 @@ class ResourcesA:
             self._previews[token] = self._sim.now() + _PREVIEW_LIFETIME
         return web.json_response(
             {
-                "url": f"{_origin(request)}/_emulator/voice_previews/{token}.wav",
+                "url": f"{origin_of(request)}/_emulator/voice_previews/{token}.wav",
                 "durationSecs": _PREVIEW_SECONDS,
             }
         )
@@ -1014,12 +1021,12 @@ class ResourcesA:
 
     def _check_document_ids(self, value: Any, account: str) -> list[str]:
         if not isinstance(value, list):
-            raise _Invalid("documentIds", f"must be an array, got {_kind(value)}")
+            raise _Invalid("documentIds", f"must be an array, got {json_type(value, article=True)}")
         ids: list[str] = []
         for index, item in enumerate(value):
             field = f"documentIds[{index}]"
             if not isinstance(item, str):
-                raise _Invalid(field, f"must be a string, got {_kind(item)}")
+                raise _Invalid(field, f"must be a string, got {json_type(item, article=True)}")
             if not self._mock:
                 doc = self._documents.get(item)
                 if doc is None or doc.account != account:
@@ -1067,15 +1074,15 @@ class ResourcesA:
             "documentIds": list(avatar.document_ids),
             "referenceImageUri": f"{origin}/_emulator/avatars/{avatar.id}/reference.png",
             "processedImageUri": self._image_url(avatar, origin, now),
-            "createdAt": _iso(avatar.created_at),
-            "updatedAt": _iso(avatar.updated_at),
+            "createdAt": iso(avatar.created_at),
+            "updatedAt": iso(avatar.updated_at),
         }
         if status == "FAILED":
             data["failureReason"] = "No face could be found in the reference image."
         return data
 
     def _mock_avatar(self, avatar_id: str, origin: str) -> dict[str, Any]:
-        now = _iso(self._sim.wall_now())
+        now = iso(self._sim.wall_now())
         return {
             "id": avatar_id,
             "status": "READY",
@@ -1091,7 +1098,7 @@ class ResourcesA:
         }
 
     async def _create_avatar(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_object(request, _Invalid)
         self._check_spec("avatars.create", request, body)
         _only(
             body,
@@ -1105,7 +1112,7 @@ class ResourcesA:
                 "startScript",
             ),
         )
-        account = _account(request)
+        account = account_of(request)
         name = _required(body, "name")
         personality = _required(body, "personality")
         image = _required(body, "referenceImage")
@@ -1136,21 +1143,21 @@ class ResourcesA:
                 fails=_FAIL_MARKER in image.lower(),
             )
             self._avatars[avatar_id] = avatar
-            data = self._render_avatar(avatar, _origin(request))
+            data = self._render_avatar(avatar, origin_of(request))
         return web.json_response(data)
 
     async def _get_avatar(self, request: web.Request) -> web.StreamResponse:
-        with self._host.lock:
-            avatar = self._owned(self._avatars, request, "Avatar")
-            if avatar is None:
-                return web.json_response(
-                    self._mock_avatar(request.match_info["id"], _origin(request))
-                )
-            data = self._render_avatar(avatar, _origin(request))
-        return web.json_response(data)
+        origin = origin_of(request)
+        return self._one_reply(
+            request,
+            self._avatars,
+            "Avatar",
+            lambda avatar: self._render_avatar(avatar, origin),
+            lambda avatar_id: self._mock_avatar(avatar_id, origin),
+        )
 
     async def _update_avatar(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request, optional=True)
+        body = await json_object(request, _Invalid, optional=True)
         self._check_spec("avatars.update", request, body)
         fields = (
             "name",
@@ -1164,7 +1171,7 @@ class ResourcesA:
         _only(body, fields)
         if not body and not self._mock:
             raise _Invalid(None, "Provide at least one field to update.")
-        account = _account(request)
+        account = account_of(request)
         name = _string(body, "name")
         personality = _string(body, "personality")
         image = _string(body, "referenceImage")
@@ -1182,7 +1189,7 @@ class ResourcesA:
             avatar = self._owned(self._avatars, request, "Avatar")
             if avatar is None:
                 return web.json_response(
-                    self._mock_avatar(request.match_info["id"], _origin(request))
+                    self._mock_avatar(request.match_info["id"], origin_of(request))
                 )
             now = self._sim.now()
             if name is not None:
@@ -1204,34 +1211,25 @@ class ResourcesA:
                     avatar.image_processing = processing
                 avatar.processing_from = now
             avatar.updated_at = self._sim.wall_now()
-            data = self._render_avatar(avatar, _origin(request))
+            data = self._render_avatar(avatar, origin_of(request))
         return web.json_response(data)
 
     async def _delete_avatar(self, request: web.Request) -> web.StreamResponse:
         with self._host.lock:
-            avatar = self._owned(self._avatars, request, "Avatar")
-            if avatar is not None:
-                del self._avatars[avatar.id]
+            self._delete_owned(request, self._avatars, "Avatar")
         return web.Response(status=204)
 
     async def _list_avatars(self, request: web.Request) -> web.StreamResponse:
         self._check_spec("avatars.list", request)
-        limit = _limit(request, lenient=self._mock)
-        account = _account(request)
-        with self._host.lock:
-            page, cursor = _page(
-                [a for a in self._avatars.values() if a.account == account],
-                _Record.order_key,
-                descending=True,
-                limit=limit,
-                cursor=request.query.get("cursor"),
-                scope="avatars",
-                lenient=self._mock,
-            )
-            data = [self._render_avatar(a, _origin(request)) for a in page]
-        if self._mock and not data:
-            data = [self._mock_avatar(str(_uuid4()), _origin(request))]
-        return _page_reply(data, cursor)
+        origin = origin_of(request)
+        return self._list_reply(
+            request,
+            self._avatars,
+            lambda avatar: self._render_avatar(avatar, origin),
+            lambda: self._mock_avatar(str(_uuid4()), origin),
+            limit=_limit(request, lenient=self._mock),
+            scope="avatars",
+        )
 
     async def _avatar_image(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -1263,7 +1261,7 @@ class ResourcesA:
                 raise _Invalid("endDate", "must be after startDate")
             if end - start > timedelta(days=_MAX_USAGE_DAYS):
                 raise _Invalid("endDate", f"must be at most {_MAX_USAGE_DAYS} days after startDate")
-        account = _account(request)
+        account = account_of(request)
         with self._host.lock:
             now = self._sim.now()
             sessions = [
@@ -1339,7 +1337,7 @@ class ResourcesA:
 
     def _check_tools(self, value: Any) -> list[dict[str, Any]]:
         if not isinstance(value, list):
-            raise _Invalid("tools", f"must be an array, got {_kind(value)}")
+            raise _Invalid("tools", f"must be an array, got {json_type(value, article=True)}")
         tools = []
         for index, item in enumerate(value):
             where = f"tools[{index}]"
@@ -1367,7 +1365,7 @@ class ResourcesA:
         return tools
 
     async def _create_session(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_object(request, _Invalid)
         self._check_spec("realtime_sessions.create", request, body)
         _only(
             body,
@@ -1382,7 +1380,7 @@ class ResourcesA:
                 "tools",
             ),
         )
-        account = _account(request)
+        account = account_of(request)
         _enum(body, "model", ("gwm1_avatars",), required=True)
         if "avatar" not in body:
             raise _Invalid("avatar", "is required")
@@ -1427,13 +1425,13 @@ class ResourcesA:
         data: dict[str, Any] = {
             "id": session.id,
             "status": status,
-            "createdAt": _iso(session.created_at),
+            "createdAt": iso(session.created_at),
         }
         if status == "NOT_READY":
             data["queued"] = now < session.created + self._config.session_ready_seconds / 2
         elif status == "READY":
             data["sessionKey"] = session.session_key
-            data["expiresAt"] = _iso(session.wall(session.expires()))
+            data["expiresAt"] = iso(session.wall(session.expires()))
         elif status == "COMPLETED":
             data["duration"] = session.duration(now, self._config) or 0
         return data
@@ -1443,18 +1441,15 @@ class ResourcesA:
         return {
             "id": session_id,
             "status": "READY",
-            "createdAt": _iso(wall),
+            "createdAt": iso(wall),
             "sessionKey": "sk_" + "0" * 48,
-            "expiresAt": _iso(wall + timedelta(seconds=_KEY_LIFETIME)),
+            "expiresAt": iso(wall + timedelta(seconds=_KEY_LIFETIME)),
         }
 
     async def _get_session(self, request: web.Request) -> web.StreamResponse:
-        with self._host.lock:
-            session = self._owned(self._sessions, request, "Realtime session")
-            if session is None:
-                return web.json_response(self._mock_session(request.match_info["id"]))
-            data = self._render_session(session)
-        return web.json_response(data)
+        return self._one_reply(
+            request, self._sessions, "Realtime session", self._render_session, self._mock_session
+        )
 
     async def _delete_session(self, request: web.Request) -> web.StreamResponse:
         with self._host.lock:
@@ -1468,7 +1463,7 @@ class ResourcesA:
 
     async def _consume_session(self, request: web.Request) -> web.StreamResponse:
         session_id = request.match_info["id"]
-        key = _account(request)
+        key = account_of(request)
         with self._host.lock:
             session = self._sessions.get(session_id)
             if session is None or not secrets.compare_digest(key, session.session_key):
@@ -1529,7 +1524,7 @@ class ResourcesA:
             {
                 "role": role,
                 "content": content,
-                "timestamp": _iso(session.wall(session.consumed + offset)),
+                "timestamp": iso(session.wall(session.consumed + offset)),
             }
             for offset, role, content in turns
             if session.consumed + offset <= until
@@ -1545,7 +1540,7 @@ class ResourcesA:
             "id": session.id,
             "name": name,
             "status": status,
-            "createdAt": _iso(session.created_at),
+            "createdAt": iso(session.created_at),
             "duration": session.duration(now, self._config),
             "avatar": self._conversation_avatar(session, origin, listed=listed),
         }
@@ -1557,7 +1552,7 @@ class ResourcesA:
         data.update(
             {
                 "maxDuration": session.max_duration,
-                "startedAt": _iso(session.wall(started)) if started is not None else None,
+                "startedAt": iso(session.wall(started)) if started is not None else None,
                 "recordingUrl": (
                     f"{origin}/_emulator/recordings/{session.id}.mp4"
                     if status == "ended" and started is not None
@@ -1568,7 +1563,7 @@ class ResourcesA:
             }
         )
         if status != "in_progress" and end is not None:
-            data["endedAt"] = _iso(session.wall(end))
+            data["endedAt"] = iso(session.wall(end))
         return data
 
     def _mock_conversation(self, conv_id: str, *, listed: bool) -> dict[str, Any]:
@@ -1577,7 +1572,7 @@ class ResourcesA:
             "id": conv_id,
             "name": "Conversation with Influencer",
             "status": "ended",
-            "createdAt": _iso(wall),
+            "createdAt": iso(wall),
             "duration": 42,
             "avatar": {"type": "runway-preset", "presetId": "influencer"},
         }
@@ -1588,11 +1583,11 @@ class ResourcesA:
         data.update(
             {
                 "maxDuration": _DEFAULT_MAX_DURATION,
-                "startedAt": _iso(wall),
-                "endedAt": _iso(wall + timedelta(seconds=42)),
+                "startedAt": iso(wall),
+                "endedAt": iso(wall + timedelta(seconds=42)),
                 "recordingUrl": None,
                 "tools": [],
-                "transcript": [{"role": "assistant", "content": "Hello!", "timestamp": _iso(wall)}],
+                "transcript": [{"role": "assistant", "content": "Hello!", "timestamp": iso(wall)}],
             }
         )
         return data
@@ -1610,7 +1605,7 @@ class ResourcesA:
                 return web.json_response(
                     self._mock_conversation(request.match_info["id"], listed=False)
                 )
-            data = self._render_conversation(session, _origin(request), listed=False)
+            data = self._render_conversation(session, origin_of(request), listed=False)
         return web.json_response(data)
 
     async def _delete_conversation(self, request: web.Request) -> web.StreamResponse:
@@ -1628,32 +1623,25 @@ class ResourcesA:
         avatar = q.get("avatar")
         start = _parse_moment(q["startDate"], "startDate") if "startDate" in q else None
         end = _parse_moment(q["endDate"], "endDate") if "endDate" in q else None
-        account = _account(request)
 
         def selected(s: _Session) -> bool:
             return (
-                s.account == account
-                and not s.conversation_deleted
+                not s.conversation_deleted
                 and (avatar is None or s.avatar.get("avatarId") == avatar)
                 and (start is None or s.created_at >= start)
                 and (end is None or s.created_at < end)
             )
 
-        scope = "conversations:" + json.dumps([avatar, q.get("startDate"), q.get("endDate")])
-        with self._host.lock:
-            page, cursor = _page(
-                [s for s in self._sessions.values() if selected(s)],
-                _Record.order_key,
-                descending=True,
-                limit=limit,
-                cursor=q.get("cursor"),
-                scope=scope,
-                lenient=mock,
-            )
-            data = [self._render_conversation(s, _origin(request), listed=True) for s in page]
-        if mock and not data:
-            data = [self._mock_conversation(str(_uuid4()), listed=True)]
-        return _page_reply(data, cursor)
+        origin = origin_of(request)
+        return self._list_reply(
+            request,
+            self._sessions,
+            lambda s: self._render_conversation(s, origin, listed=True),
+            lambda: self._mock_conversation(str(_uuid4()), listed=True),
+            limit=limit,
+            scope="conversations:" + json.dumps([avatar, q.get("startDate"), q.get("endDate")]),
+            select=selected,
+        )
 
     async def _recording(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["id"]

@@ -22,8 +22,6 @@ checks are off, and a malformed cursor or filter is ignored rather than refused.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import random
 import re
@@ -36,8 +34,18 @@ from typing import Any, Final, Protocol
 import attrs
 from aiohttp import web
 
+from .._convert import json_type
 from .._spec._media import media_problem
 from . import _catalog
+from ._common import (
+    MAX_PAGE,
+    account_of,
+    decode_cursor,
+    encode_cursor,
+    iso,
+    json_object,
+    origin_of,
+)
 from ._config import EmulatorConfig
 from ._media import MEDIA, MediaKind
 from ._state import FAILURE_CODES, DailyLimitExceeded, Simulation, TaskRecord
@@ -55,9 +63,6 @@ WORKFLOW_MODEL: Final = "workflow"
 
 WORKFLOW_ENDPOINT: Final = "workflows.run"
 """The endpoint name of ``POST /v1/workflows/{id}`` (fault routes, metrics)."""
-
-MAX_PAGE: Final = 100
-"""The largest ``limit`` a cursor page accepts."""
 
 _EVERY_KEY: Final = ""  # the account of workflows published for every API key
 _MEDIA_KINDS: Final = ("image", "video", "audio")
@@ -308,34 +313,6 @@ def _not_found(what: str, ident: str) -> web.Response:
     return web.json_response({"error": f"{what} {ident!r} not found."}, status=404)
 
 
-def _iso(moment: datetime) -> str:
-    """Return a UTC timestamp as the API writes it: milliseconds and ``Z``."""
-    moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.isoformat(timespec="milliseconds") + "Z"
-
-
-def _account(request: web.Request) -> str:
-    """Return the API key of a request (the auth middleware has checked it is there)."""
-    return request.headers.get("Authorization", "").partition(" ")[2].strip()
-
-
-def _origin(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
-
-
-async def _json_body(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
-    raw = await request.read()
-    if optional and not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise _BadRequest(None, "The request body must be valid JSON.") from None
-    if not isinstance(body, dict):
-        raise _BadRequest(None, "The request body must be a JSON object.")
-    return body
-
-
 def _no_other_keys(body: Mapping[str, Any], allowed: Iterable[str], prefix: str = "") -> None:
     known = set(allowed)
     for key in body:
@@ -348,40 +325,17 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _kind_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _expect(value: object, kind: type | tuple[type, ...], field: str, what: str) -> None:
     # JSON's true and false are not numbers, though Python's bools are ints.
     if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-        raise _BadRequest(field, f"Expected {what}, received {_kind_name(value)}.", "invalid_type")
+        raise _BadRequest(field, f"Expected {what}, received {json_type(value)}.", "invalid_type")
 
 
 # --- cursors and pages ------------------------------------------------------------------
 
 
-def _encode_cursor(tag: str, position: int) -> str:
-    raw = json.dumps([tag, position], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def _decode_cursor(text: str, tag: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        value = json.loads(raw)
-    except (ValueError, binascii.Error):
-        value = None
+    value = decode_cursor(text)
     if isinstance(value, list) and len(value) == 2 and value[0] == tag and _is_int(value[1]):
         return int(value[1])
     raise _BadRequest("cursor", "Invalid cursor: pass the nextCursor of a previous page.")
@@ -427,7 +381,7 @@ def _page(items: Sequence[tuple[int, Any]], page: _PageQuery, tag: str) -> dict[
     more = len(rest) > page.limit
     return {
         "data": [item for _, item in chosen],
-        "nextCursor": _encode_cursor(tag, chosen[-1][0]) if more and chosen else None,
+        "nextCursor": encode_cursor([tag, chosen[-1][0]]) if more and chosen else None,
     }
 
 
@@ -498,8 +452,8 @@ class _WorkflowVersion:
             "id": self.id,
             "name": self.name,
             "description": self.description,
-            "createdAt": _iso(self.created_at),
-            "updatedAt": _iso(self.created_at),
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.created_at),
             "version": self.version,
             "graph": json.loads(json.dumps(self.graph)),
         }
@@ -616,8 +570,8 @@ class _Router:
             "slug": self.slug,
             "name": self.name,
             "description": self.description,
-            "createdAt": _iso(self.created_at),
-            "updatedAt": _iso(self.updated_at),
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
             "version": self.version,
             "settings": json.loads(json.dumps(self.settings)),
         }
@@ -965,7 +919,7 @@ class ResourcesB:
     # -- workflows ----------------------------------------------------------------------
 
     async def _list_workflows(self, request: web.Request) -> web.StreamResponse:
-        account = _account(request)
+        account = account_of(request)
         with self._lock:
             versions = self._workflows(account)
             if not versions and self._spec_mock:
@@ -977,7 +931,7 @@ class ResourcesB:
             {
                 "name": name,
                 "versions": [
-                    {"id": v.id, "createdAt": _iso(v.created_at), "version": v.version}
+                    {"id": v.id, "createdAt": iso(v.created_at), "version": v.version}
                     for v in sorted(found, key=lambda v: v.version, reverse=True)
                 ],
             }
@@ -988,7 +942,7 @@ class ResourcesB:
     async def _get_workflow(self, request: web.Request) -> web.StreamResponse:
         ident = request.match_info["id"]
         with self._lock:
-            version = self._workflow(_account(request), ident)
+            version = self._workflow(account_of(request), ident)
             if version is None and self._spec_mock:
                 version = self._example_workflow(ident)
         if version is None:
@@ -997,7 +951,7 @@ class ResourcesB:
 
     async def _run_workflow(self, request: web.Request) -> web.StreamResponse:
         ident = request.match_info["id"]
-        account = _account(request)
+        account = account_of(request)
         with self._lock:
             version = self._workflow(account, ident)
         if version is None and not self._spec_mock:
@@ -1008,7 +962,7 @@ class ResourcesB:
         else:
             node_ids = version.node_ids
         try:
-            body = await _json_body(request, optional=True)
+            body = await json_object(request, _BadRequest, optional=True)
             _no_other_keys(body, ("nodeOutputs",))
             if "nodeOutputs" in body:
                 _check_node_outputs(body["nodeOutputs"], node_ids)
@@ -1063,21 +1017,21 @@ class ResourcesB:
     async def _get_invocation(self, request: web.Request) -> web.StreamResponse:
         ident = request.match_info["id"]
         with self._lock:
-            invocation = self._of(_account(request)).invocations.get(ident)
+            invocation = self._of(account_of(request)).invocations.get(ident)
             task = self._server.simulation.get(ident) if invocation is not None else None
             now = self._server.simulation.now()
         if invocation is None or task is None:
             if self._spec_mock:
                 return web.json_response(self._example_invocation(request, ident))
             return _not_found("Workflow invocation", ident)
-        return web.json_response(_render_invocation(invocation, task, now, _origin(request)))
+        return web.json_response(_render_invocation(invocation, task, now, origin_of(request)))
 
     def _example_invocation(self, request: web.Request, ident: str) -> dict[str, Any]:
         created = self._server.simulation.wall_now()
-        url = f"{_origin(request)}/_emulator/outputs/{ident}/0.{MEDIA['image'].extension}"
+        url = f"{origin_of(request)}/_emulator/outputs/{ident}/0.{MEDIA['image'].extension}"
         return {
             "id": ident,
-            "createdAt": _iso(created),
+            "createdAt": iso(created),
             "status": "SUCCEEDED",
             "output": {"output": [url]},
             "cost": {"credits": 0},
@@ -1095,9 +1049,9 @@ class ResourcesB:
         return frozenset(names)
 
     async def _create_router(self, request: web.Request) -> web.StreamResponse:
-        account = _account(request)
+        account = account_of(request)
         try:
-            body = await _json_body(request)
+            body = await json_object(request, _BadRequest)
             _no_other_keys(body, ("slug", "name", "description", "settings"))
             slug = body.get("slug")
             if slug is None:
@@ -1162,7 +1116,7 @@ class ResourcesB:
 
     def _router(self, request: web.Request) -> _Router | None:
         ident = request.match_info["id"]
-        found = self._of(_account(request)).routers.get(ident)
+        found = self._of(account_of(request)).routers.get(ident)
         if found is None and self._spec_mock:
             found = self._example_router(ident)
         return found
@@ -1174,7 +1128,7 @@ class ResourcesB:
             return exc.response()
         with self._lock:
             routers = sorted(
-                self._of(_account(request)).routers.values(), key=lambda r: -r.position
+                self._of(account_of(request)).routers.values(), key=lambda r: -r.position
             )
             items = [(-r.position, r.render()) for r in routers]  # newest first
         return web.json_response(_page(items, page, "routers"))
@@ -1189,7 +1143,7 @@ class ResourcesB:
 
     async def _update_router(self, request: web.Request) -> web.StreamResponse:
         try:
-            body = await _json_body(request, optional=True)
+            body = await json_object(request, _BadRequest, optional=True)
             _no_other_keys(body, ("name", "description", "settings"))
             _check_text(body, "name", _MAX_NAME, nullable=False)
             _check_text(body, "description", _MAX_DESCRIPTION, nullable=True)
@@ -1226,7 +1180,7 @@ class ResourcesB:
     async def _delete_router(self, request: web.Request) -> web.StreamResponse:
         ident = request.match_info["id"]
         with self._lock:
-            removed = self._of(_account(request)).routers.pop(ident, None)
+            removed = self._of(account_of(request)).routers.pop(ident, None)
         if removed is None and not self._spec_mock:
             return _not_found("Router", ident)
         return web.Response(status=204)
@@ -1238,7 +1192,7 @@ class ResourcesB:
             return exc.response()
         ident = request.match_info["id"]
         with self._lock:
-            router = self._of(_account(request)).routers.get(ident)
+            router = self._of(account_of(request)).routers.get(ident)
             if router is not None:
                 entries = list(router.requests)
             elif self._spec_mock:
@@ -1253,7 +1207,7 @@ class ResourcesB:
         return {
             "id": str(uuid.uuid4()),
             "requestId": str(uuid.uuid4()),
-            "createdAt": _iso(self._server.simulation.wall_now()),
+            "createdAt": iso(self._server.simulation.wall_now()),
             "model": "gen4.5",
             "provider": "runway",
             "taskId": str(uuid.uuid4()),
@@ -1278,7 +1232,7 @@ class ResourcesB:
 
         """
         slug = body.get("configId")
-        account = _account(request)
+        account = account_of(request)
         with self._lock:
             router = next((r for r in self._of(account).routers.values() if r.slug == slug), None)
             if router is None:
@@ -1288,7 +1242,7 @@ class ResourcesB:
             fields = {
                 "id": self._new_id(),
                 "requestId": self._new_id(),
-                "createdAt": _iso(self._server.simulation.wall_now()),
+                "createdAt": iso(self._server.simulation.wall_now()),
                 "model": routing.get("model"),
                 "provider": routing.get("provider"),
                 "taskId": task_id,
@@ -1430,7 +1384,7 @@ def _seed_usage(midnight: datetime) -> list[dict[str, Any]]:
         rows.append(
             {
                 "_at": at,
-                "timestamp": _iso(at),
+                "timestamp": iso(at),
                 "credits": -credits if refund else credits,
                 "type": "refund" if refund else "charge",
                 "tool": _TOOLS[n % len(_TOOLS)],
@@ -1457,7 +1411,7 @@ def _seed_audit(midnight: datetime) -> list[dict[str, Any]]:
                 "_at": at,
                 "eventId": str(ident),
                 "action": action,
-                "timestamp": _iso(at),
+                "timestamp": iso(at),
                 "actorEmail": None if deleted else email,
                 "actorUsername": None if deleted else username,
                 "actorDeleted": deleted,
@@ -1507,7 +1461,7 @@ def _render_invocation(
     """Return a workflow invocation's wire JSON as of simulated time ``now`` (section 6)."""
     rendered: dict[str, Any] = {
         "id": invocation.id,
-        "createdAt": _iso(task.created_at),
+        "createdAt": iso(task.created_at),
         "status": task.status,
     }
     if task.status in ("PENDING", "THROTTLED", "CANCELLED"):

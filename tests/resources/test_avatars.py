@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 import runwayml
 from runwayml.resources.avatar_conversations import AsyncAvatarConversationsResource
 from runwayml.resources.avatars import AsyncAvatarsResource
@@ -45,8 +43,8 @@ from runway_async.emulator import Emulator, EmulatorConfig
 from runway_async.types import RunwayLivePresetVoice
 
 from ..conftest import API_KEY, ScriptedServer, json_reply
+from .conftest import TIME_SCALE
 
-TIME_SCALE = 0.002  # 1 API second = 2 ms: an avatar (5 API s of processing) is READY in 10 ms
 IMAGE = "https://example.com/face.png"
 PRESET: RunwayLivePresetVoice = {"type": "runway-live-preset", "preset_id": "victoria"}
 STAMP = "2025-01-01T00:00:00Z"
@@ -74,22 +72,6 @@ def avatar_body(status: str, **fields: Any) -> dict[str, Any]:
     }
     body.update(fields)
     return body
-
-
-@pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    """Start a fast emulator for one test."""
-    async with Emulator(time_scale=TIME_SCALE, seed=5) as emu:
-        yield emu
-
-
-@pytest_asyncio.fixture
-async def client(emulator: Emulator) -> AsyncIterator[AsyncRunway]:
-    """Return our client on the emulator, polling quickly."""
-    async with AsyncRunway(
-        API_KEY, base_url=emulator.url, poll=PollConfig(interval=0.005), timeout=5.0
-    ) as runway:
-        yield runway
 
 
 async def make_avatar(client: AsyncRunway, name: str = "Ada", image: str = IMAGE) -> str:

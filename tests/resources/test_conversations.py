@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
 
 from runway_async import (
     AsyncRunway,
@@ -25,7 +23,6 @@ from runway_async import (
     InProgressConversation,
     InvalidRequestError,
     NotFoundError,
-    PollConfig,
     ReadyRealtimeSession,
     TranscriptToolCall,
     UnknownConversation,
@@ -35,34 +32,16 @@ from runway_async.emulator import Emulator, EmulatorConfig
 from runway_async.types import RunwayPresetAvatar
 
 from ..conftest import API_KEY, ScriptedServer, json_reply
+from .conftest import SESSION_CONFIG
 
-# 1 API second = 10 ms: a session is READY in 5 ms, its key lasts 3 s (300 API s) and a
-# joined session runs for 10 s, so no lifecycle step races the test on a slow machine.
-CONFIG = EmulatorConfig(
-    time_scale=0.01,
-    seed=5,
-    session_ready_seconds=0.5,
-    session_seconds=1000.0,
-    avatar_seconds=1.0,
-)
 AVATAR: RunwayPresetAvatar = {"type": "runway-preset", "preset_id": "influencer"}
 STAMP = "2025-01-01T00:00:00Z"
 
 
-@pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    """Start a fast emulator for one test."""
-    async with Emulator.from_config(CONFIG) as emu:
-        yield emu
-
-
-@pytest_asyncio.fixture
-async def client(emulator: Emulator) -> AsyncIterator[AsyncRunway]:
-    """Return our client on the emulator, polling quickly."""
-    async with AsyncRunway(
-        API_KEY, base_url=emulator.url, poll=PollConfig(interval=0.005), timeout=5.0
-    ) as runway:
-        yield runway
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    """Return the emulator's settings: sessions that no test step races (``SESSION_CONFIG``)."""
+    return SESSION_CONFIG
 
 
 async def start_session(client: AsyncRunway, avatar_id: str | None = None) -> str:

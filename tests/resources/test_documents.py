@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 import runwayml
 
 from runway_async import (
@@ -22,29 +20,12 @@ from runway_async import (
     DocumentUser,
     InvalidRequestError,
     NotFoundError,
-    PollConfig,
 )
 from runway_async.emulator import Emulator, EmulatorConfig
 
 from ..conftest import API_KEY, ScriptedServer, json_reply
 
 STAMP = "2025-01-01T00:00:00Z"
-
-
-@pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    """Start a fast emulator for one test."""
-    async with Emulator(time_scale=0.002, seed=5) as emu:
-        yield emu
-
-
-@pytest_asyncio.fixture
-async def client(emulator: Emulator) -> AsyncIterator[AsyncRunway]:
-    """Return our client on the emulator, polling quickly."""
-    async with AsyncRunway(
-        API_KEY, base_url=emulator.url, poll=PollConfig(interval=0.005), timeout=5.0
-    ) as runway:
-        yield runway
 
 
 class TestCrud:

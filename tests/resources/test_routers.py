@@ -268,6 +268,12 @@ class TestWire:
                 await client.routers.list(limit=5)
         assert caught.value.body == [{"id": "r1"}]
 
+    async def test_a_cursor_that_is_not_a_string_is_refused(self, server: ScriptedServer) -> None:
+        server.reply(json_reply({"data": [], "nextCursor": 5}))
+        async with AsyncRunway(API_KEY, base_url=server.url) as client:
+            with pytest.raises(ResponseValidationError, match=r"\$\.nextCursor"):
+                await client.routers.list(limit=5)
+
     async def test_a_bad_item_names_its_path(self, server: ScriptedServer) -> None:
         reply = {"data": [self.router(version="two")], "nextCursor": None}
         server.reply(json_reply(reply))

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import io
 import wave
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
 import runwayml
 
 from runway_async import (
@@ -34,8 +32,8 @@ from runway_async.emulator import Emulator, EmulatorConfig
 from runway_async.types import TextVoiceSource
 
 from ..conftest import API_KEY, ScriptedServer, json_reply
+from .conftest import TIME_SCALE
 
-TIME_SCALE = 0.002  # 1 API second = 2 ms: a voice (3 API s of processing) is READY in 6 ms
 PROMPT = "A calm, low narrator with a slight rasp."
 FROM_TEXT: TextVoiceSource = {"type": "text", "model": "eleven_ttv_v3", "prompt": PROMPT}
 STAMP = "2025-01-01T00:00:00Z"
@@ -44,22 +42,6 @@ STAMP = "2025-01-01T00:00:00Z"
 def voice_body(status: str, **fields: Any) -> dict[str, Any]:
     """Return a voice as the API sends it."""
     return {"id": "v1", "status": status, "name": "Narrator", "createdAt": STAMP, **fields}
-
-
-@pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    """Start a fast emulator for one test."""
-    async with Emulator(time_scale=TIME_SCALE, seed=5) as emu:
-        yield emu
-
-
-@pytest_asyncio.fixture
-async def client(emulator: Emulator) -> AsyncIterator[AsyncRunway]:
-    """Return our client on the emulator, polling quickly."""
-    async with AsyncRunway(
-        API_KEY, base_url=emulator.url, poll=PollConfig(interval=0.005), timeout=5.0
-    ) as runway:
-        yield runway
 
 
 class TestCrud:

@@ -1098,6 +1098,7 @@ class TestMediaUris:
         error = self.media_error(big)
         assert error is not None
         assert "limited to 5 MB" in str(error)
+        assert "uploads.create_ephemeral" in str(error)  # the way out exists now
         assert len(str(error)) < 400
         video = "data:video/mp4;base64," + "A" * (5 * 1024 * 1024 + 4)
         to_wire(

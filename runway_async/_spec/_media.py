@@ -144,7 +144,8 @@ def _data_uri_problem(value: str, kind: str | None) -> str | None:
     if payload_length > limit:
         return (
             f"data URIs of {kind or 'media'} are limited to {limit // _MB} MB encoded "
-            f"(got {payload_length / _MB:.1f} MB); upload the file and pass its runway:// URI"
+            f"(got {payload_length / _MB:.1f} MB); pass the file as a pathlib.Path (it is "
+            "uploaded for you) or the runway:// URI of client.uploads.create_ephemeral(file=...)"
         )
     if _BASE64.fullmatch(value, match.end()) is None:
         return "the data URI's payload is not valid base64"

@@ -336,9 +336,8 @@ class AiohttpTransport:
             # aiohttp wrapped it (ClientConnectionError, "Failed to send bytes..."); the
             # source's own error says what went wrong. Its traceback runs through aiohttp's
             # frames, so it goes.
-            errors.failure = None
             _scrub_tracebacks(failure, None)
-            raise failure
+            errors.failure = failure  # raised with the caller's context, not aiohttp's
         errors.reraise()
         response = build_response(status, reply_headers, raw, complete=complete)
         logger.debug(

@@ -23,6 +23,7 @@ TEST_DEPS = [
     "coverage[toml]>=7",
     "ruff==0.17.6",  # the generated-code freshness test formats with the same ruff
     "runwayml==5.24.0",  # the official SDK, driven against our emulator as conformance
+    "hypothesis>=6",  # property-based tests (tests/test_properties.py)
 ]
 # The official SDK's own test suite and what it needs (pins from its requirements-dev.lock);
 # keep in step with TEST_PACKAGES in scripts/conformance.py.
@@ -64,7 +65,7 @@ def tests(session: nox.Session, aiohttp: str) -> None:
     if aiohttp == "3.13":
         session.install(AIORESPONSES)
     else:
-        args += ["-m", "not aioresponses"]
+        args += ["-m", "not aioresponses and not heavy"]  # heavy suites run once, above
     # `coverage run` rather than pytest-cov: our pytest plugin (an entry point) imports the
     # package before pytest-cov would start measuring, hiding every module-level line.
     env = {"COVERAGE_FILE": f".coverage.{aiohttp}"}
@@ -119,7 +120,8 @@ def tests_pythons(session: nox.Session) -> None:
     """
     deps = [dep for dep in TEST_DEPS if not dep.startswith("coverage")]
     session.install("-e", ".[cli]", *deps, AIOHTTP_VERSIONS["latest"])
-    session.run("pytest", "-p", "no:cacheprovider", "-m", "not aioresponses", *session.posargs)
+    marks = "not aioresponses and not heavy"
+    session.run("pytest", "-p", "no:cacheprovider", "-m", marks, *session.posargs)
 
 
 @nox.session

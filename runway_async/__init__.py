@@ -1,6 +1,14 @@
 """runway_async: the asyncio-first Python SDK for the Runway generation API."""
 
-from ._batch import Batch, BatchJournal, BatchResult, BatchStatus, InMemoryBatchJournal, Job
+from ._batch import (
+    Batch,
+    BatchJournal,
+    BatchResult,
+    BatchStatus,
+    InMemoryBatchJournal,
+    Job,
+    JournalRecord,
+)
 from ._client import AsyncRunway, AsyncRunwayML
 from ._clock import SYSTEM_CLOCK, Clock, SystemClock, VirtualClock, is_testing, set_testing
 from ._config import NOT_GIVEN, NotGiven, PollConfig, RetryConfig, Timeout
@@ -35,6 +43,7 @@ from ._exceptions import (
 )
 from ._handles import TaskCreation, TaskHandle
 from ._http import HTTPTransport, UploadTransport
+from ._journal import JournalError, JournalMismatchError, SQLiteBatchJournal
 from ._limits import InProcessLimiter, Limiter, MaxConcurrency, Slot
 from ._models import (
     ApiKeyUsageDay,
@@ -136,7 +145,9 @@ from ._models import (
     WorkflowRunCreated,
     WorkflowVersion,
 )
+from ._names import NameTemplate
 from ._resources._pagination import AsyncPaginator, CursorPage
+from ._spend import BatchCredits, CreditLimitError
 from ._sync import Runway, RunwayML, SyncCursorPage
 from ._transport import AiohttpTransport
 from ._version import __version__
@@ -170,6 +181,7 @@ __all__ = [
     "AvatarVoice",
     "BadRequestError",
     "Batch",
+    "BatchCredits",
     "BatchJournal",
     "BatchResult",
     "BatchStatus",
@@ -186,6 +198,7 @@ __all__ = [
     "ConversationPresetAvatar",
     "ConversationTool",
     "Cost",
+    "CreditLimitError",
     "CursorPage",
     "DailyLimitError",
     "Document",
@@ -207,10 +220,14 @@ __all__ = [
     "InternalServerError",
     "InvalidRequestError",
     "Job",
+    "JournalError",
+    "JournalMismatchError",
+    "JournalRecord",
     "Limiter",
     "MaxConcurrency",
     "ModelLimits",
     "ModelUsage",
+    "NameTemplate",
     "NotFoundError",
     "NotGiven",
     "NotReadyRealtimeSession",
@@ -249,6 +266,7 @@ __all__ = [
     "RunwayError",
     "RunwayML",
     "RunwayMLError",
+    "SQLiteBatchJournal",
     "Slot",
     "SlotTimeoutError",
     "SucceededTask",

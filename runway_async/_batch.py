@@ -27,7 +27,9 @@ paying for them again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import hashlib
 import logging
 import os
 from collections.abc import (
@@ -37,6 +39,7 @@ from collections.abc import (
     Iterable,
     Iterator,
     Mapping,
+    Sequence,
     Sized,
 )
 from pathlib import Path
@@ -50,6 +53,7 @@ from ._convert import json_type
 from ._create_signal import CREATE_SENT
 from ._download import DownloadedFile, DownloadHost, download_outputs
 from ._exceptions import (
+    AmbiguousSubmissionError,
     InvalidRequestError,
     NotFoundError,
     TaskCancelledError,
@@ -74,9 +78,18 @@ from ._models import (
     ThrottledWorkflowInvocation,
     UnknownWorkflowInvocation,
 )
+from ._names import NameTemplate, OutputNames
 from ._outcome import raise_for_outcome
 from ._spec import get_endpoint
 from ._spec._plain import to_request
+from ._spend import (
+    BatchCredits,
+    CreditLimitError,
+    Reservation,
+    SpendGuard,
+    is_retryable_failure,
+    spend_key,
+)
 from ._upload import wire_body
 
 if TYPE_CHECKING:
@@ -94,6 +107,7 @@ __all__ = [
     "BatchStatus",
     "InMemoryBatchJournal",
     "Job",
+    "JournalRecord",
     "validate_job",
 ]
 
@@ -122,7 +136,7 @@ grace period, so a stop never takes longer than ``grace_period`` plus this.
 _CANCELLABLE: Final = frozenset({"PENDING", "THROTTLED", "RUNNING"})
 
 BatchStatus: TypeAlias = Literal[
-    "SUCCEEDED", "FAILED", "CANCELLED", "INVALID", "TIMED_OUT", "ERROR"
+    "SUCCEEDED", "FAILED", "CANCELLED", "INVALID", "TIMED_OUT", "ERROR", "UNKNOWN", "SKIPPED"
 ]
 """How a job ended.
 
@@ -132,8 +146,19 @@ BatchStatus: TypeAlias = Literal[
 * ``CANCELLED``: the batch was cancelled before the job ended, or its task was cancelled.
 * ``INVALID``: the parameters failed validation; nothing was sent.
 * ``TIMED_OUT``: the batch's deadline passed before the job ended.
-* ``ERROR``: anything else: a refused or ambiguous create, a failed download, ...
+* ``ERROR``: anything else: a refused create, a failed download, ...
+* ``UNKNOWN``: the create was sent but its outcome is unknown (``AmbiguousSubmissionError``,
+  or, in a resumed batch, a run killed between sending the create and its reply): the task
+  may exist and cost money. Never created again unless ``resubmit_unknown``.
+* ``SKIPPED``: not started because its create could push the batch's credits past
+  ``max_credits`` (the reason is in ``error_message``); nothing was sent.
 """
+
+NO_TASK_LIST: Final = (
+    "the API offers no way to list recent tasks (only GET /v1/tasks/{id}), so the batch "
+    "cannot look for a task this create may have made; the request is kept in the journal"
+)
+"""Said of every ``UNKNOWN`` job: why the batch cannot find out whether its task exists."""
 
 _JOB_KEYS: Final = frozenset({"endpoint", "params", "id"})
 
@@ -143,7 +168,8 @@ WORKFLOW_RUN: Final = "workflows.run"
 ``Job("workflows.run", {"id": workflow_version_id, "node_outputs": {...}})`` starts the
 invocation (no per-model concurrency slot: the client cannot know the workflow's models),
 waits for it through the client's watcher, and with ``download_to`` downloads the outputs of
-every node, named ``<invocation_id>_<n>.<ext>`` in node order. The API cannot cancel an
+every node, named ``<id>_<n>.<ext>`` (``<invocation_id>_<n>.<ext>`` for a job without an
+id) in node order. The API cannot cancel an
 invocation, so a stopped batch leaves a running one running.
 """
 _WORKFLOW_RUN_KEYS: Final = frozenset({"id", "node_outputs"})
@@ -307,8 +333,8 @@ class BatchResult:
     Attributes:
         index: The job's position in ``jobs``, from 0.
         job: The job.
-        status: ``SUCCEEDED``, ``FAILED``, ``CANCELLED``, ``INVALID``, ``TIMED_OUT`` or
-            ``ERROR`` (see ``BatchStatus``).
+        status: ``SUCCEEDED``, ``FAILED``, ``CANCELLED``, ``INVALID``, ``TIMED_OUT``,
+            ``ERROR``, ``UNKNOWN`` or ``SKIPPED`` (see ``BatchStatus``).
         task_id: The server task's id, once it was created (also when it later failed).
         task: The last state of the task seen: the ``SucceededTask`` with its ``output``
             URLs, the ``FailedTask``, ...; for a ``workflows.run`` job, the workflow
@@ -322,6 +348,9 @@ class BatchResult:
             job whose task had succeeded when the batch stopped, that (and how many of)
             its outputs were not downloaded; their URLs are in ``task.output`` and expire
             in 24-48 h. ``None`` otherwise.
+        attempts: The ids of every task this run created (or waited for) for the job, in
+            order: more than one when ``retry_failed`` created it again after a retryable
+            failure (``task_id`` is the last).
 
     """
 
@@ -334,6 +363,7 @@ class BatchResult:
     error: BaseException | None = attrs.field(default=None, eq=False)
     error_message: str | None = None
     note: str | None = None
+    attempts: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -346,12 +376,54 @@ class BatchResult:
         return self.job.key
 
 
+@attrs.frozen(kw_only=True)
+class JournalRecord:
+    """What a journal knows of one job from earlier runs (``BatchJournal.job_record``).
+
+    Attributes:
+        task_id: The task (or workflow invocation) created for the job, if one is known.
+        unknown: Whether a create was sent and its outcome never learned (killed between the
+            send and the reply, or ``AmbiguousSubmissionError``): the task may exist.
+        status: How the job ended last time, if it ended.
+        task: The last state of its task then.
+        files: The files downloaded for it, with their SHA-256.
+        error_message: The last run's error message, if any.
+        note: The last run's note, if any.
+        request: The create's request body as last sent (JSON), if one was sent.
+
+    """
+
+    task_id: str | None = None
+    unknown: bool = False
+    status: BatchStatus | None = None
+    task: Task | WorkflowInvocation | None = None
+    files: tuple[DownloadedFile, ...] = ()
+    error_message: str | None = None
+    note: str | None = None
+    request: Mapping[str, Any] | None = None
+
+
 class BatchJournal(Protocol):
     """Where a batch records its progress, so a batch resumed after a crash pays nothing twice.
 
     The methods are synchronous on purpose: ``job_submitted`` runs right after the create's
     reply, with no await in between, so no cancellation can fall between creating a task and
     recording it. A durable journal should make each call durable before returning.
+
+    Three methods are required. A journal may also have these, found with ``getattr``
+    (``InMemoryBatchJournal`` and ``SQLiteBatchJournal`` have all of them):
+
+    * ``job_record(index, job) -> JournalRecord | None``: used instead of ``known_task_id``;
+      a finished job is then skipped (its downloads checked by SHA-256), an ``UNKNOWN`` one
+      not created again. May raise to refuse a job that differs from the recorded one.
+    * ``check_jobs(jobs: Sequence[Job]) -> None``: called once when ``jobs`` is a list or
+      tuple, before anything runs; may raise to refuse the whole batch.
+    * ``job_sending(index, job, request) -> None``: the create of the job is about to be
+      sent (its slot was granted, its files uploaded); ``request`` is the JSON body.
+    * ``job_unknown(index, job, reason) -> None``: the create was sent but its outcome is
+      unknown; the task may exist.
+    * ``file_downloaded(index, job, file) -> None``: one output file is complete on disk.
+    * ``close() -> None``: called by the batch only for a journal it opened from a path.
     """
 
     def known_task_id(self, index: int, job: Job) -> str | None:
@@ -391,7 +463,10 @@ class InMemoryBatchJournal:
     Attributes:
         submitted: The created tasks: job index -> (job, task id).
         finished: The results: job index -> result (the latest run's).
-        events: Every call in order: ``("submitted", index, task_id)`` or
+        sending: The creates sent: job index -> (job, request body), the latest per job.
+        unknown: The jobs whose create outcome is unknown: job index -> reason.
+        files: The files downloaded: job index -> files, in the order they landed.
+        events: The task ids and results in order: ``("submitted", index, task_id)`` or
             ``("finished", index, status)``.
 
     """
@@ -399,6 +474,9 @@ class InMemoryBatchJournal:
     def __init__(self) -> None:
         self.submitted: dict[int, tuple[Job, str]] = {}
         self.finished: dict[int, BatchResult] = {}
+        self.sending: dict[int, tuple[Job, Mapping[str, Any]]] = {}
+        self.unknown: dict[int, str] = {}
+        self.files: dict[int, list[DownloadedFile]] = {}
         self.events: list[tuple[str, int, str]] = []
 
     def known_task_id(self, index: int, job: Job) -> str | None:
@@ -408,14 +486,57 @@ class InMemoryBatchJournal:
             return None
         return entry[1]
 
+    def job_record(self, index: int, job: Job) -> JournalRecord | None:
+        """Return what is known of this index when it was recorded for this same job."""
+        sent = self.sending.get(index)
+        entry = self.submitted.get(index)
+        if (sent is None or sent[0] != job) and (entry is None or entry[0] != job):
+            return None
+        task_id = entry[1] if entry is not None and entry[0] == job else None
+        result = self.finished.get(index)
+        if result is not None and result.job != job:
+            result = None
+        return JournalRecord(
+            task_id=task_id,
+            unknown=task_id is None and (index in self.unknown or result is None),
+            status=result.status if result is not None else None,
+            task=result.task if result is not None else None,
+            files=tuple(self.files.get(index, ())),
+            error_message=result.error_message if result is not None else None,
+            note=result.note if result is not None else None,
+            request=sent[1] if sent is not None else None,
+        )
+
+    def job_sending(self, index: int, job: Job, request: Mapping[str, Any]) -> None:
+        """Record that the job's create is about to be sent."""
+        self.sending[index] = (job, request)
+        self.submitted.pop(index, None)
+        self.finished.pop(index, None)
+        self.unknown.pop(index, None)
+        self.files.pop(index, None)
+
     def job_submitted(self, index: int, job: Job, task_id: str) -> None:
         """Record the job's new task."""
         self.submitted[index] = (job, task_id)
+        self.unknown.pop(index, None)
         self.events.append(("submitted", index, task_id))
+
+    def job_unknown(self, index: int, job: Job, reason: str) -> None:
+        """Record that the job's create outcome is unknown."""
+        self.unknown[index] = reason
+
+    def file_downloaded(self, index: int, job: Job, file: DownloadedFile) -> None:
+        """Record one downloaded output of the job."""
+        files = self.files.setdefault(index, [])
+        files[:] = [f for f in files if f.path != file.path]
+        files.append(file)
 
     def job_finished(self, result: BatchResult) -> None:
         """Record the job's result."""
         self.finished[result.index] = result
+        if result.index not in self.unknown and result.task_id is None:
+            # Finished without a task and not unknown: nothing was created (or nothing sent).
+            self.sending.pop(result.index, None)
         self.events.append(("finished", result.index, result.status))
 
 
@@ -488,6 +609,7 @@ class _JobState:
         files: The outputs downloaded so far, each added as soon as it is on disk.
         settling: Whether the stop is looking at its task (``Batch._settle``).
         deleting: Whether that look led to a DELETE.
+        attempt: 0 for the job's first create, n for its n-th retry (``retry_failed``).
 
     """
 
@@ -500,6 +622,7 @@ class _JobState:
     files: list[DownloadedFile] = attrs.Factory(list)
     settling: bool = False
     deleting: bool = False
+    attempt: int = 0
 
     def mark_sent(self) -> None:
         """Record that the create request is going out now."""
@@ -541,23 +664,32 @@ class Batch:
         on_result: Callable[[BatchResult], object] | None = None,
         journal: BatchJournal | None = None,
         grace_period: float = DEFAULT_GRACE_PERIOD,
+        resubmit_unknown: bool = False,
+        close_journal: bool = False,
+        name: str | NameTemplate | None = None,
+        max_credits: float | None = None,
+        retry_failed: int = 0,
     ) -> None:
-        if max_in_flight is not None and (
-            isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int)
-        ):
-            raise TypeError(f"max_in_flight must be an int or None, got {max_in_flight!r}")
-        if max_in_flight is not None and max_in_flight < 1:
-            raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight!r}")
-        deadline = check_seconds("deadline", deadline, allow_none=True, positive=True)
-        grace_period = check_seconds("grace_period", grace_period)
-        loop = asyncio.get_running_loop()  # RuntimeError outside a loop, like create_task
+        try:
+            self._setup(jobs, journal, max_in_flight, deadline, grace_period)
+            _check_spend_options(max_credits, retry_failed)
+            # A bad template is refused here, before anything is sent.
+            template = NameTemplate(name) if isinstance(name, str) else name
+            self._names = OutputNames(template)
+        except BaseException:
+            if close_journal:
+                _close_journal(journal)
+            raise
+        self._resubmit_unknown = resubmit_unknown
+        self._close_journal = close_journal
+        loop = asyncio.get_running_loop()
         self._core = core
         self._source = _JobSource(jobs)
         pool = max_in_flight or DEFAULT_MAX_IN_FLIGHT
         if isinstance(jobs, Sized):
             pool = min(pool, len(jobs))
         self._pool_size = pool
-        self._deadline = deadline
+        self._deadline = check_seconds("deadline", deadline, allow_none=True, positive=True)
         self._download_to = Path(download_to) if download_to is not None else None
         self._cancel_server_tasks = cancel_server_tasks_on_cancel
         self._on_result = on_result
@@ -565,7 +697,40 @@ class Batch:
         self._journal_error: BaseException | None = None
         self._source_error: BaseException | None = None
         self._loopback = core.allow_loopback_http
-        self._grace_period = grace_period
+        self._grace_period = check_seconds("grace_period", grace_period)
+        self._spend = SpendGuard(max_credits)
+        self._retry_failed = retry_failed
+        self._reservations: dict[int, tuple[Reservation, _JobState]] = {}
+        self._attempts: dict[int, list[str]] = {}
+        self._init_state(loop)
+
+    @staticmethod
+    def _setup(
+        jobs: Iterable[Job] | AsyncIterable[Job],
+        journal: BatchJournal | None,
+        max_in_flight: int | None,
+        deadline: float | None,
+        grace_period: float,
+    ) -> None:
+        """Check the options, and the jobs against the journal's when they are a sequence."""
+        if max_in_flight is not None and (
+            isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int)
+        ):
+            raise TypeError(f"max_in_flight must be an int or None, got {max_in_flight!r}")
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight!r}")
+        check_seconds("deadline", deadline, allow_none=True, positive=True)
+        check_seconds("grace_period", grace_period)
+        asyncio.get_running_loop()  # RuntimeError outside a loop, like create_task
+        check = getattr(journal, "check_jobs", None)
+        if (
+            check is not None
+            and isinstance(jobs, (list, tuple))
+            and all(isinstance(job, Job) for job in jobs)
+        ):
+            check(jobs)  # refuses jobs that differ from those recorded, before any is sent
+
+    def _init_state(self, loop: asyncio.AbstractEventLoop) -> None:
         self._stopped_by: _Stop | None = None
         self._grace_timer: asyncio.TimerHandle | None = None
         # Set when the stop could not wait (a second cancellation of the runner): nothing
@@ -589,6 +754,17 @@ class Batch:
     def done(self) -> bool:
         """Whether every job has its result."""
         return self._finished
+
+    @property
+    def credits(self) -> BatchCredits:
+        """The credits of this run so far: estimated, spent, held, and jobs skipped.
+
+        ``estimated`` sums the estimates the create replies carried, ``spent`` the final
+        costs of the tasks seen ending (see ``BatchCredits``); with ``max_credits``,
+        ``spent + reserved + unsettled`` never passes it (but see the spend guard's note
+        on a model's first create in the README).
+        """
+        return self._spend.snapshot()
 
     def cancel(self) -> bool:
         """Stop the batch: no new tasks; jobs in flight and not started end CANCELLED.
@@ -739,6 +915,8 @@ class Batch:
             self._collect_worker_errors(workers)
             await self._wind_up()
         finally:
+            if self._close_journal:
+                _close_journal(self._journal)
             self._finished = True
             self._notify()
 
@@ -916,6 +1094,14 @@ class Batch:
             self._active[me] = state
             try:
                 result = await self._run_job(state)
+                while result is not None and self._retrying(state, result):
+                    failed = result
+                    state = _JobState(state.index, state.job, attempt=state.attempt + 1)
+                    self._active[me] = state
+                    result = await self._run_job(state)
+                    if result is not None and result.status == "SKIPPED":
+                        note = f"not created again: {result.error_message}"
+                        result = attrs.evolve(failed, note=note)
             except asyncio.CancelledError:
                 self._interrupt(state)
                 if self._stopped_by is None:
@@ -937,8 +1123,18 @@ class Batch:
         index, job = state.index, state.job
         try:
             validate_job(job, allow_loopback_http=self._loopback)
-            known = self._journal_call(lambda j: j.known_task_id(index, job))
+            # A retry (retry_failed) creates again whatever the journal says of the job.
+            record = self._journal_record(index, job) if state.attempt == 0 else None
+            if record is not None:
+                done = await self._resumed_result(state, record)
+                if done is not None:
+                    return done
+            known = record.task_id if record is not None else None
             succeeded: SucceededTask | SucceededWorkflowInvocation
+            if known is None:
+                await self._reserve(state)  # raises CreditLimitError: SKIPPED
+            else:
+                self._spend_attach(state)
             if known is not None:
                 state.task_id = known
                 state.phase = "waiting"
@@ -947,10 +1143,12 @@ class Batch:
                 else:
                     succeeded = await self._core.wait(known, timeout=None)
             elif job.endpoint == WORKFLOW_RUN:
-                state.mark_sent()  # the call sends right after validating what was checked
-                response = await self._core.call(WORKFLOW_RUN, job.params)
+                response = await self._core.call(
+                    WORKFLOW_RUN, job.params, before_send=functools.partial(self._sending, state)
+                )
                 created = run_created_from_reply(response.data).id
                 state.task_id = created
+                self._spend_replied(state, None)  # a workflow run's reply has no estimate
                 state.phase = "waiting"
                 self._journal_call(lambda j: j.job_submitted(index, job, created))
                 if self._stopped_by is not None:
@@ -959,10 +1157,16 @@ class Batch:
             else:
                 token = CREATE_SENT.set(state.mark_sent)
                 try:
-                    handle = await self._core.create_task(job.endpoint, job.params)
+                    handle = await self._core.create_task(
+                        job.endpoint,
+                        job.params,
+                        before_send=functools.partial(self._sending, state),
+                    )
                 finally:
                     CREATE_SENT.reset(token)
                 state.task_id = handle.id
+                estimate = handle.estimated_cost
+                self._spend_replied(state, estimate.credits if estimate is not None else None)
                 state.phase = "waiting"
                 self._journal_call(lambda j: j.job_submitted(index, job, handle.id))
                 if self._stopped_by is not None:
@@ -976,12 +1180,17 @@ class Batch:
                 await self._download(state, succeeded)
         except InvalidRequestError as exc:
             return self._failed(state, "INVALID", exc)
+        except CreditLimitError as exc:
+            return self._failed(state, "SKIPPED", exc)
         except TaskCancelledError as exc:
             return self._failed(state, "CANCELLED", exc, exc.task_details)
         except TaskFailedError as exc:
             return self._failed(state, "FAILED", exc, exc.task_details)
         except TaskTimeoutError as exc:
             return self._failed(state, "TIMED_OUT", exc, exc.task_details)
+        except AmbiguousSubmissionError as exc:
+            self._journal_optional("job_unknown", index, job, str(exc))
+            return attrs.evolve(self._failed(state, "UNKNOWN", exc), note=NO_TASK_LIST)
         except Exception as exc:
             return self._failed(state, "ERROR", exc)
         return BatchResult(
@@ -1012,14 +1221,19 @@ class Batch:
         if isinstance(task, SucceededWorkflowInvocation):
             host = _InvocationDownloads(self._core)
             task = _as_task(task)
+        job_id = state.job.key
         await download_outputs(
             host,
             task,
             self._download_to,
-            # Names come from the task id, so the only file replaced is an earlier download
-            # of this same output (a resumed batch).
-            overwrite=True,
-            on_file=state.files.append,
+            # Names from the task id: the only file replaced is an earlier download of this
+            # same output (a resumed batch). Names from a job id or template may be another
+            # batch's: such a file is kept (unless it holds the same bytes, as when a resumed
+            # batch downloads again) and the new one numbered.
+            overwrite=self._names.owns_names(job_id),
+            reuse_identical=True,
+            name_output=self._names.namer(index=state.index, job_id=job_id, task_id=task.id),
+            on_file=functools.partial(self._file_landed, state),
         )
 
     def _journal_call(self, call: Callable[[BatchJournal], str | None]) -> str | None:
@@ -1035,6 +1249,95 @@ class Batch:
         except Exception as exc:
             self._journal_failed(exc)
             raise
+
+    def _journal_optional(self, name: str, *args: Any) -> Any:
+        """Call the journal's optional method ``name``, if it has one (see ``BatchJournal``)."""
+        if self._journal is None or self._journal_error is not None:
+            return None
+        method = getattr(self._journal, name, None)
+        if method is None:
+            return None
+        try:
+            return method(*args)
+        except Exception as exc:
+            self._journal_failed(exc)
+            raise
+
+    def _journal_record(self, index: int, job: Job) -> JournalRecord | None:
+        """Return what the journal knows of the job from earlier runs."""
+        if self._journal is not None and hasattr(self._journal, "job_record"):
+            record = self._journal_optional("job_record", index, job)
+            if isinstance(record, JournalRecord):
+                return record
+        # Also for a journal whose job_record knows nothing: a subclass may answer here.
+        known = self._journal_call(lambda j: j.known_task_id(index, job))
+        return JournalRecord(task_id=known) if known is not None else None
+
+    def _sending(self, state: _JobState, request: Mapping[str, Any]) -> None:
+        """Before the create's POST (slot granted, files uploaded): mark it sent, journal it."""
+        state.mark_sent()
+        self._journal_optional("job_sending", state.index, state.job, request)
+
+    def _file_landed(self, state: _JobState, file: DownloadedFile) -> None:
+        """One output is complete on disk: add it to the job's files and to the journal."""
+        state.files.append(file)
+        self._journal_optional("file_downloaded", state.index, state.job, file)
+
+    async def _resumed_result(self, state: _JobState, record: JournalRecord) -> BatchResult | None:
+        """Return the result of a job that needs nothing more, from its journal record.
+
+        ``None`` when the job still needs work: a task to wait for (or whose downloads are
+        missing), or a create to send (never sent, certainly refused, or ``UNKNOWN`` with
+        ``resubmit_unknown``).
+        """
+        if record.task_id is None:
+            if not record.unknown or self._resubmit_unknown:
+                return None
+            message = (
+                f"Job {state.index}'s create was sent in an earlier run and its outcome is "
+                "unknown (the run was stopped between sending it and its reply, or the reply "
+                "was ambiguous): the server may have created a task. It is not sent again "
+                "unless resubmit_unknown (runway-async batch --resubmit-unknown)."
+            )
+            if record.error_message and record.status == "UNKNOWN":
+                message = record.error_message
+            error = AmbiguousSubmissionError(message, request_body=record.request)
+            return BatchResult(
+                index=state.index,
+                job=state.job,
+                status="UNKNOWN",
+                error=error,
+                error_message=message,
+                note=NO_TASK_LIST,
+            )
+        task = record.task
+        if (
+            record.status not in ("SUCCEEDED", "FAILED", "CANCELLED")
+            or task is None
+            or not task.is_terminal
+        ):
+            return None  # the task may still be running, or its outputs were not all kept
+        if record.status == "SUCCEEDED":
+            if not isinstance(task, (SucceededTask, SucceededWorkflowInvocation)):
+                return None
+            if self._download_to is not None and not await _files_intact(task, record.files):
+                return None  # downloaded again after a GET of the task
+        failure: TaskError | None = None
+        if record.status == "FAILED":
+            failure = TaskFailedError(record.error_message or "the task failed", task)
+        elif record.status == "CANCELLED":
+            failure = TaskCancelledError(record.error_message or "the task was cancelled", task)
+        return BatchResult(
+            index=state.index,
+            job=state.job,
+            status=record.status,
+            task_id=record.task_id,
+            task=task,
+            files=record.files,
+            error=failure,
+            error_message=record.error_message,
+            note=record.note,
+        )
 
     def _journal_failed(self, exc: Exception) -> None:
         """Note that the journal failed: no more jobs start, and it is not called again."""
@@ -1171,6 +1474,8 @@ class Batch:
                 f"; its create request was sent but not answered {when}; the server may have "
                 "created a task"
             )
+            with contextlib.suppress(Exception):  # a failing journal was noted already
+                self._journal_optional("job_unknown", state.index, state.job, detail[2:])
         else:
             detail = f"; its task {state.task_id} was left running"
         return self._stopped_result(state, detail)
@@ -1181,7 +1486,77 @@ class Batch:
             self._finish(self._interrupted_result(state))
         self._interrupted.clear()
 
+    # -- the spend guard and retries ----------------------------------------------------
+
+    async def _reserve(self, state: _JobState) -> None:
+        """Hold the credits of the job's create (waiting for room); raise if it cannot fit."""
+        key = spend_key(state.job.endpoint, state.job.params)
+        self._reservations[state.index] = (await self._spend.reserve(key), state)
+
+    def _spend_attach(self, state: _JobState) -> None:
+        """Count the cost of a task created in an earlier run when it ends (nothing held)."""
+        key = spend_key(state.job.endpoint, state.job.params)
+        self._reservations[state.index] = (self._spend.attach(key), state)
+
+    def _spend_replied(self, state: _JobState, estimate: float | None) -> None:
+        """Hold the answered create's own estimate; list its task as an attempt."""
+        assert state.task_id is not None
+        self._attempts.setdefault(state.index, []).append(state.task_id)
+        entry = self._reservations.get(state.index)
+        if entry is not None:
+            self._spend.replied(entry[0], estimate)
+
+    def _spend_settle(self, result: BatchResult) -> None:
+        """Release the job's reservation, counting its task's final cost when known."""
+        entry = self._reservations.pop(result.index, None)
+        if entry is None:
+            return
+        reservation, state = entry
+        task = result.task
+        if result.task_id is not None and task is not None and task.is_terminal:
+            cost = getattr(task, "cost", None)
+            credits = cost.credits if cost is not None else None
+            self._spend.settle(reservation, credits, created=True)
+            return
+        created = result.task_id is not None or result.status == "UNKNOWN"
+        if result.status in ("CANCELLED", "TIMED_OUT") and state.sent:
+            created = True  # sent, never answered: the task may exist
+        self._spend.settle(reservation, None, created=created)
+
+    def _retrying(self, state: _JobState, result: BatchResult) -> bool:
+        """Whether to create the job again: its task FAILED with a retryable code.
+
+        Only with ``retry_failed`` attempts left, while the batch runs; the failed attempt's
+        credits are settled first, and the new create goes through the spend guard.
+        """
+        if (
+            result.status != "FAILED"
+            or state.attempt >= self._retry_failed
+            or not self._may_retry()
+            or not is_retryable_failure(getattr(result.task, "failure_code", None))
+        ):
+            return False
+        self._spend_settle(result)
+        logger.info(
+            "Job %d: task %s failed with %s; creating it again (retry %d of %d)",
+            state.index,
+            result.task_id,
+            getattr(result.task, "failure_code", None),
+            state.attempt + 1,
+            self._retry_failed,
+        )
+        return True
+
+    def _may_retry(self) -> bool:
+        return self._stopped_by is None and self._journal_error is None
+
     def _finish(self, result: BatchResult) -> None:
+        self._spend_settle(result)
+        attempts = self._attempts.pop(result.index, [])
+        if result.task_id is not None and result.task_id not in attempts:
+            attempts.append(result.task_id)
+        if attempts:
+            result = attrs.evolve(result, attempts=tuple(attempts))
         self._results.append(result)
         if self._journal is not None and self._journal_error is None:
             try:
@@ -1199,6 +1574,54 @@ class Batch:
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
+
+
+def _check_spend_options(max_credits: float | None, retry_failed: int) -> None:
+    """Check ``max_credits`` and ``retry_failed`` before anything is sent."""
+    if max_credits is not None and (
+        isinstance(max_credits, bool) or not isinstance(max_credits, (int, float))
+    ):
+        raise TypeError(f"max_credits must be a number or None, got {max_credits!r}")
+    SpendGuard(max_credits)  # ValueError for NaN, infinite or negative
+    if isinstance(retry_failed, bool) or not isinstance(retry_failed, int):
+        raise TypeError(f"retry_failed must be an int, got {retry_failed!r}")
+    if retry_failed < 0:
+        raise ValueError(f"retry_failed must be >= 0, got {retry_failed!r}")
+
+
+def _close_journal(journal: object) -> None:
+    """Close a journal the batch opened (from a path); a failure to close is only logged."""
+    close = getattr(journal, "close", None)
+    if close is None:
+        return
+    try:
+        close()
+    except Exception:
+        logger.exception("Closing the batch journal failed")
+
+
+async def _files_intact(
+    task: SucceededTask | SucceededWorkflowInvocation, files: Sequence[DownloadedFile]
+) -> bool:
+    """Return whether every output of ``task`` is on disk with its recorded SHA-256."""
+    count = len(task.outputs) if isinstance(task, SucceededWorkflowInvocation) else len(task.output)
+    if len(files) < count:
+        return False
+    return await asyncio.to_thread(_hashes_match, list(files))
+
+
+def _hashes_match(files: list[DownloadedFile]) -> bool:
+    for file in files:
+        digest = hashlib.sha256()
+        try:
+            with file.path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        except OSError:
+            return False
+        if digest.hexdigest() != file.sha256:
+            return False
+    return True
 
 
 def _as_task(invocation: SucceededWorkflowInvocation) -> SucceededTask:

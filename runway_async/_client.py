@@ -34,8 +34,10 @@ from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DownloadedFile, download_output
 from ._events import TaskEvent
 from ._handles import TaskHandle
 from ._http import HTTPTransport, Secret
+from ._journal import SQLiteBatchJournal
 from ._limits import AUTO, InProcessLimiter, Limiter, MaxConcurrency, check_max_concurrency
 from ._models import Task
+from ._names import NameTemplate
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES, APIRequester, check_max_response_bytes
 from ._resources.avatar_conversations import AvatarConversations
 from ._resources.avatars import Avatars
@@ -381,8 +383,12 @@ class AsyncRunway(TaskResources):
         download_to: str | os.PathLike[str] | None = None,
         cancel_server_tasks_on_cancel: bool = False,
         on_result: Callable[[BatchResult], object] | None = None,
-        journal: BatchJournal | None = None,
+        journal: BatchJournal | str | os.PathLike[str] | None = None,
         grace_period: float = DEFAULT_GRACE_PERIOD,
+        name: str | NameTemplate | None = None,
+        resubmit_unknown: bool = False,
+        max_credits: float | None = None,
+        retry_failed: int = 0,
     ) -> Batch:
         """Start running ``jobs`` and return the ``Batch`` (call it inside the event loop).
 
@@ -398,8 +404,12 @@ class AsyncRunway(TaskResources):
             deadline: Seconds from now for the whole batch. When it passes, the batch stops
                 as ``batch.cancel()`` stops it, and unfinished jobs end ``TIMED_OUT``.
             download_to: Download each succeeded task's outputs into this directory, as
-                ``<task_id>_<n>.<ext>`` (``BatchResult.files``). A failed download makes the
-                job ``ERROR``, keeping ``task_id`` and ``task``.
+                ``<id>_<n>.<ext>`` after the job's ``key`` (its ``id`` in a jobs file), or
+                ``<task_id>_<n>.<ext>`` for a job without one (``BatchResult.files``). Names
+                are made safe on every filesystem and unique in the batch (``fox_0 (1).png``
+                for a second job ``fox``); an existing file is never replaced by another
+                output. A failed download makes the job ``ERROR``, keeping ``task_id`` and
+                ``task``.
             cancel_server_tasks_on_cancel: When the batch stops, also cancel (``DELETE``) the
                 tasks of the interrupted jobs that are still PENDING, THROTTLED or RUNNING. Each
                 task is fetched first: one that already ended is reported as it ended and never
@@ -407,8 +417,14 @@ class AsyncRunway(TaskResources):
                 between that GET and the DELETE can still be caught. Without this option those
                 tasks keep running on the server (and are paid for).
             on_result: Called with each result as it comes (exceptions are logged, not raised).
-            journal: Told of every created task and every result; asked for a job's earlier
-                task, which is then waited for instead of creating a new one.
+            journal: Where the batch records its progress, so a batch run again after a
+                crash (SIGKILL included) pays for nothing twice: a path (``"batch.db"``)
+                opens an ``SQLiteBatchJournal`` there, closed when the batch ends; or any
+                ``BatchJournal``. On resume, jobs with a task id are waited for, finished
+                jobs are skipped (their downloads checked by SHA-256 and fetched again if
+                missing), jobs never sent are sent, and a job whose create was sent but
+                never answered ends ``UNKNOWN`` (the API cannot list recent tasks to look
+                for it). A list of jobs is checked against the recorded jobs first.
             grace_period: Seconds, counted from the stop (``cancel()``, the deadline, a
                 cancelled consumer), that creates already sent and downloads under way get to
                 finish: a create answered in time has its task id recorded (and its task
@@ -416,17 +432,46 @@ class AsyncRunway(TaskResources):
                 job whose task had succeeded stays ``SUCCEEDED``, with a ``note`` when its
                 outputs were not all downloaded. Jobs that sent nothing end at once. Looking
                 at (and cancelling) the interrupted tasks takes at most 10 s more.
+            name: A template for the names of downloaded outputs instead of
+                ``<id>_<n>.<ext>``, such as ``"{index:04d}-{id}_{n}.{ext}"``. Fields: ``id``
+                (the job's key, else the task id), ``index`` (the job's position), ``task_id``,
+                ``n`` (the output's position) and ``ext`` (no dot); ``line`` exists only on
+                the command line. It must hold ``{n}``, ``{ext}`` and one of ``{id}``,
+                ``{index}`` or ``{task_id}``, and no path separator; values are made safe.
+            resubmit_unknown: Send again the creates of jobs left ``UNKNOWN`` by an earlier
+                run. The task may exist already, so this may pay twice for one job.
+            max_credits: The most credits this run may commit. Before each create the batch
+                reserves the largest price seen for its endpoint and model (one create of a
+                kind at a time until a price is known), holds the create's own estimate once
+                it replies, and counts the final cost when the task ends; a create that
+                would push spent plus reserved past ``max_credits`` is not started: it waits
+                while held credits may be refunded, else its job ends ``SKIPPED``.
+                ``batch.credits`` shows what was estimated and spent. ``None``: no limit.
+            retry_failed: Create a job again, up to this many times, when its task FAILED
+                with a code the API marks retryable (``INTERNAL.BAD_OUTPUT.*``,
+                ``INPUT_PREPROCESSING.INTERNAL``, ``INTERNAL``; never ``SAFETY.*``). Each
+                attempt is paid, goes through ``max_credits`` and the journal, and its task id
+                is listed in ``BatchResult.attempts``. Default 0: no retries.
 
         Returns:
             The running batch.
 
         Raises:
             RuntimeError: No event loop is running.
+            JournalMismatchError: ``jobs`` (a list or tuple) differ from those the journal
+                recorded, naming the first job and field that differ; nothing was sent.
+            JournalError: ``journal`` names a file that is not a batch journal.
             TypeError: ``jobs`` is not an iterable, or an option has the wrong type.
-            ValueError: ``max_in_flight`` < 1, ``deadline`` <= 0, ``grace_period`` < 0, or a
-                duration that is NaN or infinite.
+            ValueError: ``max_in_flight`` < 1, ``deadline`` <= 0, ``grace_period`` < 0,
+                ``max_credits`` < 0, ``retry_failed`` < 0, a
+                duration that is NaN or infinite, or a ``name`` template that is refused
+                (an unknown field, ``{n}`` or ``{ext}`` missing, a separator): raised before
+                anything is sent.
 
         """
+        opened: BatchJournal | None = (
+            SQLiteBatchJournal(journal) if isinstance(journal, (str, os.PathLike)) else journal
+        )
         return Batch(
             self._core,
             jobs,
@@ -435,8 +480,13 @@ class AsyncRunway(TaskResources):
             download_to=download_to,
             cancel_server_tasks_on_cancel=cancel_server_tasks_on_cancel,
             on_result=on_result,
-            journal=journal,
+            journal=opened,
             grace_period=grace_period,
+            name=name,
+            resubmit_unknown=resubmit_unknown,
+            close_journal=opened is not journal,
+            max_credits=max_credits,
+            retry_failed=retry_failed,
         )
 
     async def request(

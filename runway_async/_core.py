@@ -307,7 +307,13 @@ class Core:
             method, path, json=json, params=params, idempotent=idempotent
         )
 
-    async def call(self, endpoint: str, params: Mapping[str, Any]) -> Response:
+    async def call(
+        self,
+        endpoint: str,
+        params: Mapping[str, Any],
+        *,
+        before_send: Callable[[Mapping[str, Any]], None] | None = None,
+    ) -> Response:
         """Validate and send one call of a plain (not task-creating) endpoint.
 
         Args:
@@ -317,6 +323,8 @@ class Core:
                 (``id``) included; ``None`` values are left out. A local file
                 (``os.PathLike``) in a media member is checked with the rest, then uploaded
                 (or inlined, per ``inline_max_bytes``) before the request is sent.
+            before_send: Called synchronously with the JSON body after the uploads,
+                immediately before the request is sent (a batch journals the job there).
 
         Returns:
             The successful reply (``data`` is the parsed JSON, ``None`` when empty).
@@ -334,6 +342,8 @@ class Core:
             body = await self.state.uploads.resolve(
                 self, body, files, inline_max_bytes=self.inline_max_bytes
             )
+        if before_send is not None:
+            before_send(body)
         return await self.requester.request(
             call.method, call.path, json=body, params=call.query, idempotent=call.idempotent
         )
@@ -406,7 +416,13 @@ class Core:
             return setting.get(model, AUTO)
         return setting
 
-    async def create_task(self, endpoint: str, params: Mapping[str, Any]) -> TaskHandle:
+    async def create_task(
+        self,
+        endpoint: str,
+        params: Mapping[str, Any],
+        *,
+        before_send: Callable[[Mapping[str, Any]], None] | None = None,
+    ) -> TaskHandle:
         """Validate, wait for a concurrency slot, send one create and return its handle.
 
         The single create path: the slot is taken before the POST and handed to the
@@ -420,6 +436,9 @@ class Core:
                 ``recipes.product_ad``, ``generate.video``).
             params: The call's keyword arguments by their Python names; ``None`` values are
                 left out.
+            before_send: Called synchronously with the JSON body once the slot is granted
+                and the files uploaded, immediately before the POST (a batch journals the
+                job there). If it raises, nothing is sent and the slot is given back.
 
         """
         spec = get_endpoint(endpoint)
@@ -442,6 +461,13 @@ class Core:
                 timeout=self.slot_timeout,
                 on_wait=lambda: self._on_slot_wait(counted),
             )
+        if before_send is not None:
+            try:
+                before_send(body)
+            except BaseException:
+                if slot is not None:
+                    limiter.release(slot, created=False)
+                raise
         try:
             mark_create_sent()  # a batch learns the request went out (see _create_signal)
             response = await self.requester.request(spec.method, spec.path, json=body)

@@ -22,6 +22,8 @@ import mimetypes
 import os
 import re
 import secrets
+import sys
+import threading
 import time
 import unicodedata
 import urllib.parse
@@ -33,6 +35,7 @@ import attrs
 
 from ._config import RetryConfig, Timeout, check_seconds, is_loopback_host, is_loopback_url
 from ._exceptions import (
+    APIConnectionError,
     APIStatusError,
     APITimeoutError,
     InvalidRequestError,
@@ -62,6 +65,7 @@ __all__ = [
     "check_download_url",
     "download_outputs",
     "download_url",
+    "output_extension",
     "output_file_name",
     "safe_filename",
     "url_file_name",
@@ -244,7 +248,8 @@ async def download_url(
         InvalidRequestError: ``url`` is not one we download (scheme, host, user info).
         APIStatusError: (a subclass of) the host answered 4xx/5xx; ``retry_after`` is set
             from ``Retry-After``.
-        APIConnectionError: The connection failed or broke mid-body.
+        APIConnectionError: The connection failed or broke mid-body, or the body's size
+            differs from its ``Content-Length`` (unless it came encoded, e.g. gzip).
         APITimeoutError: ``timeout`` ran out, or the host stalled.
         ResponseValidationError: A refused or missing redirect target, too many redirects,
             an unexpected status, or more than ``max_bytes``.
@@ -338,6 +343,15 @@ async def _get_once(
             # cost; the slow part, fsync, is the caller's, in a thread. An OSError here is
             # the destination's, raised as is (never retried).
             dest.write(chunk)
+        if length is not None and size != length and _identity(reply.headers):
+            # HTTP libraries catch a short body themselves; this holds for any transport.
+            raise APIConnectionError(
+                f"GET {shown}: the body had {size} bytes, not the {length} its "
+                "Content-Length announced.",
+                method="GET",
+                url=shown,
+                sent=True,
+            )
         content_type = _media_type(reply.headers.get("content-type"))
     logger.debug("GET %s -> %d, %d bytes in %.3fs", shown, status, size, time.monotonic() - started)
     return DownloadInfo(
@@ -358,6 +372,11 @@ def _status_error(
         body=parse_body(raw),
         retry_after=parse_retry_after(headers),
     )
+
+
+def _identity(headers: Mapping[str, str]) -> bool:
+    """Whether the body came unencoded, so that ``Content-Length`` counts its bytes."""
+    return headers.get("content-encoding", "").strip().lower() in ("", "identity")
 
 
 def _too_large(shown: str, max_bytes: int) -> ResponseValidationError:
@@ -456,6 +475,21 @@ def _extension_for(content_type: str | None) -> str | None:
     return None
 
 
+def output_extension(url: str, content_type: str | None) -> str:
+    """Return the extension, with its dot, that an output served from ``url`` gets.
+
+    Args:
+        url: The output URL; only a short alphanumeric suffix of its path is used.
+        content_type: The media type served, used when the URL has no usable suffix.
+
+    Returns:
+        ``.png``, ``.mp4``, ...; ``.bin`` when neither says what the file is.
+
+    """
+    _, url_extension = _split_extension(_url_segment(url))
+    return url_extension.lower() or _extension_for(content_type) or ".bin"
+
+
 def output_file_name(task_id: str, index: int, url: str, content_type: str | None) -> str:
     """Return the file name of a task's output: ``<task_id>_<index><ext>``.
 
@@ -469,8 +503,7 @@ def output_file_name(task_id: str, index: int, url: str, content_type: str | Non
         A safe file name; the extension is ``.bin`` when neither says what the file is.
 
     """
-    _, url_extension = _split_extension(_url_segment(url))
-    extension = url_extension.lower() or _extension_for(content_type) or ".bin"
+    extension = output_extension(url, content_type)
     return safe_filename(f"{safe_filename(task_id, default='task')}_{index}{extension}")
 
 
@@ -491,9 +524,65 @@ def url_file_name(url: str, content_type: str | None) -> str:
     return name
 
 
+# A temporary file's name carries its process id, so one left by a killed process (SIGKILL
+# mid-download) can be told from one still being written, and removed.
+_STALE_PART: Final = re.compile(
+    re.escape(_TEMP_PREFIX) + r"(\d+)-[0-9a-f]{16}" + re.escape(_TEMP_SUFFIX)
+)
+_swept: set[str] = set()
+_swept_lock = threading.Lock()
+
+
+def _process_is_gone(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: is there such a process (of any user)?
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, owned by someone else
+        return False
+    return False
+
+
+def _sweep_stale_parts(directory: Path) -> None:
+    """Remove the temporary files of dead processes in ``directory`` (once per process).
+
+    Only regular files named as this module names them, whose process no longer exists; a
+    symlink or anything else is left alone.
+    """
+    key = str(directory.resolve())
+    with _swept_lock:
+        if key in _swept:
+            return
+        _swept.add(key)
+    if sys.platform == "win32":  # no cheap "is this pid alive" there; nothing is removed
+        return
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        match = _STALE_PART.fullmatch(entry.name)
+        if match is None or not entry.is_file(follow_symlinks=False):
+            continue
+        if _process_is_gone(int(match[1])):
+            try:
+                os.unlink(entry.path)
+            except OSError as exc:
+                logger.warning("Could not remove the stale temporary file %s: %s", entry.path, exc)
+            else:
+                logger.info("Removed %s, left by a process that no longer runs", entry.path)
+
+
 def _open_temp(directory: Path) -> tuple[Path, IO[bytes]]:
-    """Create the directory if needed and a new, empty temporary file inside it."""
+    """Create the directory if needed and a new, empty temporary file inside it.
+
+    The first time in a process, temporary files left in ``directory`` by processes that no
+    longer run (killed mid-download) are removed.
+    """
     directory.mkdir(parents=True, exist_ok=True)
+    _sweep_stale_parts(directory)
     flags = (
         os.O_WRONLY
         | os.O_CREAT
@@ -502,7 +591,7 @@ def _open_temp(directory: Path) -> tuple[Path, IO[bytes]]:
         | getattr(os, "O_CLOEXEC", 0)
     )
     for _ in range(8):
-        temp = directory / f"{_TEMP_PREFIX}{secrets.token_hex(8)}{_TEMP_SUFFIX}"
+        temp = directory / f"{_TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}{_TEMP_SUFFIX}"
         try:
             # 0o666 less the umask, like any new file; mkstemp would force 0o600.
             fd = os.open(temp, flags, 0o666)
@@ -545,8 +634,30 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _place(temp: Path, directory: Path, name: str, *, overwrite: bool) -> Path:
-    """Move ``temp`` to ``directory / name`` atomically; without ``overwrite``, never clobber."""
+def _same_file(path: Path, sha256: str) -> bool:
+    """Whether ``path`` is a regular file (not a symlink) whose SHA-256 is ``sha256``."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        if not os.path.isfile(path) or os.path.islink(path):
+            return False
+        fd = os.open(path, flags)  # O_NOFOLLOW: a symlink planted meanwhile is not read
+        digest = hashlib.sha256()
+        with open(fd, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest() == sha256
+    except OSError:
+        return False
+
+
+def _place(
+    temp: Path, directory: Path, name: str, *, overwrite: bool, same_as: str | None = None
+) -> Path:
+    """Move ``temp`` to ``directory / name`` atomically; without ``overwrite``, never clobber.
+
+    With ``same_as`` (the temp file's SHA-256), a file already at ``name`` holding exactly
+    these bytes is kept as the result and ``temp`` removed (an output downloaded again).
+    """
     if overwrite:
         final = directory / name
         os.replace(temp, final)
@@ -559,11 +670,17 @@ def _place(temp: Path, directory: Path, name: str, *, overwrite: bool) -> Path:
             # the file appears complete under its name in one step, like rename().
             os.link(temp, final)
         except FileExistsError:
+            if n == 0 and same_as is not None and _same_file(final, same_as):
+                temp.unlink()
+                return final
             continue
         except OSError:
             # No hard links here (FAT, some network filesystems): check, then rename. A
             # file created between the two by someone else would be replaced.
             if os.path.lexists(final):
+                if n == 0 and same_as is not None and _same_file(final, same_as):
+                    temp.unlink()
+                    return final
                 continue
             os.replace(temp, final)
             return final
@@ -572,13 +689,21 @@ def _place(temp: Path, directory: Path, name: str, *, overwrite: bool) -> Path:
     raise FileExistsError(f"{name} and {_MAX_NAME_TRIES - 1} numbered variants exist already.")
 
 
-def _commit(file: IO[bytes], temp: Path, directory: Path, name: str, *, overwrite: bool) -> Path:
+def _commit(
+    file: IO[bytes],
+    temp: Path,
+    directory: Path,
+    name: str,
+    *,
+    overwrite: bool,
+    same_as: str | None = None,
+) -> Path:
     """Flush and fsync the temp file, move it into place; on failure remove it. Blocking."""
     try:
         file.flush()
         os.fsync(file.fileno())
         file.close()
-        final = _place(temp, directory, name, overwrite=overwrite)
+        final = _place(temp, directory, name, overwrite=overwrite, same_as=same_as)
     except BaseException:
         _discard(file, temp)
         raise
@@ -688,6 +813,8 @@ async def _download_file(
     overwrite: bool,
     timeout: float,
     max_bytes: int | None,
+    name_output: Callable[[int, str], str] | None = None,
+    reuse_identical: bool = False,
 ) -> DownloadedFile:
     check_download_url(url)  # before touching the disk
     # Inline rather than in a thread: creating one file is quick, and a thread that a
@@ -708,14 +835,19 @@ async def _download_file(
         # Synchronous, so it runs even while this coroutine is being cancelled.
         _discard(file, temp)
         raise
-    if outputs is not None:
+    if outputs is not None and name_output is not None:
+        name = safe_filename(name_output(index, output_extension(url, info.content_type)))
+    elif outputs is not None:
         name = output_file_name(outputs.task_id, index, url, info.content_type)
     else:
         name = url_file_name(url, info.content_type)
     # fsync can take long on a busy disk: a thread keeps the loop free. _commit removes the
     # temp file itself if it fails; if this coroutine is cancelled meanwhile, the thread
     # still finishes, so the file ends up either complete under its name or gone.
-    final = await asyncio.to_thread(_commit, file, temp, directory, name, overwrite=overwrite)
+    same_as = info.sha256 if reuse_identical else None
+    final = await asyncio.to_thread(
+        _commit, file, temp, directory, name, overwrite=overwrite, same_as=same_as
+    )
     logger.debug("Downloaded %s to %s (%d bytes)", redact_url(url), final, info.bytes)
     return DownloadedFile(
         path=final,
@@ -768,6 +900,8 @@ async def download_outputs(
     max_retries: int | None = None,
     max_bytes: int | None = None,
     on_file: Callable[[DownloadedFile], object] | None = None,
+    name_output: Callable[[int, str], str] | None = None,
+    reuse_identical: bool = False,
 ) -> list[DownloadedFile]:
     """Download a task's outputs (or one URL) into ``directory``.
 
@@ -803,6 +937,12 @@ async def download_outputs(
         max_bytes: Refuse a file larger than this many bytes.
         on_file: Called with each file as soon as it is complete on disk (a caller that
             may be interrupted, such as a batch, learns of every finished file).
+        name_output: Names a task's output instead of ``<task_id>_<index><ext>``: called
+            with the output's index and extension (``.png``), it returns a file name, which
+            is passed through ``safe_filename`` all the same (a batch's ``name``).
+        reuse_identical: Without ``overwrite``, keep a file already under the name that
+            holds exactly the downloaded bytes (same SHA-256) instead of adding a numbered
+            copy: a batch resumed after a crash downloads an output again.
 
     Returns:
         The files written, in the order of ``task.output`` (one for a bare URL).
@@ -842,6 +982,8 @@ async def download_outputs(
             overwrite=overwrite,
             timeout=timeout,
             max_bytes=max_bytes,
+            name_output=name_output,
+            reuse_identical=reuse_identical,
         )
         files.append(downloaded)
         if on_file is not None:

@@ -309,6 +309,8 @@ class _Call:
             raise failure
         if response.truncated and response.status < 400:
             raise self._oversized_error(response)
+        if response.status < 400 and isinstance(response.data, str):
+            raise self._not_json_error(response)
         if response.status < 400:
             return response
         error = status_error(response, method=method, url=url)
@@ -335,6 +337,31 @@ class _Call:
             status_code=response.status,
             body=response.data,
         )
+
+    def _not_json_error(self, response: Response) -> APIError:
+        """Return the error of a successful reply whose body is text, not a JSON value.
+
+        Every API reply is a JSON object (or empty); text is a gateway's or proxy's page.
+        The message names the status, the content type and the start of the text.
+        """
+        text = response.data
+        excerpt = text.strip()[:_MAX_MESSAGE_TEXT]
+        kind = response.headers.get("content-type") or "no content type"
+        what = (
+            f"{self.method} {self.path} was answered {response.status} with a reply that is "
+            f"not JSON ({kind}): {excerpt!r}{'...' if len(text.strip()) > len(excerpt) else ''}"
+        )
+        cause = ResponseValidationError(f"{what}.", method=self.method, url=self.url, body=text)
+        if self.idempotent:
+            return cause
+        # The server may have created the task before something in between answered.
+        error = self._ambiguous(
+            response,
+            f"{what}; it may have been accepted, so it was not re-sent. Check your tasks "
+            "before submitting again.",
+        )
+        error.__cause__ = cause
+        return error
 
     def _oversized_error(self, response: Response) -> APIError:
         method, path, url = self.method, self.path, self.url

@@ -21,6 +21,7 @@ import os
 import re
 import signal
 import sys
+import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -38,8 +39,11 @@ if TYPE_CHECKING:
     from ._batch import BatchResult, Job
     from ._client import AsyncRunway
     from ._config import PollConfig
+    from ._journal import SQLiteBatchJournal
     from ._models import Organization as OrganizationInfo
     from ._models import SucceededTask, Task
+    from ._names import NameTemplate
+    from ._spend import BatchCredits
     from .emulator import Emulator
 
 __all__ = [
@@ -48,6 +52,7 @@ __all__ = [
     "batch_command",
     "build_cli",
     "emulator_command",
+    "journal_command",
     "main",
     "org_command",
     "parse_jobs",
@@ -203,7 +208,10 @@ def emulator_command() -> click.Command:
                 "127.0.0.1, or pass --allow-remote if other machines really must reach it."
             )
         try:
-            emu = _make_emulator(host=host, **settings)
+            with warnings.catch_warnings():
+                # The Emulator warns of a non-loopback host; the console line below says it.
+                warnings.filterwarnings("ignore", "The emulator will listen on", UserWarning)
+                emu = _make_emulator(host=host, **settings)
         except (TypeError, ValueError) as exc:
             raise click.UsageError(str(exc)) from exc
         console = Console(highlight=False, soft_wrap=True)
@@ -655,6 +663,62 @@ def batch_command() -> click.Command:
         help="Refuse the file (exit status 2, nothing sent) if a line is invalid, two jobs "
         "share an id, or it has no jobs; without it they are INVALID rows and warnings.",
     )
+    @click.option(
+        "--journal",
+        "journal_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        metavar="PATH",
+        help="Record the batch's progress in this SQLite file, so running the same command "
+        "again after a crash or a kill resumes it without paying twice (default: "
+        "DIR/<jobs file stem>.journal.db).",
+    )
+    @click.option(
+        "--no-journal",
+        is_flag=True,
+        help="Keep no journal: running the command again sends every job again.",
+    )
+    @click.option(
+        "--resubmit-unknown",
+        is_flag=True,
+        help="Send again the jobs an earlier run left UNKNOWN (create sent, reply never "
+        "came): their tasks may exist, so this may pay twice for them.",
+    )
+    @click.option(
+        "--max-credits",
+        type=_finite_float(min=0),
+        default=None,
+        metavar="N",
+        help="Commit at most N credits in this run: each create first reserves the largest "
+        "price seen for its endpoint and model (one at a time until one is known); jobs that "
+        "would pass N end SKIPPED. The summary shows credits estimated and spent.",
+    )
+    @click.option(
+        "--retry-failed",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        metavar="N",
+        help="Create a job again, up to N times, when its task FAILED with a retryable code "
+        "(INTERNAL.BAD_OUTPUT.*, INPUT_PREPROCESSING.INTERNAL, INTERNAL; never SAFETY.*). "
+        "Every attempt is paid.",
+    )
+    @click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Check every line and print what would be created per endpoint and model, "
+        "sending nothing (no key needed); exit status 0 when every line is valid, else 1.",
+    )
+    @click.option(
+        "--name",
+        "name_template",
+        default=None,
+        metavar="TEMPLATE",
+        help="Name the outputs by TEMPLATE instead of <id>_<n>.<ext> (<task_id>_<n>.<ext> for "
+        'a job without an id), such as "{index}-{id}_{n}.{ext}". Fields: id, index (from 0), '
+        "line, task_id, n (the output, from 0), ext; it must hold {n}, {ext} and one of "
+        "{id}, {index}, {line}, {task_id}. Names are made safe and unique in DIR.",
+    )
     def batch(
         jobs_file: Path,
         use_emulator: bool,
@@ -663,6 +727,13 @@ def batch_command() -> click.Command:
         timeout: float | None,
         grace: float,
         strict: bool,
+        name_template: str | None,
+        journal_path: Path | None,
+        no_journal: bool,
+        resubmit_unknown: bool,
+        max_credits: float | None,
+        retry_failed: int,
+        dry_run: bool,
     ) -> None:
         """Run every job of JOBS.jsonl, download the outputs, and write DIR/results.jsonl.
 
@@ -672,6 +743,10 @@ def batch_command() -> click.Command:
         Python call; "id" is optional, and a warning names ids used twice. Blank lines are
         skipped, but counted in line numbers. Every line is checked before anything is sent;
         a bad one becomes an INVALID row.
+
+        Outputs are named after the job's id, <id>_<n>.<ext>, made safe for every
+        filesystem and unique in DIR (a second "fox" gets "fox_0 (1).png"), or after the
+        task id for a job without one; --name chooses another layout.
 
         A media value written "file:PATH" (such as "prompt_image": "file:cat.png", with PATH
         relative to the jobs file's directory) is a local file: it is uploaded before its
@@ -689,11 +764,16 @@ def batch_command() -> click.Command:
         out = Console(highlight=False, soft_wrap=True, emoji=False)
         err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
         credentials = None
-        if not use_emulator:
+        if dry_run:
+            # Nothing is sent: no key needed; a loopback RUNWAYML_BASE_URL still allows http.
+            base = os.environ.get("RUNWAYML_BASE_URL")
+            credentials = ("", base) if base and not use_emulator else None
+        elif not use_emulator:
             credentials = _credentials_from_env(" (or pass --emulator to run on a local emulator)")
         text = _read_jobs_file(jobs_file)
         loopback = use_emulator or (credentials is not None and is_loopback_url(credentials[1]))
         lines = parse_jobs(text, allow_loopback_http=loopback, base_dir=jobs_file.parent)
+        names = _name_template(name_template, lines)
         for entry in lines:
             if entry.error is not None:
                 err.print(f"INVALID {entry.error}", style="red", markup=False)
@@ -716,11 +796,18 @@ def batch_command() -> click.Command:
                 style="yellow",
                 markup=False,
             )
+        if dry_run:
+            sys.exit(_print_dry_run(out, lines))
         results_path = out_dir / "results.jsonl"
         _check_out_dir(out_dir, results_path)
         results: list[BatchResult] = []
         stopped_by: signal.Signals | None = None
+        spend: list[BatchCredits] = []  # the batch's credits, once it ended
         if any(entry.job is not None for entry in lines):
+            journal = None
+            if not no_journal:
+                path = journal_path or out_dir / f"{jobs_file.stem}.journal.db"
+                journal = _open_journal(path, jobs_file, out_dir, lines, err)
             try:
                 results, stopped_by = asyncio.run(
                     _run_jobs(
@@ -731,24 +818,91 @@ def batch_command() -> click.Command:
                         timeout=timeout,
                         grace=grace,
                         console=err,
+                        names=names,
+                        journal=journal,
+                        resubmit_unknown=resubmit_unknown,
+                        max_credits=max_credits,
+                        retry_failed=retry_failed,
+                        spend=spend,
                     )
                 )
             except OSError as exc:  # the emulator could not listen
                 raise click.ClickException(f"cannot start the emulator: {exc}") from None
+            finally:
+                if journal is not None:
+                    journal.close()
         rows = _result_rows(lines, results, out_dir)
         # After a signal the exit status says which one, as if it had ended the process.
         failed = 128 + stopped_by if stopped_by is not None else 1
         try:
             _write_rows(results_path, rows)
         except OSError as exc:
-            _print_summary(out, rows, None)
+            _print_summary(out, rows, None, spend[0] if spend else None)
             _report_unwritten(results_path, exc, rows)
             sys.exit(failed)
-        counts = _print_summary(out, rows, results_path)
+        counts = _print_summary(out, rows, results_path, spend[0] if spend else None)
         if stopped_by is not None or counts.get("SUCCEEDED", 0) != len(rows):
             sys.exit(failed)
 
     return batch
+
+
+def _open_journal(
+    path: Path, jobs_file: Path, out_dir: Path, lines: Sequence[JobLine], console: Console
+) -> SQLiteBatchJournal:
+    """Open the batch's journal and check the jobs against it, before anything is sent.
+
+    Raises:
+        click.ClickException: The file is not a journal, or the jobs differ from those it
+            recorded (exit status 2, naming the line and field).
+
+    """
+    from ._journal import JournalError, JournalMismatchError, SQLiteBatchJournal
+
+    jobs = [entry.job for entry in lines if entry.job is not None]
+    line_of = [entry.line for entry in lines if entry.job is not None]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        journal = SQLiteBatchJournal(path)
+    except (JournalError, OSError) as exc:
+        raise _refuse(f"{exc}; nothing was sent") from None
+    try:
+        resumed = bool(journal.rows())
+        journal.check_jobs(jobs)
+        journal.set_info(
+            jobs_file=str(jobs_file.absolute()),
+            out_dir=str(out_dir.absolute()),
+            lines=[[e.line, e.error, e.job.key if e.job else None] for e in lines],
+        )
+    except JournalMismatchError as exc:
+        journal.close()
+        where = ""
+        if exc.index is not None and exc.index < len(line_of):
+            where = f" (line {line_of[exc.index]} of {jobs_file})"
+        raise _refuse(
+            f"{jobs_file} does not match the journal {path}{where}: {exc.message} "
+            "(--journal PATH for another one, --no-journal for none); nothing was sent"
+        ) from None
+    except BaseException:
+        journal.close()
+        raise
+    if resumed:
+        console.print(f"Resuming from the journal {path}", markup=False)
+    return journal
+
+
+def _name_template(template: str | None, lines: Sequence[JobLine]) -> NameTemplate | None:
+    """Return the checked ``--name`` template (``{line}`` included), or fail before sending."""
+    import click
+
+    from ._names import NameTemplate
+
+    if template is None:
+        return None
+    try:
+        return NameTemplate(template, lines=[e.line for e in lines if e.job is not None])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--name'") from None
 
 
 def _batch_emulator() -> Emulator:
@@ -767,6 +921,12 @@ async def _run_jobs(
     timeout: float | None,
     grace: float,
     console: Console,
+    names: NameTemplate | None = None,
+    journal: SQLiteBatchJournal | None = None,
+    resubmit_unknown: bool = False,
+    max_credits: float | None = None,
+    retry_failed: int = 0,
+    spend: list[BatchCredits] | None = None,
 ) -> tuple[list[BatchResult], signal.Signals | None]:
     """Run the valid jobs with a progress bar; return their results and the stopping signal."""
     import click
@@ -794,7 +954,21 @@ async def _run_jobs(
             raise click.ClickException(_api_error_message(exc, base_url)) from None
         if concurrency is not None:
             client = client.with_options(max_concurrency=_capped_limits(concurrency, organization))
-        return await _run_with_progress(client, jobs, lines, out_dir, timeout, grace, console)
+        return await _run_with_progress(
+            client,
+            jobs,
+            lines,
+            out_dir,
+            timeout,
+            grace,
+            console,
+            names=names,
+            journal=journal,
+            resubmit_unknown=resubmit_unknown,
+            max_credits=max_credits,
+            retry_failed=retry_failed,
+            spend=spend,
+        )
 
 
 def _capped_limits(cap: int, organization: OrganizationInfo) -> dict[str, int | None]:
@@ -820,6 +994,13 @@ async def _run_with_progress(
     timeout: float | None,
     grace: float,
     console: Console,
+    *,
+    names: NameTemplate | None = None,
+    journal: SQLiteBatchJournal | None = None,
+    resubmit_unknown: bool = False,
+    max_credits: float | None = None,
+    retry_failed: int = 0,
+    spend: list[BatchCredits] | None = None,
 ) -> tuple[list[BatchResult], signal.Signals | None]:
     from rich.progress import (
         BarColumn,
@@ -850,6 +1031,11 @@ async def _run_with_progress(
             download_to=out_dir,
             cancel_server_tasks_on_cancel=True,
             grace_period=grace,
+            name=names,
+            journal=journal,
+            resubmit_unknown=resubmit_unknown,
+            max_credits=max_credits,
+            retry_failed=retry_failed,
         )
 
         def on_signal(sig: signal.Signals) -> None:
@@ -896,6 +1082,8 @@ async def _run_with_progress(
                         markup=False,
                     )
             results = await batch.gather()
+            if spend is not None:
+                spend.append(batch.credits)
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
@@ -959,6 +1147,8 @@ def _result_rows(
             row["output"] = list(output)
         row["error"] = error
         row["note"] = result.note
+        if len(result.attempts) > 1:  # created again after a retryable failure
+            row["attempts"] = list(result.attempts)
         rows.append(row)
     return rows
 
@@ -1015,14 +1205,37 @@ def _report_unwritten(path: Path, exc: OSError, rows: Sequence[Mapping[str, Any]
         click.echo(json.dumps(row), err=True)
 
 
-STATUS_ORDER = ("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "INVALID", "ERROR")
-STATUS_STYLES = {"SUCCEEDED": "green", "FAILED": "red", "INVALID": "red", "ERROR": "red"}
+STATUS_ORDER = (
+    "SUCCEEDED",
+    "FAILED",
+    "CANCELLED",
+    "TIMED_OUT",
+    "INVALID",
+    "ERROR",
+    "UNKNOWN",
+    "SKIPPED",
+)
+STATUS_STYLES = {
+    "SUCCEEDED": "green",
+    "FAILED": "red",
+    "INVALID": "red",
+    "ERROR": "red",
+    "UNKNOWN": "red",
+}
 
 
 def _print_summary(
-    console: Console, rows: Sequence[Mapping[str, Any]], results_path: Path | None
+    console: Console,
+    rows: Sequence[Mapping[str, Any]],
+    results_path: Path | None,
+    credits: BatchCredits | None = None,
 ) -> dict[str, int]:
-    """Print the jobs per status as a table, and where the results are; return the counts."""
+    """Print the jobs per status as a table, the credits, and where the results are.
+
+    Returns:
+        The jobs per status.
+
+    """
     from rich.table import Table
 
     counts: dict[str, int] = {}
@@ -1036,9 +1249,61 @@ def _print_summary(
             table.add_row(status, str(counts[status]), style=STATUS_STYLES.get(status, "yellow"))
     table.add_row("total", str(len(rows)), style="bold")
     console.print(table)
+    if credits is not None:
+        console.print(_credits_text(credits), markup=False)
     if results_path is not None:
         console.print(f"Results: {results_path}", markup=False)
     return counts
+
+
+def _credits_text(credits: BatchCredits) -> str:
+    """Return the summary's credits line: estimated, spent, held, and the limit."""
+    text = f"Credits: {credits.estimated:g} estimated, {credits.spent:g} spent"
+    held = credits.reserved + credits.unsettled
+    if held:
+        text += f", {held:g} held for tasks whose cost is not known"
+    if credits.limit is not None:
+        text += f" (--max-credits {credits.limit:g}"
+        if credits.skipped:
+            text += f"; {credits.skipped} create{'s' if credits.skipped != 1 else ''} not started"
+        text += ")"
+    return text
+
+
+def _print_dry_run(console: Console, lines: Sequence[JobLine]) -> int:
+    """Print what a run would create per endpoint and model, sending nothing.
+
+    Returns:
+        The exit status: 0 when every line is valid, 1 otherwise.
+
+    """
+    from rich.table import Table
+
+    from ._spend import spend_key
+
+    kinds: dict[tuple[str, str | None], int] = {}
+    for entry in lines:
+        if entry.job is not None:
+            key = spend_key(entry.job.endpoint, entry.job.params)
+            kinds[key] = kinds.get(key, 0) + 1
+    invalid = sum(entry.job is None for entry in lines)
+    table = Table(title="Dry run: nothing was sent", title_justify="left")
+    table.add_column("endpoint")
+    table.add_column("model")
+    table.add_column("jobs", justify="right")
+    for (endpoint, model), count in sorted(kinds.items(), key=lambda k: (k[0][0], k[0][1] or "")):
+        table.add_row(endpoint, model or "-", str(count))
+    table.add_row("total", "", str(sum(kinds.values())), style="bold")
+    if invalid:
+        table.add_row("INVALID", "", str(invalid), style="red")
+    console.print(table)
+    console.print(
+        "Estimated credits: unknown before sending. The API quotes a task's price "
+        "(estimatedCost) only in its create's reply, so a dry run cannot give one; "
+        "--max-credits guards a real run.",
+        markup=False,
+    )
+    return 1 if invalid else 0
 
 
 # -- runway-async tasks ---------------------------------------------------------------------
@@ -1195,11 +1460,170 @@ def _print_organization(organization: OrganizationInfo) -> None:
     console.print(table)
 
 
+# -- runway-async journal -------------------------------------------------------------------
+
+
+def journal_command() -> click.Command:
+    """Return the ``journal`` group: read a batch journal (``show``, ``results``)."""
+    import click
+
+    @click.group(name="journal")
+    def journal() -> None:
+        """Read the journal a batch keeps (DIR/<jobs file stem>.journal.db by default)."""
+
+    journal_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+    @journal.command(name="show")
+    @click.argument("path", metavar="JOURNAL", type=journal_file)
+    def show(path: Path) -> None:
+        """Print the jobs per state, and each UNKNOWN job with the request it sent.
+
+        UNKNOWN jobs sent a create whose reply never came: their tasks may exist. The API
+        cannot list recent tasks, so check your usage before sending them again
+        (runway-async batch --resubmit-unknown).
+        """
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(highlight=False, soft_wrap=True, emoji=False)
+        with _read_journal(path) as opened:
+            info = opened.info()
+            rows = opened.rows()
+        console.print(
+            f"Journal {path} (SDK {info.get('sdk_version', '?')}, last run by "
+            f"{info.get('last_sdk_version', '?')}): {len(rows)} jobs",
+            markup=False,
+        )
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row["state"]] = counts.get(row["state"], 0) + 1
+        table = Table(title_justify="left")
+        table.add_column("state")
+        table.add_column("jobs", justify="right")
+        order = (*STATUS_ORDER, "SUBMITTED", "NOT_STARTED")
+        for state in (*order, *sorted(set(counts) - set(order))):
+            if counts.get(state):
+                table.add_row(state, str(counts[state]), style=STATUS_STYLES.get(state))
+        console.print(table)
+        lines = info.get("lines") or []
+        line_of = [entry[0] for entry in lines if entry[1] is None]
+        for row in rows:
+            if row["state"] != "UNKNOWN":
+                continue
+            where = f"job {row['index']}"
+            if row["index"] < len(line_of):
+                where += f" (line {line_of[row['index']]})"
+            if row["id"] is not None:
+                where += f" id {json.dumps(row['id'], ensure_ascii=False)}"
+            console.print(
+                f"UNKNOWN {where}: {row['endpoint']} sent {row['attempts']} time(s), no reply; "
+                f"request: {_json_line(row['request'] or {})}",
+                style="red",
+                markup=False,
+            )
+
+    @journal.command(name="results")
+    @click.argument("path", metavar="JOURNAL", type=journal_file)
+    @click.option(
+        "--out",
+        "out_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        metavar="FILE",
+        help="Where to write the rows (default: results.jsonl in the batch's output directory).",
+    )
+    def results(path: Path, out_path: Path | None) -> None:
+        """Rebuild results.jsonl from the journal: one row per line of the jobs file.
+
+        Jobs not finished in the journal get their state (SUBMITTED, NOT_STARTED, UNKNOWN)
+        as status; run the batch again to finish them.
+        """
+        with _read_journal(path) as opened:
+            info = opened.info()
+            rows = _journal_rows(info, opened.rows())
+        out_dir = Path(info.get("out_dir") or path.parent)
+        target = out_path or out_dir / "results.jsonl"
+        try:
+            _write_rows(target, rows)
+        except OSError as exc:
+            _report_unwritten(target, exc, rows)
+            sys.exit(1)
+        click.echo(f"Wrote {len(rows)} rows to {target}")
+
+    return journal
+
+
+def _read_journal(path: Path) -> SQLiteBatchJournal:
+    import click
+
+    from ._journal import JournalError, SQLiteBatchJournal
+
+    try:
+        return SQLiteBatchJournal(path)
+    except JournalError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _journal_rows(
+    info: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Return the rows of results.jsonl as the batch wrote them, from a journal's records."""
+    out_dir = Path(info.get("out_dir") or ".")
+    lines = info.get("lines")
+    if not isinstance(lines, list):  # a journal written by the Python API: jobs only
+        lines = [[None, None, job["id"]] for job in jobs]
+    by_index = {job["index"]: job for job in jobs}
+    rows: list[dict[str, Any]] = []
+    valid = 0
+    for n, (line, error, _key) in enumerate(lines):
+        if error is not None:
+            rows.append(
+                {
+                    "index": n,
+                    "line": line,
+                    "id": None,
+                    "task_id": None,
+                    "status": "INVALID",
+                    "files": [],
+                    "error": error,
+                    "note": None,
+                }
+            )
+            continue
+        job = by_index.get(valid, {})
+        valid += 1
+        files = []
+        for file in job.get("files", []):
+            file_path = Path(file["path"])
+            with contextlib.suppress(ValueError):
+                file_path = file_path.relative_to(out_dir.absolute())
+            files.append(
+                {"path": file_path.as_posix(), "sha256": file["sha256"], "bytes": file["bytes"]}
+            )
+        row: dict[str, Any] = {
+            "index": n,
+            "line": line,
+            "id": job.get("id"),
+            "task_id": job.get("task_id"),
+            "status": job.get("state", "NOT_STARTED"),
+            "files": files,
+        }
+        task = job.get("task") or {}
+        output = task.get("output")
+        if isinstance(output, list) and len(files) < len(output):
+            row["output"] = output
+        row["error"] = job.get("error")
+        row["note"] = job.get("note")
+        rows.append(row)
+    return rows
+
+
 COMMANDS: tuple[Callable[[], click.Command], ...] = (
     batch_command,
     tasks_command,
     org_command,
     emulator_command,
+    journal_command,
 )
 """The subcommands' factories, in the order ``--help`` lists them."""
 

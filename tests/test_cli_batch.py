@@ -131,7 +131,8 @@ class TestBatchCommand:
                 data = (out / file["path"]).read_bytes()
                 assert hashlib.sha256(data).hexdigest() == file["sha256"]
                 assert len(data) == file["bytes"]
-                assert file["path"].startswith(row["task_id"])
+                # Named after the job's id (issue 12), the task id for a job without one.
+                assert file["path"].startswith(f"{row['id'] or row['task_id']}_")
         assert "SUCCEEDED" in result.stdout
         assert "results.jsonl" in result.stdout
 

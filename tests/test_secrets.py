@@ -118,6 +118,7 @@ FAULTS: dict[str, tuple[dict[str, Any], type[Exception], type[Exception]]] = {
     "truncated": ({}, AmbiguousSubmissionError, APIConnectionError),
     "oversized": ({"size": 10_000}, AmbiguousSubmissionError, ResponseValidationError),
     "endless": ({"delay": 0.01}, AmbiguousSubmissionError, APITimeoutError),
+    "hold_body": ({}, AmbiguousSubmissionError, APITimeoutError),
 }
 
 

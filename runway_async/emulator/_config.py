@@ -101,6 +101,22 @@ def _validate_rates(_inst: object, _attribute: attrs.Attribute[Any], value: Any)
             raise ValueError(f"fault_rates[{kind.value!r}] must be from 0 to 1, got {rate!r}")
 
 
+def _optional_codes(value: Any) -> Any:
+    # A lone string stays a string, which the validator refuses.
+    if value is None or isinstance(value, str):
+        return value
+    return tuple(value)
+
+
+def _validate_codes(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, str) or not value or not all(isinstance(c, str) and c for c in value):
+        raise ValueError(
+            f"failure_codes must be a non-empty sequence of failureCode strings, got {value!r}"
+        )
+
+
 def _optional_key(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and (not isinstance(value, str) or not value):
         raise ValueError("api_key must be a non-empty string or None")
@@ -139,10 +155,12 @@ class EmulatorConfig:
         jitter: Each task's duration varies by up to this fraction either way.
         pending_seconds: How long (API seconds) a task reports ``PENDING`` before it runs.
         failure_rate: Probability that a task ends ``FAILED`` instead of ``SUCCEEDED``.
+        failure_codes: The ``failureCode`` values a failing task draws from (each of the
+            codes in ``FAILURE_CODES`` of ``_state``); ``None`` draws from all of them.
         fault_rates: Probability per task-creating POST of each fault kind (drawn in
             ``FaultKind`` order; the first hit applies).
-        fault_delay: Seconds of ``latency``, or before a ``hold_after`` reply, for faults
-            drawn from ``fault_rates``.
+        fault_delay: Seconds of ``latency``, or before a ``hold_after`` reply or the rest
+            of a ``hold_body`` body, for faults drawn from ``fault_rates``.
         seed: Seed of every random choice (durations, failures, random faults, task ids);
             ``None`` draws one.
         api_key: The only bearer token accepted; ``None`` accepts any non-empty token.
@@ -179,6 +197,9 @@ class EmulatorConfig:
     jitter: float = attrs.field(default=0.1, validator=_fraction)
     pending_seconds: float = attrs.field(default=0.5, validator=_non_negative_number)
     failure_rate: float = attrs.field(default=0.0, validator=_fraction)
+    failure_codes: tuple[str, ...] | None = attrs.field(
+        default=None, converter=_optional_codes, validator=_validate_codes
+    )
     fault_rates: Mapping[FaultKind, float] = attrs.field(
         factory=dict, converter=_freeze_rates, validator=_validate_rates
     )

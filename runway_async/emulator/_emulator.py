@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -13,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .._config import is_loopback_host
 from ._config import EmulatorConfig, LimitSetting
 from ._faults import FaultKind, FaultQueue
 from ._media import MediaKind
@@ -40,7 +42,8 @@ class Emulator:
         failure_rate: Probability that a task ends FAILED.
         seed: Seed of every random choice.
         api_key: The only token accepted; ``None`` accepts any non-empty one.
-        host: Interface to listen on.
+        host: Interface to listen on: loopback (``127.0.0.1``) by default; any other host
+            warns (``UserWarning``), since the emulator has no real security.
         port: Port to listen on; 0 picks a free one.
         spec_mock: Stateless-mock compatibility for the official SDK's test suite.
         fault_rates: Probability of each fault kind per task-creating POST.
@@ -137,6 +140,16 @@ class Emulator:
         clock: Callable[[], float] | None = None,
         wall_clock: Callable[[], datetime] | None = None,
     ) -> None:
+        if not is_loopback_host(config.host):
+            # __init__ or from_config -> _setup -> here: the warning names the caller's line.
+            warnings.warn(
+                f"The emulator will listen on {config.host or 'every interface'!r}, beyond "
+                "this machine: it has no real security, and anyone who can reach it can use "
+                "it and fetch every output. Keep the default host 127.0.0.1 unless other "
+                "machines must reach it.",
+                UserWarning,
+                stacklevel=3,
+            )
         self._config = config
         simulation = Simulation(config, clock=clock or time.monotonic, wall_clock=wall_clock)
         self._server = EmulatorApp(config, simulation=simulation)

@@ -5,8 +5,10 @@ load, a connection cut, a reply that never comes), so tests can check how a clie
 The *before* kinds leave the request unprocessed (no task); the *after* kinds process it
 first (the task exists), which is what makes a submission ambiguous to the client. The kinds
 that mangle the reply itself (``not_http``, ``not_json``, ``truncated``, ``oversized``,
-``endless``) process the request too: the server did the work and the reply went wrong on its
-way back, the case a client must not answer by sending the create again.
+``endless``, ``hold_body``) process the request too: the server did the work and the reply
+went wrong on its way back, the case a client must not answer by sending the create again.
+Faults reach the output files' GETs (``/_emulator/outputs/...``) only when routed to
+``outputs`` (or that path), so a download can be stalled or cut mid-file.
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ class FaultKind(str, enum.Enum):
     ENDLESS = "endless"
     """Process the request, then send the reply's headers and a body that never ends: one
     space every ``delay`` seconds (default 0.1) until the client gives up."""
+    HOLD_BODY = "hold_body"
+    """Process the request, then send the reply's headers (its whole ``Content-Length``)
+    and the first half of its body, and hold the rest: send it after ``delay`` seconds, or
+    never (``None``) until the client closes the connection or the server stops. Route it to
+    ``outputs`` to stall a download mid-file."""
 
     @property
     def processes_request(self) -> bool:
@@ -71,6 +78,7 @@ _PROCESSING_KINDS: frozenset[FaultKind] = frozenset(
         FaultKind.TRUNCATED,
         FaultKind.OVERSIZED,
         FaultKind.ENDLESS,
+        FaultKind.HOLD_BODY,
     }
 )
 DEFAULT_OVERSIZED_BYTES = 16 * 1024 * 1024
@@ -119,13 +127,14 @@ class Fault:
     Attributes:
         kind: What goes wrong.
         route: Which requests it applies to: an endpoint name (``text_to_image``,
-            ``recipes.product_ad``, ``tasks``, ``organization``) or a path prefix
-            (``/v1/tasks``); ``None`` means any task-creating POST.
+            ``recipes.product_ad``, ``tasks``, ``organization``, ``outputs`` for the output
+            files' GETs) or a path prefix (``/v1/tasks``); ``None`` means any task-creating
+            POST.
         retry_after: For ``rate_limit`` (and error kinds, if given): the ``Retry-After``
             header in seconds.
         delay: Seconds to wait: before processing for ``latency``; before replying for
-            ``hold_after`` (``None``: never reply); between the pieces of an ``endless``
-            body (``None``: 0.1).
+            ``hold_after`` (``None``: never reply); before the rest of a ``hold_body`` body
+            (``None``: never); between the pieces of an ``endless`` body (``None``: 0.1).
         status: The HTTP status for ``error_before``/``error_after``/``rate_limit``, and
             for an ``oversized`` error reply.
         size: Bytes of an ``oversized`` reply (``None``: 16 MiB).
@@ -241,10 +250,12 @@ class FaultQueue:
         Args:
             kind: A ``FaultKind`` or its value (``"error_after"``).
             count: How many matching requests it applies to.
-            route: An endpoint name or path prefix; ``None`` = any task-creating POST.
+            route: An endpoint name (``outputs``: the output files) or path prefix;
+                ``None`` = any task-creating POST.
             retry_after: ``Retry-After`` seconds (``rate_limit`` defaults to 1).
-            delay: Seconds of ``latency``, before a ``hold_after`` reply (``None``: never),
-                or between the pieces of an ``endless`` body.
+            delay: Seconds of ``latency``, before a ``hold_after`` reply or the rest of a
+                ``hold_body`` body (``None``: never), or between the pieces of an
+                ``endless`` body.
             status: HTTP status for the error kinds, ``rate_limit`` and ``oversized``.
             size: Bytes of an ``oversized`` reply.
 
@@ -323,6 +334,8 @@ class FaultQueue:
             if chosen is None:
                 return None
             delay = (
-                self._random_delay if chosen in (FaultKind.LATENCY, FaultKind.HOLD_AFTER) else None
+                self._random_delay
+                if chosen in (FaultKind.LATENCY, FaultKind.HOLD_AFTER, FaultKind.HOLD_BODY)
+                else None
             )
             return Fault(kind=chosen, delay=delay)

@@ -8,13 +8,14 @@ with ``runway_async._models`` so replies have exactly the shapes the client pars
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import re
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Final
 
@@ -65,6 +66,8 @@ _OUTPUT_NAME: Final = re.compile(r"^(\d+)\.([a-z0-9]+)$")
 # the act of reading the metrics.
 _UNCOUNTED_PREFIX: Final = "/_emulator/"
 _OUTPUTS_PREFIX: Final = "/_emulator/outputs/"
+# How often a held body checks whether its client is still there (real seconds).
+_HOLD_CHECK_INTERVAL: Final = 0.01
 
 
 def _error(status: int, message: str, **extra: Any) -> web.Response:
@@ -111,6 +114,7 @@ class EmulatorApp:
         self.lock = threading.Lock()
         self._requests: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._rate = _PeakRate()
+        self._holding = 0  # replies a hold_after or hold_body fault is holding back now
         self._closing: asyncio.Event | None = None
         self._routes: dict[str, _RouteInfo] = {}
         self.app = self._build()
@@ -220,8 +224,10 @@ class EmulatorApp:
     @web.middleware
     async def _fault_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         info = self._route_info(request)
-        if info is None or info.endpoint == "outputs":
+        if info is None:
             return await handler(request)
+        # The output files take only the faults routed to them ("outputs" or their path):
+        # a fault with no route is for task-creating POSTs.
         fault = self.faults.take(request.path, info.endpoint, creates_task=info.creates_task)
         if fault is None:
             return await handler(request)
@@ -250,13 +256,66 @@ class EmulatorApp:
             return self._drop(request)
         if kind is FaultKind.HOLD_AFTER:
             # The work is done; the reply comes late or never.
-            if fault.delay is None:
-                await self.closing().wait()
-                return self._drop(request)
-            if await self._sleep(fault.delay):
-                return self._drop(request)
+            with self._counting_hold():
+                if fault.delay is None:
+                    await self.closing().wait()
+                    return self._drop(request)
+                if await self._sleep(fault.delay):
+                    return self._drop(request)
             return response
+        if kind is FaultKind.HOLD_BODY:
+            return await self._hold_body(fault, request, response)
         return await self._mangle(fault, request, response)
+
+    async def _hold_body(
+        self, fault: Fault, request: web.Request, response: web.StreamResponse
+    ) -> web.StreamResponse:
+        """Send the headers and half the body of ``response``, then hold the rest back."""
+        if request.method == "HEAD":
+            return response  # no body to hold
+        body = _body_of(response)
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        stream = web.StreamResponse(status=response.status, headers=headers)
+        stream.content_length = len(body)  # the whole body, as a real reply announces it
+        try:
+            await stream.prepare(request)
+            await stream.write(body[: len(body) // 2])  # drained: on its way to the client
+            with self._counting_hold():
+                released = await self._wait_held(request, fault.delay)
+            if not released:
+                self._drop(request)  # client gone or server stopping: end mid-body
+                return stream
+            await stream.write(body[len(body) // 2 :])
+        except ConnectionError:
+            pass  # the client gave up
+        return stream
+
+    async def _wait_held(self, request: web.Request, seconds: float | None) -> bool:
+        """Wait ``seconds`` (``None``: forever); ``False`` if the client or server leaves first."""
+        loop = asyncio.get_running_loop()
+        deadline = None if seconds is None else loop.time() + seconds
+        while True:
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return False
+            step = _HOLD_CHECK_INTERVAL
+            if deadline is not None:
+                step = min(step, deadline - loop.time())
+                if step <= 0:
+                    return True
+            if await self._sleep(step):
+                return False
+
+    @contextlib.contextmanager
+    def _counting_hold(self) -> Iterator[None]:
+        """Count a reply held back (``faults_holding`` in the metrics) while in the block."""
+        with self.lock:
+            self._holding += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self._holding -= 1
 
     async def _mangle(
         self, fault: Fault, request: web.Request, response: web.StreamResponse
@@ -503,11 +562,13 @@ class EmulatorApp:
             }
             peak = self._rate.peak()
             data = self.simulation.metrics(tasks=tasks)
+            holding = self._holding
         return {
             "requests": requests,
             "peak_requests_per_second": peak,
             **data,
             "faults_pending": len(self.faults.pending()),
+            "faults_holding": holding,
         }
 
     def reset(self) -> None:

@@ -395,6 +395,10 @@ class Simulation:
         spread = self._rng.uniform(-1.0, 1.0)
         fails = self._rng.random() < self.config.failure_rate
         drawn = FAILURE_CODES[self._rng.randrange(len(FAILURE_CODES))]
+        if self.config.failure_codes is not None:
+            texts = dict(FAILURE_CODES)
+            code = self.config.failure_codes[self._rng.randrange(len(self.config.failure_codes))]
+            drawn = (code, texts.get(code, f"The task failed ({code})."))
         base = self.config.duration_for(model, kind)
         if failure is not None:
             fails = True

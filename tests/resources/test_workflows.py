@@ -473,7 +473,8 @@ class TestBatch:
         assert isinstance(ok.task, SucceededWorkflowInvocation)
         assert ok.task_id == ok.task.id
         assert len(ok.files) == 3 == len(ok.task.outputs)
-        assert all(f.path.name.startswith(ok.task.id + "_") for f in ok.files)
+        # Named after the job's id (the invocation id for a job without one).
+        assert [f.path.name for f in ok.files] == ["good_0.png", "good_1.mp4", "good_2.mp4"]
         assert all(f.path.is_file() for f in ok.files)
         failed = by_key["bad"]
         assert failed.status == "FAILED"

@@ -423,6 +423,8 @@ class BatchJournal(Protocol):
     * ``job_unknown(index, job, reason) -> None``: the create was sent but its outcome is
       unknown; the task may exist.
     * ``file_downloaded(index, job, file) -> None``: one output file is complete on disk.
+    * ``earlier_credits() -> float``: the final cost of the jobs finished in earlier runs;
+      the spend guard (``max_credits``) counts it as already spent.
     * ``close() -> None``: called by the batch only for a journal it opened from a path.
     """
 
@@ -531,6 +533,10 @@ class InMemoryBatchJournal:
         files[:] = [f for f in files if f.path != file.path]
         files.append(file)
 
+    def earlier_credits(self) -> float:
+        """Return the final cost of the recorded jobs' tasks (for the spend guard)."""
+        return sum(_task_credits(result.task) for result in self.finished.values())
+
     def job_finished(self, result: BatchResult) -> None:
         """Record the job's result."""
         self.finished[result.index] = result
@@ -538,6 +544,15 @@ class InMemoryBatchJournal:
             # Finished without a task and not unknown: nothing was created (or nothing sent).
             self.sending.pop(result.index, None)
         self.events.append(("finished", result.index, result.status))
+
+
+def _task_credits(task: object) -> float:
+    """Return the final ``cost`` credits of an ended task or invocation, 0 when not known."""
+    cost = getattr(task, "cost", None)
+    credits = getattr(cost, "credits", None)
+    if isinstance(credits, (int, float)) and not isinstance(credits, bool):
+        return float(credits)
+    return 0.0
 
 
 class _JobSource:
@@ -699,6 +714,12 @@ class Batch:
         self._loopback = core.allow_loopback_http
         self._grace_period = check_seconds("grace_period", grace_period)
         self._spend = SpendGuard(max_credits)
+        # What the jobs finished in earlier runs of this journal cost counts against
+        # max_credits too: the limit is the batch's, across resumes, not one run's.
+        earlier = self._journal_optional("earlier_credits") if journal is not None else None
+        if isinstance(earlier, (int, float)) and not isinstance(earlier, bool) and earlier > 0:
+            self._spend.count_earlier(float(earlier))
+        self._counted_earlier: set[int] = set()
         self._retry_failed = retry_failed
         self._reservations: dict[int, tuple[Reservation, _JobState]] = {}
         self._attempts: dict[int, list[str]] = {}
@@ -1129,6 +1150,10 @@ class Batch:
                 done = await self._resumed_result(state, record)
                 if done is not None:
                     return done
+                if record.status is not None and record.task is not None:
+                    # Ended in an earlier run (its cost is in earlier_credits); only its
+                    # downloads are fetched again: its cost must not be counted twice.
+                    self._counted_earlier.add(index)
             known = record.task_id if record is not None else None
             succeeded: SucceededTask | SucceededWorkflowInvocation
             if known is None:
@@ -1513,6 +1538,9 @@ class Batch:
             return
         reservation, state = entry
         task = result.task
+        if result.index in self._counted_earlier:
+            self._spend.settle(reservation, None, created=False)  # counted at the start
+            return
         if result.task_id is not None and task is not None and task.is_terminal:
             cost = getattr(task, "cost", None)
             credits = cost.credits if cost is not None else None

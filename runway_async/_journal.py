@@ -513,6 +513,27 @@ class SQLiteBatchJournal:
 
     # -- reading ----------------------------------------------------------------------------
 
+    def earlier_credits(self) -> float:
+        """Return the final cost of the finished jobs' tasks, as recorded.
+
+        The spend guard counts it as already spent when a batch resumes. Earlier attempts of
+        a retried job are not recorded, only its last task.
+        """
+        total = 0.0
+        rows = self._db.execute(
+            "SELECT task FROM jobs WHERE state = 'finished' AND task IS NOT NULL"
+        )
+        for (text,) in rows:
+            try:
+                data = json.loads(text)
+            except ValueError:
+                continue
+            cost = data.get("cost") if isinstance(data, dict) else None
+            credits = cost.get("credits") if isinstance(cost, dict) else None
+            if isinstance(credits, (int, float)) and not isinstance(credits, bool):
+                total += credits
+        return total
+
     def counts(self) -> dict[str, int]:
         """Return the number of jobs per state (``UNKNOWN`` included), for ``journal show``.
 

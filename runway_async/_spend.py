@@ -302,6 +302,11 @@ class SpendGuard:
         self._end_probe(reservation)
         self._notify()
 
+    def count_earlier(self, credits: float) -> None:
+        """Count credits spent before this run (jobs a resumed journal had finished)."""
+        self.spent += credits
+        self._notify()
+
     def attach(self, key: SpendKey) -> Reservation:
         """Return an empty reservation for a task created before (a journal's, resumed).
 

@@ -19,6 +19,7 @@ from runway_async import (
     InMemoryBatchJournal,
     Job,
     PollConfig,
+    SQLiteBatchJournal,
     cli,
 )
 from runway_async._spend import SpendGuard, is_retryable_failure, spend_key
@@ -253,6 +254,33 @@ class TestBatch:
             assert (credits.estimated, credits.spent, credits.reserved) == (40, 40, 0)
             assert credits.limit == 44
             assert credits.skipped == 7
+
+    async def test_the_limit_holds_across_a_resume(self, emu: Emulator, tmp_path: Path) -> None:
+        """A resumed journal's finished jobs count as spent: the limit is the batch's."""
+        journal = tmp_path / "batch.db"
+        jobs = [image(n) for n in range(6)]
+        async with AsyncRunway(emu.api_key, base_url=emu.url, poll=POLL) as client:
+            first = await client.batch(jobs[:3], journal=journal).gather()  # 3 x 8 = 24
+            assert [r.status for r in first] == ["SUCCEEDED"] * 3
+        with SQLiteBatchJournal(journal) as recorded:
+            assert recorded.earlier_credits() == 24
+        # The same journal, all six jobs, a limit of 40: 24 are spent, so only 2 more fit.
+        journal.unlink()  # the jobs list differs: start a journal holding the first run's
+        async with AsyncRunway(emu.api_key, base_url=emu.url, poll=POLL) as client:
+            memory = InMemoryBatchJournal()
+            for result in first:
+                assert result.task_id is not None
+                memory.job_submitted(result.index, result.job, result.task_id)
+                memory.job_finished(result)
+            assert memory.earlier_credits() == 24
+            batch = client.batch(jobs, journal=memory, max_credits=40)
+            results = await batch.gather()
+        statuses = [r.status for r in results]
+        assert statuses[:3] == ["SUCCEEDED"] * 3  # finished before: skipped, not paid again
+        assert statuses[3:].count("SUCCEEDED") == 2
+        assert statuses[3:].count("SKIPPED") == 1
+        assert emu.metrics()["tasks_created_total"] == 5
+        assert batch.credits.spent == 40
 
     async def test_a_limit_below_one_price_creates_only_the_probe(self, emu: Emulator) -> None:
         async with AsyncRunway(emu.api_key, base_url=emu.url, poll=POLL) as client:

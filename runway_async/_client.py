@@ -30,7 +30,12 @@ from ._config import (
     setup_logging_from_env,
 )
 from ._core import Core, CoreState
-from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DownloadedFile, download_outputs
+from ._download import (
+    DEFAULT_DOWNLOAD_TIMEOUT,
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DownloadedFile,
+    download_outputs,
+)
 from ._events import TaskEvent
 from ._handles import TaskHandle
 from ._http import HTTPTransport, Secret
@@ -344,7 +349,7 @@ class AsyncRunway(TaskResources):
         overwrite: bool = False,
         timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
         max_retries: int | None = None,
-        max_bytes: int | None = None,
+        max_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
     ) -> list[DownloadedFile]:
         """Download the outputs of a succeeded task (or a task id, or one URL) into a directory.
 
@@ -357,7 +362,8 @@ class AsyncRunway(TaskResources):
             overwrite: Replace existing files instead of numbering the new ones.
             timeout: Deadline of each file's download.
             max_retries: Retries per file (default: the client's).
-            max_bytes: Refuse files larger than this.
+            max_bytes: Refuse files larger than this many bytes (default 10 GiB;
+                ``None``: no cap).
 
         Returns:
             One ``DownloadedFile`` per output.

@@ -58,6 +58,7 @@ from ._retry import TransferHost, call_with_retries
 __all__ = [
     "DEFAULT_DOWNLOAD_CHUNK_SIZE",
     "DEFAULT_DOWNLOAD_TIMEOUT",
+    "DEFAULT_MAX_DOWNLOAD_BYTES",
     "MAX_DOWNLOAD_REDIRECTS",
     "DownloadHost",
     "DownloadInfo",
@@ -74,6 +75,8 @@ __all__ = [
 logger = logging.getLogger("runway_async")
 
 DEFAULT_DOWNLOAD_TIMEOUT: Final = 600.0
+DEFAULT_MAX_DOWNLOAD_BYTES: Final = 10 * 1024**3
+"""Largest output file downloaded unless told otherwise (10 GiB; ``max_bytes=None``: no cap)."""
 """Seconds one download may take, from connecting to the last byte, redirects included."""
 DEFAULT_DOWNLOAD_CHUNK_SIZE: Final = 256 * 1024
 MAX_DOWNLOAD_REDIRECTS: Final = 5
@@ -215,7 +218,7 @@ async def download_url(
     *,
     request_timeout: Timeout,
     timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
-    max_bytes: int | None = None,
+    max_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
     chunk_size: int = DEFAULT_DOWNLOAD_CHUNK_SIZE,
     max_redirects: int = MAX_DOWNLOAD_REDIRECTS,
 ) -> DownloadInfo:
@@ -898,7 +901,7 @@ async def download_outputs(
     overwrite: bool = False,
     timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
     max_retries: int | None = None,
-    max_bytes: int | None = None,
+    max_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
     on_file: Callable[[DownloadedFile], object] | None = None,
     name_output: Callable[[int, str], str] | None = None,
     reuse_identical: bool = False,

@@ -15,7 +15,13 @@ from typing import Any, Protocol
 import attrs
 
 from ._config import check_seconds
-from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DownloadedFile, DownloadHost, download_outputs
+from ._download import (
+    DEFAULT_DOWNLOAD_TIMEOUT,
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DownloadedFile,
+    DownloadHost,
+    download_outputs,
+)
 from ._events import DEFAULT_EVENT_BUFFER, TaskEvent
 from ._models import Cost, Routing, SucceededTask, Task
 from ._models.task import DEFAULT_WAIT_TIMEOUT  # where the sync generator looks for it
@@ -129,7 +135,7 @@ class TaskHandle:
         wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
         max_retries: int | None = None,
-        max_bytes: int | None = None,
+        max_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
     ) -> list[DownloadedFile]:
         """Wait for the task to succeed, then download every output into ``directory``.
 
@@ -139,7 +145,8 @@ class TaskHandle:
             wait_timeout: Deadline of the wait for the task, as in ``wait_for_task_output``.
             timeout: Deadline of each file's download.
             max_retries: Retries per file (default: the client's).
-            max_bytes: Refuse files larger than this.
+            max_bytes: Refuse files larger than this many bytes (default 10 GiB;
+                ``None``: no cap).
 
         Returns:
             One ``DownloadedFile`` (path, url, sha256, bytes, content_type) per output.

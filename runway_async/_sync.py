@@ -19,7 +19,7 @@ from ._batch import Batch as _AsyncBatch
 from ._client import AsyncRunway as _AsyncRunway
 from ._clock import SYSTEM_CLOCK, Clock
 from ._config import DEFAULT_RUNWAY_VERSION, NOT_GIVEN, NotGiven, PollConfig, RetryConfig, Timeout
-from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DownloadedFile
+from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DEFAULT_MAX_DOWNLOAD_BYTES, DownloadedFile
 from ._events import DEFAULT_EVENT_BUFFER, TaskEvent
 from ._handles import TaskHandle as _AsyncTaskHandle
 from ._http import HTTPTransport
@@ -567,7 +567,7 @@ class Runway(SyncClientBase):
         overwrite: bool = False,
         timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
         max_retries: int | None = None,
-        max_bytes: int | None = None,
+        max_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
     ) -> list[DownloadedFile]:
         """Download the outputs of a succeeded task (or a task id, or one URL) into a directory.
 
@@ -580,7 +580,8 @@ class Runway(SyncClientBase):
             overwrite: Replace existing files instead of numbering the new ones.
             timeout: Deadline of each file's download.
             max_retries: Retries per file (default: the client's).
-            max_bytes: Refuse files larger than this.
+            max_bytes: Refuse files larger than this many bytes (default 10 GiB;
+                ``None``: no cap).
 
         Returns:
             One ``DownloadedFile`` per output.
@@ -3650,7 +3651,7 @@ class TaskHandle(SyncWrapper):
         wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
         max_retries: int | None = None,
-        max_bytes: int | None = None,
+        max_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
     ) -> list[DownloadedFile]:
         """Wait for the task to succeed, then download every output into ``directory``.
 
@@ -3660,7 +3661,8 @@ class TaskHandle(SyncWrapper):
             wait_timeout: Deadline of the wait for the task, as in ``wait_for_task_output``.
             timeout: Deadline of each file's download.
             max_retries: Retries per file (default: the client's).
-            max_bytes: Refuse files larger than this.
+            max_bytes: Refuse files larger than this many bytes (default 10 GiB;
+                ``None``: no cap).
 
         Returns:
             One ``DownloadedFile`` (path, url, sha256, bytes, content_type) per output.

@@ -496,3 +496,16 @@ class TestStalePartialFiles:
         assert alive.exists()
         assert other.exists()
         assert link.is_symlink()  # never follows or removes a planted link
+
+
+def test_downloads_are_capped_by_default() -> None:
+    """No unbounded download: 10 GiB unless the caller says otherwise (``None``: no cap)."""
+    import inspect
+
+    from runway_async import AsyncRunway, Runway, TaskHandle
+    from runway_async._download import DEFAULT_MAX_DOWNLOAD_BYTES, download_outputs
+
+    assert DEFAULT_MAX_DOWNLOAD_BYTES == 10 * 1024**3
+    for function in (AsyncRunway.download, Runway.download, TaskHandle.download, download_outputs):
+        default = inspect.signature(function).parameters["max_bytes"].default
+        assert default == DEFAULT_MAX_DOWNLOAD_BYTES, function

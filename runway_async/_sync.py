@@ -62,6 +62,7 @@ from ._models.workflows import UnknownWorkflowInvocation as _AsyncUnknownWorkflo
 from ._models.workflows import WorkflowRunCreated as _AsyncWorkflowRunCreated
 from ._names import NameTemplate
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES
+from ._resources.workflows import NodeOutput
 from ._spend import BatchCredits
 from ._sync_runtime import (
     SyncClientBase,
@@ -130,6 +131,8 @@ from .types import (
     ReferenceAudioVoice,
     ReferenceImage,
     ReferenceVideo,
+    RouterSettings,
+    RouterSettingsUpdate,
     RunwayLivePresetVoice,
     RunwayPresetAvatar,
     RunwayPresetVoice,
@@ -3156,7 +3159,7 @@ class Routers(SyncResource):
         slug: str,
         description: str | None = None,
         name: str | None = None,
-        settings: Mapping[str, Any] | None = None,
+        settings: RouterSettings | None = None,
     ) -> Router:
         """Create a Model Router configuration.
 
@@ -3205,7 +3208,7 @@ class Routers(SyncResource):
         *,
         description: str | NotGiven | None = NOT_GIVEN,
         name: str | None = None,
-        settings: Mapping[str, Any] | None = None,
+        settings: RouterSettingsUpdate | None = None,
     ) -> Router:
         """Change a router's name, description or settings.
 
@@ -3450,7 +3453,7 @@ class Workflows(SyncResource):
         return self._run(self._target().retrieve, id)
 
     def run(
-        self, id: str, *, node_outputs: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None
+        self, id: str, *, node_outputs: Mapping[str, Mapping[str, NodeOutput]] | None = None
     ) -> WorkflowRunCreated:
         """Start a run (an invocation) of a published workflow.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from .._config import NOT_GIVEN, NotGiven
@@ -17,6 +16,7 @@ from .._models import (
     UnknownRoutingStep,
 )
 from .._spec._plain import NULL
+from ..types import RouterSettings, RouterSettingsUpdate
 from ._base import Resource
 from ._pagination import AsyncPaginator
 from ._replies import paginate
@@ -40,7 +40,7 @@ class Routers(Resource):
         slug: str,
         description: str | None = None,
         name: str | None = None,
-        settings: Mapping[str, Any] | None = None,
+        settings: RouterSettings | None = None,
     ) -> Router:
         """Create a Model Router configuration.
 
@@ -92,7 +92,7 @@ class Routers(Resource):
         *,
         description: str | NotGiven | None = NOT_GIVEN,
         name: str | None = None,
-        settings: Mapping[str, Any] | None = None,
+        settings: RouterSettingsUpdate | None = None,
     ) -> Router:
         """Change a router's name, description or settings.
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from .._convert import structure
 from .._core import Core
 from .._invocations import run_created_from_reply
 from .._models import Workflow, WorkflowList, WorkflowRunCreated
 from .._models.workflows import bind_invocation
+from ..types import AudioMedia, ImageMedia, PrimitiveNodeOutput, VideoMedia
 from ._base import Resource
 from .workflow_invocations import WorkflowInvocations
+
+NodeOutput = PrimitiveNodeOutput | ImageMedia | VideoMedia | AudioMedia
+"""One value of ``node_outputs``: a primitive, or an image, video or audio by URI (or Path)."""
 
 __all__ = ["Workflows"]
 
@@ -57,7 +60,7 @@ class Workflows(Resource):
         self,
         id: str,
         *,
-        node_outputs: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+        node_outputs: Mapping[str, Mapping[str, NodeOutput]] | None = None,
     ) -> WorkflowRunCreated:
         """Start a run (an invocation) of a published workflow.
 

@@ -48,7 +48,13 @@ from ._common import (
 )
 from ._config import EmulatorConfig
 from ._media import MEDIA, MediaKind
-from ._state import FAILURE_CODES, DailyLimitExceeded, Simulation, TaskRecord
+from ._state import (
+    FAILURE_CODES,
+    PSEUDO_WORKFLOW_MODEL,
+    DailyLimitExceeded,
+    Simulation,
+    TaskRecord,
+)
 
 __all__ = [
     "AUDIT_ACTIONS",
@@ -58,7 +64,7 @@ __all__ = [
     "register",
 ]
 
-WORKFLOW_MODEL: Final = "workflow"
+WORKFLOW_MODEL: Final = PSEUDO_WORKFLOW_MODEL
 """The pseudo-model workflow invocations count against (their own concurrency lane)."""
 
 WORKFLOW_ENDPOINT: Final = "workflows.run"

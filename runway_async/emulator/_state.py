@@ -63,6 +63,10 @@ _END: Final = 0
 _RUN: Final = 1
 
 
+PSEUDO_WORKFLOW_MODEL: Final = "workflow"
+"""The model name workflow invocations run under in the simulation (see ``_resources_b``)."""
+
+
 class DailyLimitExceeded(Exception):
     """A create would exceed the model's daily generation limit."""
 
@@ -504,7 +508,9 @@ class Simulation:
 
         """
         self.advance()
-        names = sorted(set(models) | set(self._created_per_model))
+        # Workflow invocations run as the pseudo-model "workflow", which the real API's tier
+        # does not list (a workflow's tasks count against the models it uses).
+        names = sorted((set(models) | set(self._created_per_model)) - {PSEUDO_WORKFLOW_MODEL})
         held = sum(amount for _, _, amount in self._charges.values())
         return {
             "creditBalance": max(0, self.config.credit_balance - held),

@@ -372,6 +372,9 @@ class TestRuns:
         again = await client.workflow_invocations.retrieve(run.id)
         assert isinstance(again, SucceededWorkflowInvocation)
         assert await again.wait_for_task_output() == done  # ended: no new wait
+        # The emulator runs invocations as a pseudo-model the real tier never lists.
+        organization = await client.organization.retrieve()
+        assert "workflow" not in organization.tier.models
 
     async def test_a_failing_workflow_raises_task_failed(
         self, emu: Emulator, client: AsyncRunway

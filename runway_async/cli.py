@@ -1134,7 +1134,7 @@ def _result_rows(
             "status": result.status,
             "files": [
                 {
-                    "path": file.path.relative_to(out_dir).as_posix(),
+                    "path": _row_path(file.path, out_dir),
                     "sha256": file.sha256,
                     "bytes": file.bytes,
                 }
@@ -1151,6 +1151,18 @@ def _result_rows(
             row["attempts"] = list(result.attempts)
         rows.append(row)
     return rows
+
+
+def _row_path(path: Path, out_dir: Path) -> str:
+    """Return a file's path for results.jsonl: relative to the output directory when inside.
+
+    Paths from this run are relative or absolute as ``--out`` was given; a resumed journal
+    records absolute ones. Both are compared absolutely; a file elsewhere keeps its path.
+    """
+    try:
+        return path.absolute().relative_to(out_dir.absolute()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _temp_path(path: Path) -> Path:
@@ -1594,11 +1606,12 @@ def _journal_rows(
         valid += 1
         files = []
         for file in job.get("files", []):
-            file_path = Path(file["path"])
-            with contextlib.suppress(ValueError):
-                file_path = file_path.relative_to(out_dir.absolute())
             files.append(
-                {"path": file_path.as_posix(), "sha256": file["sha256"], "bytes": file["bytes"]}
+                {
+                    "path": _row_path(Path(file["path"]), out_dir),
+                    "sha256": file["sha256"],
+                    "bytes": file["bytes"],
+                }
             )
         row: dict[str, Any] = {
             "index": n,

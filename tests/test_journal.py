@@ -326,12 +326,20 @@ LINE_B = {"endpoint": "text_to_image", "id": "b", "params": image("b").params}
 
 
 class TestCommandLine:
+    @pytest.mark.parametrize("paths", ["absolute", "relative"])
     def test_a_rerun_resumes_from_the_default_journal(
-        self, env_emulator: Emulator, tmp_path: Path
+        self, env_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paths: str
     ) -> None:
-        """DIR/<stem>.journal.db is the default; running again creates nothing more."""
+        """DIR/<stem>.journal.db is the default; running again creates nothing more.
+
+        Also with relative paths, as the README's first command gives them (``--out
+        outputs/``): the journal records absolute ones, the rows stay relative to DIR.
+        """
         jobs = write_jobs(tmp_path / "jobs.jsonl", LINE_A, {"endpoint": "nope"}, LINE_B)
         out = tmp_path / "out"
+        if paths == "relative":
+            monkeypatch.chdir(tmp_path)
+            jobs, out = Path("jobs.jsonl"), Path("out")
         first = invoke("batch", str(jobs), "--out", str(out), "--timeout", "60")
         assert first.exit_code == 1, first.output  # the invalid line
         assert (out / "jobs.journal.db").is_file()
@@ -347,6 +355,31 @@ class TestCommandLine:
         result = invoke("journal", "results", str(out / "jobs.journal.db"), "--out", str(rebuilt))
         assert result.exit_code == 0, result.output
         assert [json.loads(x) for x in rebuilt.read_text().splitlines()] == rows
+
+    def test_the_readme_command_runs_twice(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The README's first command (relative paths, ``--emulator``), then the same again.
+
+        The second run resumes from the journal: every job is already done, nothing is
+        created, and results.jsonl is written again with the same rows.
+        """
+        monkeypatch.chdir(tmp_path)
+        write_jobs(Path("jobs.jsonl"), LINE_A, LINE_B)
+        command = ("batch", "jobs.jsonl", "--emulator", "--out", "outputs/")
+        first = invoke(*command)
+        assert first.exit_code == 0, first.output
+        rows = Path("outputs/results.jsonl").read_text()
+        again = invoke(*command)
+        assert again.exit_code == 0, again.output
+        assert "Resuming from the journal" in again.output
+        assert Path("outputs/results.jsonl").read_text() == rows
+        assert sorted(p.name for p in Path("outputs").iterdir()) == [
+            "a_0.png",
+            "b_0.png",
+            "jobs.journal.db",
+            "results.jsonl",
+        ]
 
     def test_a_changed_jobs_file_is_refused_naming_the_line(
         self, env_emulator: Emulator, tmp_path: Path

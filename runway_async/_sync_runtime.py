@@ -2,7 +2,9 @@
 
 Every sync client owns one ``Portal``: an event loop in a daemon thread, started on first
 use, in which the async client, its aiohttp session and its task watcher live. A sync call
-hands the async call to that loop and blocks the calling thread until it is done, so one
+hands the async call to that loop (``asyncio.run_coroutine_threadsafe``: one hop each way;
+anyio's portal only starts and stops the loop) and blocks the calling thread until it is
+done, so one
 sync client can be shared by many threads, and a thread that runs an event loop of its own
 (a Jupyter cell) can call it without "event loop is already running". After ``os.fork()``
 the child starts a new thread and a new async client on first use.
@@ -18,7 +20,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import functools
+import inspect
 import itertools
 import os
 import threading
@@ -149,6 +151,7 @@ class Portal:
         self._key: int | None = None
         self._owned: list[AsyncRunway] = []
         self._portal: BlockingPortal | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = os.getpid()
 
     def own(self, client: AsyncRunway) -> None:
@@ -159,7 +162,7 @@ class Portal:
 
     def _after_fork(self) -> None:
         if self._pid != os.getpid():  # a forked child: the parent's thread is not here
-            self._thread = self._portal = self._key = None
+            self._thread = self._portal = self._key = self._loop = None
             self._owned = []  # the parent's clients belong to the parent's loop
             self._pid = os.getpid()
 
@@ -172,18 +175,18 @@ class Portal:
         """Whether the caller is the portal's own loop thread."""
         return self.running and threading.current_thread() is self._thread
 
-    def _get(self) -> BlockingPortal:
+    def _get(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             self._after_fork()
-            if self._portal is None:
-                self._portal, self._thread = _start_loop_thread(self._owned)
+            if self._portal is None or self._loop is None:
+                self._portal, self._thread, self._loop = _start_loop_thread(self._owned)
                 # However this object goes (closed, dropped, or still open at exit), its
                 # thread is stopped cleanly, its pending tasks cancelled inside the loop.
                 # Keyed by a counter: thread ids are reused once a thread ends.
                 self._key = key = next(_KEYS)
                 _RUNNING[key] = (self._portal, self._thread)
                 weakref.finalize(self, _stop_thread, key)
-            return self._portal
+            return self._loop
 
     def call(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run ``func(*args, **kwargs)`` in the loop (awaiting what it returns) and wait.
@@ -196,11 +199,16 @@ class Portal:
                 "a sync Runway call was made from inside its own event loop (for example from "
                 "an on_event callback); use the async client there"
             )
-        portal = self._get()
-        # The portal awaits what the call returns (a coroutine, or a TaskCreation).
-        future: concurrent.futures.Future[Any] = portal.start_task_soon(
-            functools.partial(func, *args, **kwargs)
-        )
+        loop = self._get()
+        # One hop each way: the call runs as a task of the loop, and this thread waits on a
+        # concurrent future (cheaper than a portal round trip); what the call returns (a
+        # coroutine, or a TaskCreation) is awaited there.
+        call = _call_and_await(func, args, kwargs)
+        try:
+            future = asyncio.run_coroutine_threadsafe(call, loop)
+        except RuntimeError:  # the loop has closed (the client is being torn down)
+            call.close()
+            raise
         try:
             return future.result()
         except BaseException:
@@ -229,21 +237,34 @@ class Portal:
         """Stop the loop thread (a no-op if it is not running)."""
         with self._lock:
             key, same_process = self._key, self._pid == os.getpid()
-            self._thread = self._portal = self._key = None
+            self._thread = self._portal = self._key = self._loop = None
         if key is not None and same_process:
             _stop_thread(key)
 
 
-def _start_loop_thread(owned: list[AsyncRunway]) -> tuple[BlockingPortal, threading.Thread]:
+async def _call_and_await(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    result = func(*args, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def _start_loop_thread(
+    owned: list[AsyncRunway],
+) -> tuple[BlockingPortal, threading.Thread, asyncio.AbstractEventLoop]:
     # Our own thread rather than anyio's start_blocking_portal, whose helper pool hangs in
     # a forked child; the portal is created inside the new loop and serves until stopped.
     # Before the loop ends it closes the async clients it owns that are still open (a sync
     # client dropped without close(), or still open at exit), so no session leaks.
-    ready: concurrent.futures.Future[BlockingPortal] = concurrent.futures.Future()
+    ready: concurrent.futures.Future[tuple[BlockingPortal, asyncio.AbstractEventLoop]] = (
+        concurrent.futures.Future()
+    )
 
     async def serve() -> None:
         async with BlockingPortal() as portal:
-            ready.set_result(portal)
+            ready.set_result((portal, asyncio.get_running_loop()))
             await portal.sleep_until_stopped()
         for client in owned:
             with contextlib.suppress(Exception):  # closing is idempotent and best effort
@@ -258,7 +279,8 @@ def _start_loop_thread(owned: list[AsyncRunway]) -> tuple[BlockingPortal, thread
 
     thread = threading.Thread(target=main, name="runway-sync", daemon=True)
     thread.start()
-    return ready.result(timeout=_STOP_TIMEOUT), thread
+    portal, loop = ready.result(timeout=_STOP_TIMEOUT)
+    return portal, thread, loop
 
 
 # Every running loop thread of this process, by a key of its own, until it is stopped.

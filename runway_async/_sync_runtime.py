@@ -2,12 +2,11 @@
 
 Every sync client owns one ``Portal``: an event loop in a daemon thread, started on first
 use, in which the async client, its aiohttp session and its task watcher live. A sync call
-hands the async call to that loop (``asyncio.run_coroutine_threadsafe``: one hop each way;
-anyio's portal only starts and stops the loop) and blocks the calling thread until it is
-done, so one
-sync client can be shared by many threads, and a thread that runs an event loop of its own
-(a Jupyter cell) can call it without "event loop is already running". After ``os.fork()``
-the child starts a new thread and a new async client on first use.
+hands the async call to that loop (one ``call_soon_threadsafe`` there, one lock released
+back; anyio's portal only starts and stops the loop) and blocks the calling thread until it
+is done, so one sync client can be shared by many threads, and a thread that runs an event
+loop of its own (a Jupyter cell) can call it without "event loop is already running". After
+``os.fork()`` the child starts a new thread and a new async client on first use.
 
 Nothing here knows the API: the generated classes delegate each method in one line through
 ``SyncObject._run`` (a call) or ``SyncObject._iterate`` (an async iterator as an iterator),
@@ -16,6 +15,7 @@ and the conversions from async results to sync twins come from the generated reg
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import atexit
 import concurrent.futures
@@ -57,6 +57,9 @@ T = TypeVar("T")
 # How long closing waits for the loop thread, and a cancelled call for its cleanup.
 _STOP_TIMEOUT: Final = 10.0
 _CANCEL_GRACE: Final = 5.0
+# How often a waiting caller checks that the loop thread is still there (a call whose loop
+# stopped under it raises instead of waiting forever); a finished call wakes it at once.
+_ALIVE_CHECK: Final = 1.0
 
 # Async class -> how to make its sync twin from an instance and the owning sync client.
 _TWINS: dict[type, Callable[[Any, SyncClientBase], Any]] = {}
@@ -77,11 +80,19 @@ def retype_task(task: Any, twin: type, client: object) -> Any:
     Its public fields are copied; the binding is the one given (``client`` is the alias of
     every task class's private binding field).
     """
-    values = {
-        a.alias: getattr(task, a.name) for a in attrs.fields(type(task)) if a.alias != "client"
-    }
+    cls = type(task)
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = tuple(
+            (a.alias, a.name) for a in attrs.fields(cls) if a.alias != "client"
+        )
+    values = {alias: getattr(task, name) for alias, name in fields}
     values["client"] = client
     return twin(**values)
+
+
+# Task class -> (alias, attribute name) of its fields but the binding, read once per class.
+_FIELDS: dict[type, tuple[tuple[str, str], ...]] = {}
 
 
 def task_twin(twin: type) -> Callable[[Any, SyncClientBase], Any]:
@@ -118,6 +129,21 @@ def _unwrap(value: Any) -> Any:
     return value._wrapped if isinstance(value, SyncWrapper) else value
 
 
+def _unwrap_all(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    # Most calls pass no twin at all: then the arguments go on as they are, not copied.
+    for value in args:
+        if isinstance(value, SyncWrapper):
+            args = tuple([_unwrap(arg) for arg in args])
+            break
+    for value in kwargs.values():
+        if isinstance(value, SyncWrapper):
+            kwargs = {key: _unwrap(value) for key, value in kwargs.items()}
+            break
+    return args, kwargs
+
+
 def hide_key(api_key: str | None) -> Callable[[], str | None]:
     """Return a function that gives ``api_key`` back, keeping it out of frame locals.
 
@@ -148,6 +174,8 @@ class Portal:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # (loop, its thread) while running: what a call reads, in one go.
+        self._current: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
         self._key: int | None = None
         self._owned: list[AsyncRunway] = []
         self._portal: BlockingPortal | None = None
@@ -162,7 +190,7 @@ class Portal:
 
     def _after_fork(self) -> None:
         if self._pid != os.getpid():  # a forked child: the parent's thread is not here
-            self._thread = self._portal = self._key = self._loop = None
+            self._thread = self._portal = self._key = self._loop = self._current = None
             self._owned = []  # the parent's clients belong to the parent's loop
             self._pid = os.getpid()
 
@@ -175,48 +203,86 @@ class Portal:
         """Whether the caller is the portal's own loop thread."""
         return self.running and threading.current_thread() is self._thread
 
-    def _get(self) -> asyncio.AbstractEventLoop:
+    def _get(self) -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
         with self._lock:
             self._after_fork()
-            if self._portal is None or self._loop is None:
+            if self._portal is None or self._loop is None or self._current is None:
                 self._portal, self._thread, self._loop = _start_loop_thread(self._owned)
+                self._current = (self._loop, self._thread)
                 # However this object goes (closed, dropped, or still open at exit), its
                 # thread is stopped cleanly, its pending tasks cancelled inside the loop.
                 # Keyed by a counter: thread ids are reused once a thread ends.
                 self._key = key = next(_KEYS)
                 _RUNNING[key] = (self._portal, self._thread)
                 weakref.finalize(self, _stop_thread, key)
-            return self._loop
+            return self._current
 
     def call(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run ``func(*args, **kwargs)`` in the loop (awaiting what it returns) and wait.
 
-        Ctrl-C (or any exception raised in the waiting thread) cancels the call in the loop
-        before it propagates, so no request is left running unseen.
+        The same as ``run(func, args, kwargs)``, which documents what it raises.
         """
-        if self.in_loop_thread():
+        return self.run(func, args, kwargs)
+
+    def run(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run ``func(*args, **kwargs)`` in the loop (awaiting what it returns) and wait.
+
+        The arguments come packed, as the sync twins already hold them. Ctrl-C (or any
+        exception raised in the waiting thread) cancels the call in the loop before it
+        propagates, so no request is left running unseen.
+
+        Raises:
+            RuntimeError: Called from the loop thread itself, or the loop stopped (the client
+                was closed) before the call could finish.
+            concurrent.futures.CancelledError: The loop cancelled the call (the client was
+                closed by another thread meanwhile).
+
+        """
+        # The common case takes no lock: the loop is up in this process. Anything else
+        # (first call, forked child, stopped) starts it under the lock.
+        current = self._current
+        if current is None or self._pid != os.getpid():
+            current = self._get()
+        loop, thread = current
+        if threading.current_thread() is thread:
             raise RuntimeError(
                 "a sync Runway call was made from inside its own event loop (for example from "
                 "an on_event callback); use the async client there"
             )
-        loop = self._get()
-        # One hop each way: the call runs as a task of the loop, and this thread waits on a
-        # concurrent future (cheaper than a portal round trip); what the call returns (a
-        # coroutine, or a TaskCreation) is awaited there.
-        call = _call_and_await(func, args, kwargs)
+        call = _Call(func, args, kwargs)
+        # One hop each way, the cheapest there is: the loop is woken once (its self-pipe)
+        # to start the call as a task, and the task itself releases the lock this thread
+        # sleeps on, as soon as the call is done (no future chained back through another
+        # turn of the loop).
+        done = call.done
+        loop.call_soon_threadsafe(call.start)  # RuntimeError if the loop has closed
+        finished = True
         try:
-            future = asyncio.run_coroutine_threadsafe(call, loop)
-        except RuntimeError:  # the loop has closed (the client is being torn down)
-            call.close()
-            raise
-        try:
-            return future.result()
+            while not done.acquire(timeout=_ALIVE_CHECK):
+                if not thread.is_alive():  # it may have finished as the thread ended
+                    finished = done.acquire(blocking=False)
+                    break
         except BaseException:
-            if not future.done():
-                future.cancel()
-                # Give the cancelled call a moment to clean up (release its slot, ...).
-                concurrent.futures.wait([future], timeout=_CANCEL_GRACE)
+            if not call.settled:
+                # Cancel it in the loop and give it a moment to clean up (release its slot,
+                # ...) before the caller's exception (Ctrl-C) propagates.
+                with contextlib.suppress(RuntimeError):  # the loop has closed: nothing runs
+                    loop.call_soon_threadsafe(call.cancel)
+                    done.acquire(timeout=_CANCEL_GRACE)
             raise
+        if not finished:
+            raise RuntimeError(
+                "the sync client's event loop stopped before the call finished (the client "
+                "was closed meanwhile)"
+            )
+        error = call.error
+        if error is not None:
+            call.error = None  # no cycle through the traceback's frames
+            try:
+                raise error
+            finally:
+                del error
+        return call.result
 
     def iterate(self, factory: Callable[[], Any]) -> Iterator[Any]:
         """Turn the async iterator ``factory()`` (built in the loop) into an iterator."""
@@ -237,18 +303,73 @@ class Portal:
         """Stop the loop thread (a no-op if it is not running)."""
         with self._lock:
             key, same_process = self._key, self._pid == os.getpid()
-            self._thread = self._portal = self._key = self._loop = None
+            self._thread = self._portal = self._key = self._loop = self._current = None
         if key is not None and same_process:
             _stop_thread(key)
 
 
-async def _call_and_await(
-    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    result = func(*args, **kwargs)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+class _Call:
+    """One sync call: started in the loop thread, its outcome handed back through a lock.
+
+    The calling thread holds ``done`` and sleeps acquiring it again; the loop releases it
+    once, when the call has ended (``settled``), with ``result`` or ``error`` set.
+    """
+
+    __slots__ = ("args", "done", "error", "func", "kwargs", "result", "settled", "task")
+
+    def __init__(
+        self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.settled = False
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the call as a task of the running loop (in the loop thread)."""
+        coro = self._run()
+        try:
+            self.task = asyncio.get_running_loop().create_task(coro)
+        except BaseException as exc:  # handed to the caller like any failure of the call
+            coro.close()
+            self.error = exc
+            self._settle()
+
+    async def _run(self) -> None:
+        try:
+            result = self.func(*self.args, **self.kwargs)
+            if inspect.isawaitable(result):  # a coroutine, or a TaskCreation
+                result = await result
+            self.result = result
+        except (asyncio.CancelledError, GeneratorExit):
+            # Cancelled by the loop (its client closed by another thread) or for the caller
+            # (then unseen): the caller gets what a cancelled concurrent future raises.
+            self.error = concurrent.futures.CancelledError()
+            raise
+        except BaseException as exc:  # handed to the caller, not to the loop
+            self.error = exc
+        finally:
+            self._settle()
+
+    def _settle(self, _task: object = None) -> None:
+        if not self.settled:
+            self.settled = True
+            if _task is not None and self.error is None:  # cancelled before it began
+                self.error = concurrent.futures.CancelledError()
+            self.done.release()
+
+    def cancel(self) -> None:
+        """Cancel the call (in the loop thread): the caller was interrupted."""
+        task = self.task
+        if task is not None and not task.done():
+            # A task cancelled before its first step never runs ``_run``: settle it anyway.
+            task.add_done_callback(self._settle)
+            task.cancel()
 
 
 def _start_loop_thread(
@@ -318,9 +439,8 @@ class SyncObject:
 
     def _run(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         client = self._client_ref
-        args = tuple(_unwrap(arg) for arg in args)
-        kwargs = {key: _unwrap(value) for key, value in kwargs.items()}
-        return to_sync(client._portal.call(func, *args, **kwargs), client)
+        args, kwargs = _unwrap_all(args, kwargs)
+        return to_sync(client._portal.run(func, args, kwargs), client)
 
     def _iterate(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Iterator[Any]:
         client = self._client_ref

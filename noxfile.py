@@ -43,8 +43,9 @@ LINT_DEPS = ["ruff==0.17.6"]
 # The import contracts in pyproject.toml ([tool.importlinter]): layers, and who may import
 # aiohttp and the client.
 IMPORT_LINTER = "import-linter==2.17"
-# The official SDK the benchmarks compare against (its default httpx transport).
-BENCH_DEPS = ["runwayml==5.24.0"]
+# The official SDK the benchmarks compare against (its default httpx transport), and
+# matplotlib for the timeline pictures (benchmarks/results/*.png).
+BENCH_DEPS = ["runwayml==5.24.0", "matplotlib>=3.8"]
 TYPING_DEPS = ["mypy>=1.11", "pytest>=8", "aioresponses>=0.7.6"]
 
 # aioresponses 0.7.9 breaks on aiohttp 3.14 (ClientResponse gained a required argument), so

@@ -1,8 +1,15 @@
 """One client run: create N tasks with the official SDK's gather pattern and wait for all.
 
-``python benchmarks/client.py {ours,official} URL N [--time-scale S]`` prints one JSON
-object: wall seconds, client CPU seconds and peak RSS of this process. Each run gets its own
-process so CPU and memory belong to one SDK only.
+``python benchmarks/client.py {ours,official} URL N [--time-scale S] [--duration-cache P]``
+prints one JSON object: wall seconds, client CPU seconds and peak RSS of this process. Each
+run gets its own process so CPU and memory belong to one SDK only.
+
+``--duration-cache`` (ours only) is passed to ``PollConfig(duration_cache=...)``: a file path,
+or ``none`` for no persisted history. Without it the option is left at its default. ``none``
+is accepted, and ignored, by a ``runway_async`` that has no such option (it has no history).
+
+The peak RSS is the process's ``VmHWM`` (``/proc/self/status``): ``ru_maxrss`` never drops
+below the peak RSS of the parent that spawned this process, so it can read the parent's.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 API_KEY = "bench-key"
@@ -41,12 +49,35 @@ async def gather_all(client: Any, n: int) -> int:
     return statuses.count("SUCCEEDED")
 
 
-async def run_ours(url: str, n: int, time_scale: float) -> int:
+def history_option(duration_cache: str | None) -> dict[str, Any]:
+    """Return the ``PollConfig`` keyword for ``--duration-cache`` (none when not given)."""
+    import attrs
+
+    from runway_async import PollConfig
+
+    if duration_cache is None:
+        return {}
+    if "duration_cache" not in attrs.fields_dict(PollConfig):
+        if duration_cache.lower() == "none":
+            return {}  # no such option: no persisted history either
+        sys.exit("this runway_async has no PollConfig(duration_cache=...)")
+    return {"duration_cache": None if duration_cache.lower() == "none" else duration_cache}
+
+
+async def run_ours(
+    url: str, n: int, time_scale: float, duration_cache: str | None, *, handover: bool = True
+) -> int:
     from runway_async import AsyncRunway, PollConfig
 
     # The documented 5 s poll floor and the request budget, scaled with the emulator's time
-    # (1.0 in the real-time comparisons, so these are the defaults there).
-    poll = PollConfig(min_interval=5.0 * time_scale, requests_per_second=25.0 / time_scale)
+    # (1.0 in the real-time comparisons, so these are the defaults there). ``handover=False``
+    # (the ``ours-no-handover`` client): slots pass on only when a task is seen to end.
+    poll = PollConfig(
+        min_interval=5.0 * time_scale,
+        requests_per_second=25.0 / time_scale,
+        **history_option(duration_cache),
+        **({} if handover else {"handover": 0.0}),
+    )
     async with AsyncRunway(API_KEY, base_url=url, poll=poll) as client:
         return await gather_all(client, n)
 
@@ -58,6 +89,20 @@ async def run_official(url: str, n: int) -> int:
         return await gather_all(client, n)
 
 
+def peak_rss_mb() -> float:
+    """Return this process's peak RSS in MB: ``VmHWM``, else ``ru_maxrss`` (see above)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    # ru_maxrss is in KiB on Linux, bytes on macOS; only Linux has /proc.
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -65,19 +110,24 @@ def cpu_seconds() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("sdk", choices=["ours", "official"])
+    parser.add_argument("sdk", choices=["ours", "ours-no-handover", "official"])
     parser.add_argument("url")
     parser.add_argument("n", type=int)
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--duration-cache", help="ours: a history file path, or none")
     args = parser.parse_args()
+    ours = args.sdk.startswith("ours")
+    if args.duration_cache is not None and not ours:
+        parser.error("--duration-cache is an option of ours only")
     cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    if args.sdk == "ours":
-        succeeded = asyncio.run(run_ours(args.url, args.n, args.time_scale))
+    if ours:
+        handover = args.sdk == "ours"
+        run = run_ours(args.url, args.n, args.time_scale, args.duration_cache, handover=handover)
+        succeeded = asyncio.run(run)
     else:
         succeeded = asyncio.run(run_official(args.url, args.n))
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
-    # ru_maxrss is in KiB on Linux.
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     json.dump({"succeeded": succeeded, "wall": wall, "cpu": cpu, "peak_rss_mb": rss}, sys.stdout)
 
 

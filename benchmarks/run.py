@@ -1,17 +1,21 @@
 """Benchmarks: our client against the official ``runwayml`` SDK on the same emulator.
 
-``nox -s bench`` (or ``python benchmarks/run.py [--only small,large,scale]``) runs each
+``nox -s bench`` (or ``python benchmarks/run.py [--only small,large,scale,cold]``) runs each
 scenario with a fresh emulator in its own process and each client in its own process, prints
-a Markdown table and writes ``benchmarks/results/latest.{json,md}``.
-``uploads`` compares uploads of local files
-(``run_uploads``).
+the report (``report.py``: the issue's targets, then per scenario the ratios ours / official
+and the table) and writes ``benchmarks/results/latest.{json,md}`` and, with matplotlib, one
+timeline picture per task scenario, ``benchmarks/results/<scenario>.png`` (``timelines.py``).
+``uploads`` compares uploads of local files (``run_uploads``).
 
-Scenarios (from the task-engine issue):
+Scenarios (from the task-engine and performance issues):
 
 * ``small``: 100 tasks, organization concurrency 10, 8 s tasks, real time, both SDKs.
 * ``large``: 1,000 tasks gathered at once, concurrency 50, 3 s tasks, real time, both SDKs.
 * ``scale``: 10,000 tasks, concurrency 20, 8 s tasks, ours alone, with the emulator's time
   scaled by 0.02 and our poll floor scaled the same way.
+* ``cold``: the first 10 tasks of a fresh process of ours, with and without a persisted
+  duration history (``PollConfig(duration_cache=...)``), concurrency 10, 8 s tasks, real time
+  (``run_cold``).
 
 Every client runs the official SDK's pattern unchanged:
 ``await asyncio.gather(*(client.image_to_video.create(...).wait_for_task_output() ...))``.
@@ -36,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import report
+import timelines
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -60,15 +66,24 @@ class Scenario:
 
 
 SCENARIOS = {
-    "small": Scenario("small", 100, 10, 8.0),
+    # ours-no-handover: ours with PollConfig(handover=0), to show what the early handover buys.
+    "small": Scenario("small", 100, 10, 8.0, sdks=("ours", "official", "ours-no-handover")),
     "large": Scenario("large", 1000, 50, 3.0),
     "scale": Scenario("scale", 10_000, 20, 8.0, time_scale=0.02, sdks=("ours",)),
     # A few seconds, ours alone: the test suite runs it to keep this harness working.
     "smoke": Scenario("smoke", 20, 4, 8.0, time_scale=0.01, sdks=("ours",)),
 }
-DEFAULT = ("small", "large", "scale", "sync", "uploads")
+# Cold start: ``tasks`` measured per fresh process, after a warm-up of COLD_WARMUP tasks.
+# Real time, so no client cost is scaled up against the tasks; ``cold-smoke`` (time scale
+# 0.01, our poll floor scaled with it) keeps the harness working in the test suite.
+COLD = {
+    "cold": Scenario("cold", 10, 10, 8.0, sdks=("ours",)),
+    "cold-smoke": Scenario("cold-smoke", 10, 10, 8.0, time_scale=0.01, sdks=("ours",)),
+}
+COLD_WARMUP = 30
+DEFAULT = ("small", "large", "scale", "cold", "sync", "uploads")
 SYNC_CALLS = 500
-# Scenarios with their own runner and table, outside SCENARIOS.
+# Scenarios with their own runner and table, outside SCENARIOS and COLD.
 SPECIAL = ("sync", "uploads")
 MIB = 1024 * 1024
 UPLOAD_ROUNDS = 3
@@ -119,13 +134,15 @@ def control(url: str, path: str, *, method: str = "GET") -> Any:
         return json.load(response)
 
 
-def critical_path(timelines: dict[str, dict[str, Any]], concurrency: int, pending: float) -> float:
+def critical_path(
+    tasks: Mapping[str, Mapping[str, Any]], concurrency: int, pending: float
+) -> float:
     """Return how long the server needs for these tasks with a client that loses no time.
 
     Every task is ready at 0, in creation order, and takes its own ``pending + duration`` on
     one of ``concurrency`` slots (list scheduling, as the server's FIFO does).
     """
-    order = sorted(timelines.values(), key=lambda t: t["created"])
+    order = sorted(tasks.values(), key=lambda t: t["created"])
     slots = [0.0] * concurrency
     end = 0.0
     for task in order:
@@ -136,10 +153,31 @@ def critical_path(timelines: dict[str, dict[str, Any]], concurrency: int, pendin
     return end
 
 
-def run_client(scenario: Scenario, sdk: str, url: str) -> dict[str, Any]:
+def run_client(
+    scenario: Scenario,
+    sdk: str,
+    url: str,
+    *,
+    tasks: int | None = None,
+    duration_cache: str = "none",
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Run one client process on a reset emulator; return its row and the task timelines.
+
+    Args:
+        scenario: The scenario (its time scale, concurrency).
+        sdk: ``ours`` or ``official``.
+        url: The emulator.
+        tasks: How many tasks (default: the scenario's).
+        duration_cache: Ours: the history file, or ``none`` (every run starts cold and
+            never touches the user's history file).
+
+    """
     control(url, "/_emulator/reset", method="POST")
-    command = [sys.executable, str(HERE / "client.py"), sdk, url, str(scenario.tasks)]
+    count = scenario.tasks if tasks is None else tasks
+    command = [sys.executable, str(HERE / "client.py"), sdk, url, str(count)]
     command += ["--time-scale", str(scenario.time_scale)]
+    if sdk.startswith("ours"):
+        command += ["--duration-cache", duration_cache]
     done = subprocess.run(  # noqa: S603 - our own script, fixed arguments
         command, capture_output=True, text=True, check=False, timeout=3600
     )
@@ -147,14 +185,18 @@ def run_client(scenario: Scenario, sdk: str, url: str) -> dict[str, Any]:
         raise RuntimeError(f"{sdk} client failed:\n{done.stderr[-4000:]}")
     client = json.loads(done.stdout)
     metrics = control(url, "/_emulator/metrics?tasks=1")
-    timelines = metrics["tasks"]
+    task_timelines: dict[str, dict[str, Any]] = metrics["tasks"]
     scale = scenario.time_scale
-    ideal = critical_path(timelines, scenario.concurrency, 0.5)
+    ideal = critical_path(task_timelines, scenario.concurrency, 0.5)
     lag = metrics["detection_lag_summary"]
-    return {
+    created = metrics["tasks_created_total"]
+    throttled = metrics["throttled_seconds"]["total"]
+    # Every API request the emulator served in this run (control routes are not counted).
+    requests = sum(sum(outcomes.values()) for outcomes in metrics["requests"].values())
+    row = {
         "sdk": sdk,
         "succeeded": client["succeeded"],
-        "tasks_created": metrics["tasks_created_total"],
+        "tasks_created": created,
         "wall_s": round(client["wall"], 2),
         "wall_api_s": round(client["wall"] / scale, 2),
         "critical_path_api_s": round(ideal, 2),
@@ -164,72 +206,75 @@ def run_client(scenario: Scenario, sdk: str, url: str) -> dict[str, Any]:
         "lag_p50_api_s": lag["p50_api_seconds"],
         "lag_p95_api_s": lag["p95_api_seconds"],
         "max_running": max(metrics["max_running"].values(), default=0),
-        "throttled_api_s": metrics["throttled_seconds"]["total"],
+        "throttled_api_s": throttled,
+        "throttled_per_task_api_s": round(throttled / created, 3) if created else None,
         "duplicate_creates": metrics["duplicate_creates"],
+        "requests": requests,
         "peak_rss_mb": round(client["peak_rss_mb"], 1),
         "cpu_s": round(client["cpu"], 2),
+        "cpu_ms_per_request": round(client["cpu"] * 1000 / requests, 3) if requests else None,
     }
+    return row, task_timelines
 
 
-COLUMNS = [
-    ("sdk", "SDK"),
-    ("succeeded", "done"),
-    ("wall_s", "wall s"),
-    ("wall_ratio", "wall / critical path"),
-    ("gets_per_task", "GETs/task"),
-    ("peak_gets_per_s", "peak GET/s"),
-    ("lag_p50_api_s", "lag p50"),
-    ("lag_p95_api_s", "lag p95"),
-    ("max_running", "max RUNNING"),
-    ("throttled_api_s", "THROTTLED s"),
-    ("peak_rss_mb", "peak RSS MB"),
-    ("cpu_s", "CPU s"),
-]
-
-
-def cell(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return "-" if value is None else str(value)
-
-
-def ratio(ours: float | None, theirs: float | None) -> str:
-    if ours is None or not theirs:
-        return "-"
-    return f"{ours / theirs:.2f}x"
-
-
-def table(results: dict[str, Any]) -> str:
-    lines = []
-    for name, rows in results["scenarios"].items():  # the sync table is added by main()
-        scenario = SCENARIOS[name]
-        lines += [f"### {name}: {scenario.describe()}", ""]
-        lines.append("| " + " | ".join(title for _, title in COLUMNS) + " |")
-        lines.append("|" + "---|" * len(COLUMNS))
-        for row in rows:
-            lines.append("| " + " | ".join(cell(row[key]) for key, _ in COLUMNS) + " |")
-        by_sdk = {row["sdk"]: row for row in rows}
-        if "ours" in by_sdk and "official" in by_sdk:
-            ours, theirs = by_sdk["ours"], by_sdk["official"]
-            lines.append(
-                "| ours / official | | "
-                f"{ratio(ours['wall_s'], theirs['wall_s'])} | | "
-                f"{ratio(ours['gets_per_task'], theirs['gets_per_task'])} | "
-                f"{ratio(ours['peak_gets_per_s'], theirs['peak_gets_per_s'])} | "
-                f"{ratio(ours['lag_p50_api_s'], theirs['lag_p50_api_s'])} | "
-                f"{ratio(ours['lag_p95_api_s'], theirs['lag_p95_api_s'])} | | | "
-                f"{ratio(ours['peak_rss_mb'], theirs['peak_rss_mb'])} | "
-                f"{ratio(ours['cpu_s'], theirs['cpu_s'])} |"
-            )
-        lines.append("")
-    lines.append(
-        "Lags and THROTTLED are API seconds (scaled back in the scale run); wall / critical "
-        "path compares the client's wall time with the server's own schedule for the same "
-        "tasks and durations when no time is lost between tasks."
+def panel(row: dict[str, Any], bars: timelines.Bars) -> timelines.Panel:
+    """One SDK's panel of a timeline picture, titled with its wall time and THROTTLED."""
+    label = "ours (runway_async)" if row["sdk"] == "ours" else "official SDK (runwayml)"
+    subtitle = (
+        f"wall {row['wall_api_s']:,.1f} s = {row['wall_ratio']:.2f}x critical path "
+        f"{row['critical_path_api_s']:,.1f} s; THROTTLED {row['throttled_api_s']:,.0f} s"
     )
-    return "\n".join(lines) + "\n"
+    return timelines.Panel(label=label, subtitle=subtitle, bars=bars)
+
+
+def run_scenario(scenario: Scenario, out: Path, draw: bool) -> list[dict[str, Any]]:
+    """Run every SDK of a task scenario on one emulator; draw its timelines if ``draw``."""
+    rows, panels = [], []
+    with emulator(scenario) as url:
+        for sdk in scenario.sdks:
+            print(f"{scenario.name}: {sdk}: {scenario.describe()} ...", file=sys.stderr, flush=True)
+            row, task_timelines = run_client(scenario, sdk, url)
+            rows.append(row)
+            if sdk in ("ours", "official"):  # the picture compares the two SDKs as shipped
+                panels.append(panel(row, timelines.bars(task_timelines)))
+    if draw:
+        title = f"{scenario.name}: {scenario.describe()} (API seconds)"
+        timelines.draw(out / f"{scenario.name}.png", title, panels)
+    return rows
+
+
+def run_cold(scenario: Scenario) -> dict[str, dict[str, Any]]:
+    """Run the cold start: a warm-up that writes a history, then two fresh processes.
+
+    All three processes of ours run in sequence on one emulator (the history is kept per
+    base URL), each on a reset emulator: (a) ``COLD_WARMUP`` tasks with a history file, which
+    it writes; (b) a fresh process reading that file; (c) a fresh process with no history.
+    """
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp,
+        emulator(scenario) as url,
+    ):
+        history = str(Path(tmp) / "durations.json")
+        steps = {
+            "warmup": (COLD_WARMUP, history),
+            "history": (scenario.tasks, history),
+            "no_history": (scenario.tasks, "none"),
+        }
+        rows = {}
+        for step, (tasks, cache) in steps.items():
+            print(f"{scenario.name}: {step}: {tasks} tasks ...", file=sys.stderr, flush=True)
+            rows[step], _ = run_client(scenario, "ours", url, tasks=tasks, duration_cache=cache)
+            if step == "warmup" and not Path(history).is_file():
+                raise RuntimeError("the warm-up process wrote no duration history")
+    return rows
+
+
+def describe_cold(scenario: Scenario) -> str:
+    return (
+        f"the first {scenario.tasks} tasks of a fresh process after a {COLD_WARMUP}-task "
+        f"warm-up; concurrency {scenario.concurrency}, {scenario.seconds:g} s tasks, "
+        + ("real time" if scenario.time_scale == 1 else f"time scale {scenario.time_scale}")
+    )
 
 
 def run_sync_overhead() -> dict[str, Any]:
@@ -244,22 +289,6 @@ def run_sync_overhead() -> dict[str, Any]:
     if done.returncode != 0:
         raise RuntimeError(f"sync overhead run failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout)  # type: ignore[no-any-return]
-
-
-def sync_table(sync: dict[str, Any]) -> str:
-    us = sync["us_per_call"]
-    lines = [
-        f"### sync: per-call overhead ({sync['calls']} sequential `tasks.retrieve` each)",
-        "",
-        "| client | µs per call | vs our async | vs official sync |",
-        "|---|---|---|---|",
-    ]
-    for name, value in us.items():
-        lines.append(
-            f"| {name} | {value} | {value / us['async']:.2f}x | "
-            f"{value / us['official sync']:.2f}x |"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def write_random_file(path: Path, size: int) -> str:
@@ -364,97 +393,18 @@ def summarize_upload_runs(client: str, runs: list[dict[str, Any]]) -> dict[str, 
     }
 
 
-def fine_ratio(ours: float, theirs: float) -> str:
-    """``ratio`` with two significant digits below 0.1x (0.003x, not 0.00x)."""
-    if not theirs:
-        return "-"
-    value = ours / theirs
-    return f"{value:.2f}x" if value >= 0.1 else f"{value:.2g}x"
-
-
-def uploads_table(uploads: dict[str, Any]) -> str:
-    def by_client(case: str) -> dict[str, dict[str, Any]]:
-        return {row["client"]: row for row in uploads[case]}
-
-    large = by_client("large")
-    lines = [
-        f"### uploads: one {uploads['large_mib']} MB file, `uploads.create_ephemeral(file=Path)`",
-        "",
-        "| client | wall s | MB/s | peak RSS MB | RSS growth MB | wall vs official | "
-        "RSS growth vs official |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, row in large.items():
-        theirs = large["official-" + name.rpartition("-")[2]]
-        lines.append(
-            f"| {name} | {row['wall_s']:.2f} | {uploads['large_mib'] / row['wall_s']:,.0f} | "
-            f"{row['peak_rss_mb']:,.1f} | {row['rss_growth_mb']:,.1f} | "
-            f"{fine_ratio(row['wall_s'], theirs['wall_s'])} | "
-            f"{fine_ratio(row['rss_growth_mb'], theirs['rss_growth_mb'])} |"
-        )
-    many = by_client("many")
-    lines += [
-        "",
-        f"### uploads: {uploads['small_files']} distinct {uploads['small_kib']} KB files, "
-        "`asyncio.gather` of `create_ephemeral`",
-        "",
-        "| client | wall s | files/s | RSS growth MB | wall vs official async |",
-        "|---|---|---|---|---|",
-    ]
-    for name, row in many.items():
-        lines.append(
-            f"| {name} | {row['wall_s']:.2f} | {uploads['small_files'] / row['wall_s']:,.0f} | "
-            f"{row['rss_growth_mb']:,.1f} | "
-            f"{fine_ratio(row['wall_s'], many['official-async']['wall_s'])} |"
-        )
-    batch = by_client("batch")
-    lines += [
-        "",
-        f"### uploads: {uploads['creates']} `image_to_video.create` sharing one "
-        f"{uploads['shared_image_mib']} MB local image (until every create is answered)",
-        "",
-        "| client | uploads sent | MB sent | wall s | RSS growth MB | wall vs official once | "
-        "wall vs official naive |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, row in batch.items():
-        lines.append(
-            f"| {name} | {row['uploads_sent']} | {row['mb_sent']:,.1f} | {row['wall_s']:.2f} | "
-            f"{row['rss_growth_mb']:,.1f} | "
-            f"{fine_ratio(row['wall_s'], batch['official-once']['wall_s'])} | "
-            f"{fine_ratio(row['wall_s'], batch['official-naive']['wall_s'])} |"
-        )
-    lines += [
-        "",
-        f"Each client runs in its own process, {uploads['rounds']} interleaved rounds: wall is "
-        "the best round, RSS the worst. Peak RSS is the process's `VmHWM`, reset to its "
-        "current RSS as the uploads start (`/proc/self/clear_refs`), so it is the uploads' own "
-        "peak (`ru_maxrss` never drops below the spawning parent's peak); RSS growth is that "
-        "peak over the RSS just before the uploads (after imports, client and one warm-up "
-        "request). MB = 2^20 bytes. ours-async passes the `Path` to each create (its "
-        "content cache uploads the file once); official-once uploads it with "
-        "`create_ephemeral` and passes the URI, as the official docs suggest; official-naive "
-        "uploads it in every create. ours runs with `max_concurrency=None` on an emulator "
-        "without limits, so no limiter is measured.",
-    ]
-    if not all(row.get("peak_reset") for case in UPLOAD_CLIENTS for row in uploads[case]):
-        lines += ["", "The peak RSS could not be reset here: RSS growth may read low."]
-    return "\n".join(lines) + "\n"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    choices = [*SCENARIOS, *COLD, *SPECIAL]
     parser.add_argument(
-        "--only",
-        default=",".join(DEFAULT),
-        help=f"comma-separated, of {', '.join([*SCENARIOS, *SPECIAL])}",
+        "--only", default=",".join(DEFAULT), help=f"comma-separated, of {', '.join(choices)}"
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
     args = parser.parse_args()
     names = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(SCENARIOS) - set(SPECIAL))
+    unknown = sorted(set(names) - set(choices))
     if unknown:
-        parser.error(f"unknown scenario(s) {unknown}; choose from {sorted([*SCENARIOS, *SPECIAL])}")
+        parser.error(f"unknown scenario(s) {unknown}; choose from {sorted(choices)}")
     import runway_async
 
     try:
@@ -464,48 +414,53 @@ def main() -> None:
     except ImportError:  # only needed by the comparisons
         official = None
     if official is None and any(
-        name in SPECIAL or "official" in SCENARIOS[name].sdks for name in names
+        name in SPECIAL or (name in SCENARIOS and "official" in SCENARIOS[name].sdks)
+        for name in names
     ):
         parser.error("the comparisons need the official SDK: pip install runwayml==5.24.0")
+    no_pictures = timelines.matplotlib_missing()
+    if no_pictures is not None and any(name in SCENARIOS for name in names):
+        print(no_pictures, file=sys.stderr, flush=True)
     results: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "versions": {"runway_async": runway_async.__version__, "runwayml": official},
         "scenarios": {},
+        "cold": {},
     }
+    args.out.mkdir(parents=True, exist_ok=True)
     for name in names:
         if name == "sync":
             results["sync"] = run_sync_overhead()
-            continue
-        if name == "uploads":
+        elif name == "uploads":
             results["uploads"] = run_uploads()
-            continue
-        scenario = SCENARIOS[name]
-        rows = []
-        with emulator(scenario) as url:
-            for sdk in scenario.sdks:
-                print(f"{name}: {sdk}: {scenario.describe()} ...", file=sys.stderr, flush=True)
-                rows.append(run_client(scenario, sdk, url))
-        results["scenarios"][name] = rows
+        elif name in COLD:
+            results["cold"][name] = run_cold(COLD[name])
+        else:
+            scenario = SCENARIOS[name]
+            draw = no_pictures is None
+            results["scenarios"][name] = run_scenario(scenario, args.out, draw)
     # Scenarios run now replace their earlier results; the others stay (``--only`` reruns one).
-    args.out.mkdir(parents=True, exist_ok=True)
     merged = results
     previous_path = args.out / "latest.json"
     if previous_path.is_file():
         previous = json.loads(previous_path.read_text())
-        merged = {**results, "scenarios": {**previous.get("scenarios", {})}}
-        merged["scenarios"].update(results["scenarios"])
+        merged = {
+            **results,
+            "scenarios": {**previous.get("scenarios", {}), **results["scenarios"]},
+            "cold": {**previous.get("cold", {}), **results["cold"]},
+        }
         for special in SPECIAL:
             if special not in results and special in previous:
                 merged[special] = previous[special]
-    report = table(merged)
-    if "sync" in merged:
-        report += "\n" + sync_table(merged["sync"])
-    if "uploads" in merged:
-        report += "\n" + uploads_table(merged["uploads"])
-    print(report)
+    merged["targets"] = [attrs.asdict(target) for target in report.targets(merged)]
+    descriptions = {name: scenario.describe() for name, scenario in SCENARIOS.items()}
+    descriptions.update({name: describe_cold(scenario) for name, scenario in COLD.items()})
+    pictures = {name for name in merged["scenarios"] if (args.out / f"{name}.png").is_file()}
+    text = report.render(merged, descriptions, pictures, UPLOAD_CLIENTS)
+    print(text)
     previous_path.write_text(json.dumps(merged, indent=2) + "\n")
-    (args.out / "latest.md").write_text(report)
+    (args.out / "latest.md").write_text(text)
 
 
 if __name__ == "__main__":

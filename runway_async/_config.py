@@ -8,8 +8,10 @@ import logging
 import math
 import numbers
 import os
+import sys
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Final, Literal, overload
 
 import attrs
@@ -30,6 +32,7 @@ __all__ = [
     "Timeout",
     "check_number",
     "check_seconds",
+    "default_duration_cache",
     "is_loopback_host",
     "is_loopback_url",
     "is_testing",
@@ -45,6 +48,8 @@ LOG_ENV: Final = "RUNWAYML_LOG"
 DEFAULT_BASE_URL: Final = "https://api.dev.runwayml.com"
 DEFAULT_RUNWAY_VERSION: Final = "2024-11-06"
 _TESTING_MIN_INTERVAL: Final = 0.005
+_CACHE_DIR: Final = "runway_async"
+_CACHE_FILE: Final = "durations.json"
 
 
 class NotGiven:
@@ -271,6 +276,56 @@ class RetryConfig:
         return base * (1.0 + self.jitter * rand)
 
 
+def default_duration_cache(
+    *,
+    platform: str = sys.platform,
+    environ: Mapping[str, str] | None = None,
+    home: Callable[[], Path] = Path.home,
+) -> Path | None:
+    """Return the default file of learned task durations, in the user's cache directory.
+
+    ``$XDG_CACHE_HOME`` (when absolute) or ``~/.cache`` on Linux and other Unixes,
+    ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%`` on Windows; then
+    ``runway_async/durations.json``. Nothing is created here.
+
+    Args:
+        platform: ``sys.platform`` (given by tests).
+        environ: The environment (default: ``os.environ``).
+        home: Returns the user's home directory (default: ``Path.home``).
+
+    Returns:
+        The path, or ``None`` when no home directory can be determined (the cache is then off).
+
+    """
+    env = os.environ if environ is None else environ
+    try:
+        if platform == "win32":
+            local = env.get("LOCALAPPDATA", "")
+            root = Path(local) if os.path.isabs(local) else home() / "AppData" / "Local"
+        elif platform == "darwin":
+            root = home() / "Library" / "Caches"
+        else:
+            # The XDG spec says a relative value is invalid and must be ignored.
+            xdg = env.get("XDG_CACHE_HOME", "")
+            root = Path(xdg) if os.path.isabs(xdg) else home() / ".cache"
+    except (RuntimeError, KeyError, OSError):  # no home directory: nowhere to keep it
+        return None
+    return root / _CACHE_DIR / _CACHE_FILE
+
+
+def _cache_path(value: object) -> Path | None:
+    """Return a ``duration_cache`` argument as a path (``None``: off), refusing other types."""
+    if value is None:
+        return None
+    if isinstance(value, (str, os.PathLike)):
+        path = os.fspath(value)
+        if isinstance(path, str) and path:
+            return Path(path)
+    raise TypeError(
+        f"duration_cache must be a non-empty str or os.PathLike path, or None (off); got {value!r}"
+    )
+
+
 @attrs.frozen(kw_only=True, init=False)
 class PollConfig:
     """How the client's task watcher polls tasks.
@@ -294,6 +349,20 @@ class PollConfig:
         max_in_flight: Most task GETs in flight at once, per client.
         requests_per_second: Budget of task GETs per second, per client (a token bucket
             holding one second's worth). Scale it by ``1 / time_scale`` with the emulator.
+        duration_cache: The file where learned task durations are kept between processes
+            (per base URL and model), so a new process's first task of a model is polled at
+            the learned time instead of ``min_interval``: by default
+            ``durations.json`` under ``runway_async/`` in the user's cache directory (see
+            ``default_duration_cache``); a ``str`` or ``os.PathLike`` for another file;
+            ``None`` for none. When left at its default, ``set_testing(True)`` turns it off
+            (a path you pass is always honoured). Like ``max_in_flight``, it is a setting of
+            the client's watcher: a ``with_options`` copy's is not used.
+        handover: Mean seconds of THROTTLED wait per task accepted to hand a slot to the
+            next create before the task holding it is seen to end: the next create is sent
+            when the old task is expected to end within about one create round trip, so the
+            server starts it the moment the old one ends instead of a detection lag later
+            (see ``Limiter.lend``). ``None``: ``0.04 * min_interval`` (0.2 s); ``0``: a
+            slot passes on only once its task is seen to end.
 
     """
 
@@ -305,7 +374,12 @@ class PollConfig:
         validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(1))
     )
     requests_per_second: float = attrs.field(validator=_number(positive=True))
+    duration_cache: Path | None = attrs.field(
+        validator=attrs.validators.optional(attrs.validators.instance_of(Path))
+    )
+    handover: float | None = attrs.field(validator=_seconds(allow_none=True))
     _defaulted: bool = attrs.field(init=False, default=False, repr=False, eq=False)
+    _cache_defaulted: bool = attrs.field(init=False, default=False, repr=False, eq=False)
 
     def __init__(
         self,
@@ -317,6 +391,8 @@ class PollConfig:
         max_in_flight: int = 16,
         requests_per_second: float = 25.0,
         interval: float | None = None,
+        duration_cache: str | os.PathLike[str] | NotGiven | None = NOT_GIVEN,
+        handover: float | None = None,
     ) -> None:
         """Build the settings; ``interval`` is the async core's name for ``min_interval``."""
         if interval is not None and min_interval is not None and interval != min_interval:
@@ -329,8 +405,15 @@ class PollConfig:
             jitter=jitter,
             max_in_flight=max_in_flight,
             requests_per_second=requests_per_second,
+            duration_cache=(
+                default_duration_cache()
+                if isinstance(duration_cache, NotGiven)
+                else _cache_path(duration_cache)
+            ),
+            handover=handover,
         )
         object.__setattr__(self, "_defaulted", chosen is None)
+        object.__setattr__(self, "_cache_defaulted", isinstance(duration_cache, NotGiven))
         if max_interval is not None and max_interval < self.min_interval:
             raise ValueError(
                 f"max_interval ({max_interval}) must be >= min_interval ({self.min_interval})"
@@ -347,6 +430,18 @@ class PollConfig:
         if self._defaulted and is_testing():
             return _TESTING_MIN_INTERVAL
         return self.min_interval
+
+    @property
+    def duration_cache_in_force(self) -> Path | None:
+        """``duration_cache``, or ``None`` under the testing switch if it was not given."""
+        if self._cache_defaulted and is_testing():
+            return None
+        return self.duration_cache
+
+    @property
+    def handover_budget(self) -> float:
+        """``handover``, or its default of ``0.04 * shortest_interval``."""
+        return self.handover if self.handover is not None else 0.04 * self.shortest_interval
 
     @property
     def slowest_interval(self) -> float:
@@ -385,10 +480,25 @@ def is_loopback_host(host: str | None) -> bool:
     host = host.strip("[]").lower().removesuffix(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
+    if not may_be_ip_address(host):
+        return False
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+_IPV4_CHARACTERS: Final = frozenset("0123456789.")
+
+
+def may_be_ip_address(host: str) -> bool:
+    """Return ``False`` when ``ipaddress.ip_address(host)`` would certainly refuse ``host``.
+
+    A cheap test that spares a raised and caught ``ValueError`` for every domain name: an
+    IPv6 address has a colon, and an IPv4 one (``ipaddress`` reads only the dotted decimal
+    form) has nothing but ASCII digits and dots.
+    """
+    return ":" in host or _IPV4_CHARACTERS.issuperset(host)
 
 
 def is_loopback_url(url: str) -> bool:

@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
-from typing import Any
+from typing import Any, Final
 
 from ._clock import Clock
 from ._config import PollConfig, RetryConfig, Timeout, is_loopback_url
 from ._convert import structure, task_from_reply
 from ._create_signal import mark_create_sent
+from ._duration_cache import DurationCache, EstimatorState
 from ._events import TaskEvent
 from ._exceptions import (
     CLIENT_CLOSED,
@@ -49,7 +51,7 @@ from ._models import (
     Task,
     TaskCreated,
     TaskWaiter,
-    bind_client,
+    bind_fresh,
     check_task_id,
     task_path,
 )
@@ -64,12 +66,57 @@ __all__ = ["Core", "CoreState"]
 
 logger = logging.getLogger("runway_async")
 
+SAVE_EVERY: Final = 60.0
+"""Fewest seconds (on the watcher's clock) between two saves of learned durations."""
+
+
+class _SavedDurations:
+    """One watcher's link to the duration cache: what it was seeded with, what it saved.
+
+    Saves what changed when the watcher learns (at most every ``SAVE_EVERY`` seconds) and
+    when it closes. Never raises: the cache itself logs its failures.
+    """
+
+    def __init__(self, cache: DurationCache, base_url: str, clock: Clock) -> None:
+        self.cache = cache
+        self.base_url = base_url
+        self.clock = clock
+        self.saved: dict[str, EstimatorState] = cache.load(base_url)
+        self.watcher: TaskWatcher | None = None
+        self.saved_count = 0
+        self.last_save = -math.inf
+
+    def on_learned(self) -> None:
+        """Save if the last save is ``SAVE_EVERY`` seconds old (the watcher learned)."""
+        if self.clock.now() - self.last_save >= SAVE_EVERY:
+            self.save()
+
+    def save(self) -> None:
+        """Write the models whose estimates changed since they were loaded or last saved."""
+        watcher = self.watcher
+        if watcher is None or watcher.learn_count == self.saved_count:
+            return
+        try:
+            count = watcher.learn_count
+            changed = {
+                model: state
+                for model, state in watcher.learned().items()
+                if self.saved.get(model) != state
+            }
+            self.last_save = self.clock.now()
+            if not changed or self.cache.save(self.base_url, changed):
+                self.saved.update(changed)
+                self.saved_count = count
+        except Exception:  # never into the client: the durations are only an optimisation
+            logger.warning("Could not save learned task durations", exc_info=True)
+
 
 class _LoopTasks:
     """One event loop's part of a client: its task watcher and its background work."""
 
-    def __init__(self, watcher: TaskWatcher) -> None:
+    def __init__(self, watcher: TaskWatcher, durations: _SavedDurations | None = None) -> None:
         self.watcher = watcher
+        self.durations = durations
         self.kinds: dict[WatchKind, TaskWatcher] = {}
         self.background: set[asyncio.Task[None]] = set()
 
@@ -82,6 +129,8 @@ class _LoopTasks:
         for watcher in list(self.kinds.values()):
             await watcher.aclose()
         await self.watcher.aclose()
+        if self.durations is not None:
+            self.durations.save()
 
 
 class CoreState:
@@ -135,22 +184,33 @@ class CoreState:
     async def poll_task(self, task_id: str) -> Task:
         """One GET of a task for a watcher: no retries (its schedule retries), bound."""
         response = await self.poll_requester.request("GET", task_path(task_id))
-        return bind_client(task_from_reply(response.data, task_id), self.binding)
+        return bind_fresh(task_from_reply(response.data, task_id), self.binding)
 
     def _loop_tasks(self) -> _LoopTasks:
         if self.closed:
             raise RuntimeError(CLIENT_CLOSED)
-        return self._by_loop.get(
-            lambda: _LoopTasks(
-                TaskWatcher(
-                    fetch=self.poll_task,
-                    poll=self.poll,
-                    limiter=self.limiter,
-                    on_event=self.on_event,
-                    clock=self.clock,
-                )
+        return self._by_loop.get(self._new_loop_tasks)
+
+    def _new_loop_tasks(self) -> _LoopTasks:
+        """Return a loop's watcher, seeded from the duration cache (if on), and its work."""
+        path = self.poll.duration_cache_in_force
+        durations = None
+        if path is not None:
+            durations = _SavedDurations(
+                DurationCache(path), self.poll_requester.base_url, self.clock
             )
+        watcher = TaskWatcher(
+            fetch=self.poll_task,
+            poll=self.poll,
+            limiter=self.limiter,
+            on_event=self.on_event,
+            clock=self.clock,
+            durations=durations.saved if durations is not None else None,
+            on_learned=durations.on_learned if durations is not None else None,
         )
+        if durations is not None:
+            durations.watcher = watcher
+        return _LoopTasks(watcher, durations)
 
     def watcher(self) -> TaskWatcher:
         """Return the running loop's watcher, creating it on first use in that loop."""
@@ -362,7 +422,7 @@ class Core:
     async def retrieve_task(self, task_id: str) -> Task:
         """Fetch a task's current state, bound to this core (it can wait)."""
         response = await self.requester.request("GET", task_path(task_id))
-        return bind_client(task_from_reply(response.data, task_id), self)
+        return bind_fresh(task_from_reply(response.data, task_id), self)
 
     async def cancel_task(self, task_id: str) -> None:
         """Cancel (or delete) a task; a watched one is polled again at once."""
@@ -470,6 +530,7 @@ class Core:
                 raise
         try:
             mark_create_sent()  # a batch learns the request went out (see _create_signal)
+            sent = self.clock.now()
             response = await self.requester.request(spec.method, spec.path, json=body)
             handle = self._handle_for(endpoint, spec, response, model, body)
         except BaseException as exc:
@@ -484,6 +545,7 @@ class Core:
             model=counted if counted is not None else _routed_model(handle),
             slot=slot,
             poll=self.poll,
+            sent=sent,
         )
         if limited and limiter.claim_refresh():
             # The first create of a process reads the organization's limits after its own

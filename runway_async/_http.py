@@ -118,7 +118,8 @@ class Request:
         method: HTTP method (upper case).
         url: Absolute URL, without the query.
         headers: Every header to send, credentials included (left out of ``repr``, so a
-            traceback's locals never show the key).
+            traceback's locals never show the key). Read-only: the requester builds it once
+            and sends it with every request.
         json: The JSON body, if any (left out of ``repr``: it may be large).
         params: Query parameters.
         timeout: Seconds for the whole exchange, from connecting to the last byte.

@@ -91,11 +91,16 @@ class Slot:
     __slots__ = (
         "_hook",
         "_wanted",
+        "early",
+        "ends_at",
         "epoch",
         "expires",
+        "lent",
         "limiter",
         "model",
         "released",
+        "starts_at",
+        "successor",
         "task_id",
     )
 
@@ -106,6 +111,17 @@ class Slot:
         self.task_id: str | None = None
         """The task holding the slot, once its create was answered (set by the watcher)."""
         self.expires: float | None = None
+        self.lent = False
+        """Handed over early (``Limiter.lend``): one more create of the model may hold a slot."""
+        self.ends_at: float | None = None
+        """When its task ends (clock seconds), if the watcher that lends it knows exactly."""
+        self.early = False
+        """Granted thanks to a lent slot: its task may wait THROTTLED until that one's ends."""
+        self.starts_at: float | None = None
+        """For an ``early`` slot: the lender's ``ends_at``, when the new task leaves THROTTLED,
+        if known."""
+        self.successor: Slot | None = None
+        """For a lent slot: the slot its early create was granted (``starts_at`` set)."""
         self.epoch = 0
         self._hook: Callable[[], None] | None = None
         self._wanted = False
@@ -194,6 +210,21 @@ class Limiter(Protocol):
         """
         ...
 
+    def lend(self, slot: Slot) -> None:
+        """Let one more create of ``slot``'s model through: its task ends about now.
+
+        The watcher calls it when the task holding ``slot`` is expected to end within about
+        one create round trip, so the next create reaches the server just before the slot
+        frees there and the server starts it the moment the old task ends (it waits
+        THROTTLED meanwhile). ``slot`` stays held until released; at most one early create
+        per slot; idempotent. A limiter that cannot lend does nothing.
+
+        Args:
+            slot: A slot this limiter granted and not yet released.
+
+        """
+        ...
+
     def orphans(self, model: str) -> list[Slot]:
         """Hand over held slots of ``model`` whose client closed before their task ended.
 
@@ -224,10 +255,12 @@ class _Waiter:
 
 
 class _Lane:
-    __slots__ = ("claimed_creates", "creates", "holders", "in_use", "queue")
+    __slots__ = ("claimed_creates", "creates", "holders", "in_use", "lent", "lent_ends", "queue")
 
     def __init__(self) -> None:
         self.in_use = 0
+        self.lent = 0  # held slots lent out: each lets one more create through
+        self.lent_ends: dict[Slot, float | None] = {}  # lent slots not yet passed on: ends_at
         self.queue: deque[_Waiter] = deque()
         self.holders: set[Slot] = set()
         self.creates = 0  # granted since the organization was last read
@@ -377,7 +410,7 @@ class InProcessLimiter:
             if not lane.queue:
                 refused = self._daily_error_locked(model, lane)
                 cap = self._cap_locked(model, limit)
-                if refused is None and (cap is None or lane.in_use < cap):
+                if refused is None and (cap is None or lane.in_use - lane.lent < cap):
                     granted = self._grant_locked(model, lane)
         self._deliver(notify)
         if refused is not None:
@@ -626,6 +659,11 @@ class InProcessLimiter:
     def _grant_locked(self, model: str, lane: _Lane) -> Slot:
         slot = Slot(model, self)
         slot.epoch = self._epoch
+        if lane.lent_ends:  # the oldest lent slot not passed on yet is what this grant takes
+            lender = next(iter(lane.lent_ends))
+            slot.starts_at = lane.lent_ends.pop(lender)
+            slot.early = True
+            lender.successor = slot
         lane.in_use += 1
         lane.creates += 1
         lane.holders.add(slot)
@@ -645,6 +683,9 @@ class InProcessLimiter:
         slot._hook = None
         lane = self._lane(slot.model)
         lane.in_use -= 1
+        if slot.lent:
+            lane.lent -= 1  # its early create already took the place it frees
+            lane.lent_ends.pop(slot, None)
         lane.holders.discard(slot)
 
     def _pump_locked(self, model: str) -> list[_Waiter]:
@@ -665,7 +706,7 @@ class InProcessLimiter:
                 woken.append(head)
                 continue
             cap = self._cap_locked(model, head.limit)
-            if cap is not None and lane.in_use >= cap:
+            if cap is not None and lane.in_use - lane.lent >= cap:
                 break
             lane.queue.popleft()
             head.slot = self._grant_locked(model, lane)
@@ -721,6 +762,23 @@ class InProcessLimiter:
         with self._lock:
             found = self._orphans.pop(model, [])
             return [slot for slot in found if not slot.released]
+
+    def lend(self, slot: Slot) -> None:
+        """Let one more create of ``slot``'s model through while ``slot`` is still held.
+
+        See ``Limiter.lend``: the head of the model's queue (or the next acquire) gets a
+        slot now; releasing ``slot`` later frees nothing more. Idempotent; a released slot
+        is not lent.
+        """
+        with self._lock:
+            if slot.released or slot.lent:
+                return
+            slot.lent = True
+            lane = self._lane(slot.model)
+            lane.lent += 1
+            lane.lent_ends[slot] = slot.ends_at
+            notify = self._pump_locked(slot.model)
+        self._deliver(notify)
 
     def notify_when_wanted(self, slot: Slot, callback: Callable[[], None]) -> None:
         """Call ``callback`` once another create for ``slot``'s model waits for a slot.

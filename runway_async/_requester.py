@@ -15,6 +15,7 @@ from __future__ import annotations
 import json as jsonlib
 import random
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final
 
 from ._clock import SYSTEM_CLOCK, Clock
@@ -146,6 +147,7 @@ class APIRequester:
         self.max_response_bytes = max_response_bytes
         self.clock = clock
         self._rand = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._prepared: _PreparedHeaders | None = None
 
     def __repr__(self) -> str:
         return f"<APIRequester {self.base_url}>"
@@ -176,14 +178,21 @@ class APIRequester:
         """Return the absolute URL of an API ``path`` such as ``/v1/tasks/abc``."""
         return self.base_url + (path if path.startswith("/") else "/" + path)
 
-    def _headers(self) -> dict[str, str]:
-        return {
-            **self.default_headers,
-            "Authorization": f"Bearer {self._key.reveal()}",
-            "X-Runway-Version": self.runway_version,
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
+    def _headers(self) -> Mapping[str, str]:
+        # The same for every request: built once, read-only (a transport cannot change what
+        # later requests send), and held in an object whose repr shows no key.
+        prepared = self._prepared
+        if prepared is None:
+            prepared = self._prepared = _PreparedHeaders(
+                {
+                    **self.default_headers,
+                    "Authorization": f"Bearer {self._key.reveal()}",
+                    "X-Runway-Version": self.runway_version,
+                    "User-Agent": USER_AGENT,
+                    "Accept": "application/json",
+                }
+            )
+        return prepared.headers
 
     async def request(
         self,
@@ -227,6 +236,18 @@ class APIRequester:
             idempotent=idempotent,
             rand=self._rand.random,
         )
+
+
+class _PreparedHeaders:
+    """A requester's headers, credentials included; its repr shows none of them."""
+
+    __slots__ = ("headers",)
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers: Mapping[str, str] = MappingProxyType(headers)
+
+    def __repr__(self) -> str:
+        return "<headers>"
 
 
 class _Call:

@@ -17,7 +17,9 @@ whose traceback holds none of aiohttp's frames.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import re
 import sys
 import time
 import urllib.parse
@@ -155,7 +157,7 @@ class AiohttpTransport:
         if self._injected is not None:
             return _LoopSessions(self._injected, owned=False)
         session = aiohttp.ClientSession(
-            # Proxies from the environment are resolved per request (_env_proxy): with
+            # Proxies from the environment are resolved per request (_api_proxy): with
             # trust_env=True aiohttp would also read ~/.netrc on every request (a thread
             # hop each time) and fail outright when a netrc entry meets our bearer header.
             trust_env=False,
@@ -217,10 +219,9 @@ class AiohttpTransport:
 
         """
         session = self._sessions().api
-        total = request.timeout
-        timeout = aiohttp.ClientTimeout(total=total, connect=min(request.connect_timeout, total))
+        timeout = _client_timeout(request.timeout, request.connect_timeout)
         started = time.monotonic()
-        proxy = _env_proxy(request.url)
+        proxy = _api_proxy(request.url)
         errors = _ErrorMap.for_request(request)
         with errors:
             # The headers go straight into aiohttp: a local holding them would show the key
@@ -241,14 +242,15 @@ class AiohttpTransport:
                 raw, complete = await _read_capped(resp, request.max_response_bytes)
         errors.reraise()
         response = build_response(status, headers, raw, complete=complete)
-        logger.debug(
-            "%s %s -> %d in %.3fs%s",
-            request.method,
-            request.url,
-            status,
-            time.monotonic() - started,
-            f" (request id {response.request_id})" if response.request_id else "",
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d in %.3fs%s",
+                request.method,
+                request.url,
+                status,
+                time.monotonic() - started,
+                f" (request id {response.request_id})" if response.request_id else "",
+            )
         return response
 
     def stream(
@@ -707,6 +709,38 @@ def _request_url(url: str) -> yarl.URL:
     return yarl.URL(url)
 
 
+@functools.lru_cache(maxsize=64)
+def _client_timeout(total: float, connect: float) -> aiohttp.ClientTimeout:
+    """Return the (immutable) aiohttp timeout of one attempt; the same few serve every call."""
+    return aiohttp.ClientTimeout(total=total, connect=min(connect, total))
+
+
+_NO_PROXY: Final = _Proxy()
+# A URL's scheme and host: everything before the first "/", "?" or "#" after "//".
+_ORIGIN: Final = re.compile(r"[^/?#]*(?://[^/?#]*)?")
+
+
+@functools.lru_cache(maxsize=64)
+def _split_origin(origin: str) -> tuple[str, str | None, bool]:
+    """Return the scheme, the host and whether the host is loopback, of a URL's origin."""
+    parts = urllib.parse.urlsplit(origin)
+    host = parts.hostname
+    return parts.scheme, host, host is not None and is_loopback_host(host)
+
+
+def _api_proxy(url: str) -> _Proxy:
+    """Return ``_env_proxy(url)`` for an API request, whose origin is split only once.
+
+    Every API URL starts with the client's base URL, so the parse of its scheme and host
+    (and the loopback check) is kept, for the few origins a process talks to.
+    """
+    match = _ORIGIN.match(url)
+    scheme, host, loopback = _split_origin(match[0] if match else url)
+    if loopback:
+        return _NO_PROXY
+    return _proxy_for(scheme, host)
+
+
 def _env_proxy(url: str) -> _Proxy:
     """Return the proxy (and its credentials) the environment names for ``url``.
 
@@ -715,9 +749,35 @@ def _env_proxy(url: str) -> _Proxy:
     """
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname
-    if host is None or is_loopback_host(host) or urllib.request.proxy_bypass(host):
-        return _Proxy()
-    proxy = urllib.request.getproxies().get(parts.scheme)
+    if host is None or is_loopback_host(host):
+        return _NO_PROXY
+    return _proxy_for(parts.scheme, host)
+
+
+# What ``proxy_bypass`` is on POSIX, with the proxies given (missing from typeshed).
+_proxy_bypass_environment: Callable[[str, dict[str, str]], bool] = (
+    urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+)
+
+
+def _proxy_for(scheme: str, host: str | None) -> _Proxy:
+    if host is None:
+        return _NO_PROXY
+    # ``proxy_bypass(host)`` and ``getproxies()`` each read the whole environment (twice),
+    # some 50 us a request; read it once. When the environment names proxies, both take
+    # them from there on every platform; when it names none, only POSIX has nothing else
+    # to ask (macOS and Windows have system settings), so the two calls stay there.
+    proxies = urllib.request.getproxies_environment()
+    if proxies:
+        if _proxy_bypass_environment(host, proxies):
+            return _NO_PROXY
+        proxy = proxies.get(scheme)
+    elif urllib.request.getproxies is urllib.request.getproxies_environment:
+        return _NO_PROXY
+    else:
+        if urllib.request.proxy_bypass(host):
+            return _NO_PROXY
+        proxy = urllib.request.getproxies().get(scheme)
     if not proxy:
         return _Proxy()
     try:

@@ -70,7 +70,7 @@ from ._spec import (
     to_wire,
 )
 from ._spec._media import DATA_URI_LIMITS
-from ._spec._validate import is_sequence
+from ._spec._validate import is_mapping, is_sequence
 from ._spec._wire import union_fields
 
 __all__ = [
@@ -618,10 +618,15 @@ class _Placeholders:
 def _contains(value: object, pick: Callable[[object], bool]) -> bool:
     if pick(value):
         return True
-    if isinstance(value, Mapping):
-        return any(_contains(item, pick) for item in value.values())
-    if is_sequence(value):
-        return any(_contains(item, pick) for item in value)  # type: ignore[attr-defined]
+    if is_mapping(value):
+        items: Any = value.values()
+    elif is_sequence(value):
+        items = value
+    else:
+        return False
+    for item in items:  # noqa: SIM110 - any(generator) costs a generator per level, per create
+        if _contains(item, pick):
+            return True
     return False
 
 
@@ -706,8 +711,12 @@ def _swap_and_validate(
     return _Swapped(body, swapped, holders.found, kinds)
 
 
+# Never a file, and most parameters: os.PathLike is a slow ABC check.
+_NOT_FILES: Final = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+
+
 def _is_local(value: object) -> bool:
-    return isinstance(value, os.PathLike)
+    return type(value) not in _NOT_FILES and isinstance(value, os.PathLike)
 
 
 def wire_body(

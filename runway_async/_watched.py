@@ -129,7 +129,12 @@ class WatchedTask:
     Attributes:
         id: The task id.
         model: Its model, when known (tasks created here, adopted slots).
-        created: When this client created it (``None``: created elsewhere).
+        created: When this client created it (``None``: created elsewhere); for a task
+            created early on a lent slot, when it is expected to have left the queue (moved
+            as the task it waited for is seen to end).
+        made: When this client's create of it was answered (``None``: created elsewhere).
+        sample: Whether its first poll may be planned early to measure its duration
+            (``_watcher``; ``None`` until that was decided).
         poll: Its poll settings.
         slot: The concurrency slot it holds, released when it is seen to end.
         phase: Where it is in its polling (change it only with ``move``).
@@ -166,10 +171,12 @@ class WatchedTask:
         "listeners",
         "lo",
         "look",
+        "made",
         "model",
         "phase",
         "poll",
         "retry_after",
+        "sample",
         "slot",
         "started_guess",
         "status",
@@ -192,6 +199,7 @@ class WatchedTask:
         self.id = task_id
         self.model = model
         self.created = created
+        self.made = created
         self.poll = poll
         self.slot = slot
         self.phase = Phase.IDLE
@@ -207,6 +215,7 @@ class WatchedTask:
         self.started_guess: float | None = None
         self.throttled_at: float | None = None
         self.aim_used: float | None = None
+        self.sample: bool | None = None
         self.errors = 0
         self.retry_after: float | None = None
         self.waiters: set[asyncio.Future[Task | BaseException]] = set()

@@ -29,6 +29,13 @@ Tasks nobody waits for, listens to, or needs the slot of are not polled at all; 
 holding a concurrency slot starts being polled as soon as another create of its model
 queues for a slot.
 
+A task's slot is handed over before the task is seen to end (``Limiter.lend``): at the
+moment after which the next create, sent now and arriving one create round trip later,
+waits THROTTLED on the server for ``PollConfig.handover`` seconds on average
+(``DurationEstimator.handover``), or, once a progress sample extrapolates the task's end,
+one round trip before that end. The server then starts the next task the moment the old
+one ends, instead of one detection lag and one round trip later. No GET is spent on it.
+
 All timing reads the watcher's ``Clock`` (``now``, ``call_at``), so tests drive the whole
 schedule on a ``VirtualClock``. Each task's polling phase lives in its ``WatchedTask``
 (``_watched``).
@@ -42,13 +49,16 @@ import heapq
 import itertools
 import logging
 import random
-from collections import OrderedDict
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections import OrderedDict, deque
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Final
 
+import attrs
+
 from ._clock import SYSTEM_CLOCK, Clock, Timer, set_done
 from ._config import PollConfig, check_seconds
+from ._duration_cache import EstimatorState
 from ._estimator import DurationEstimator
 from ._events import DEFAULT_EVENT_BUFFER, EventBuffer, TaskEvent, TaskEventKind
 from ._exceptions import CLIENT_CLOSED, APIStatusError, TaskTimeoutError
@@ -64,6 +74,13 @@ logger = logging.getLogger("runway_async")
 
 _MARGIN: Final = 0.005  # aim this fraction of the duration after an extrapolated end
 _ONE_SAMPLE_MIN_PROGRESS: Final = 0.25  # below this, take a second sample, do not guess
+_PROBE: Final = 0.2  # a probe's first poll, as a fraction of min_interval after creation
+_PROBES: Final = 2  # probes per model until its pending time is known
+_MEASURED_MIN_PROGRESS: Final = 0.02  # with a measured pending time, one sample this far in
+_SAMPLE_AT: Final = 0.85  # a sampling first poll, as a fraction of the aim
+_SAMPLE_EVERY: Final = 4  # one task in this many samples while a model's spread is short
+_FIRST_SAMPLES: Final = 32  # first samples kept per model to fit the pending time
+_MIN_PROGRESS_SPREAD: Final = 0.1  # their progress must vary this much (std) to fit a line
 _ENDED_CACHE: Final = 4096  # ended tasks kept for late waiters (no GET needed)
 _DORMANT_CAP: Final = 65536  # registered tasks nobody watches, kept for their creation time
 
@@ -95,6 +112,13 @@ class TaskWatcher:
             invocations, ...; see ``WatchKind``): maps a fetched object to the task status
             the schedule acts on; ``SUCCEEDED``, ``FAILED`` and ``CANCELLED`` end its waits.
             By default the object's own ``status`` (tasks).
+        durations: What earlier processes learned of each model's durations (from the
+            duration cache): each model's estimate goes on from there.
+        on_learned: Called (soon after, in the loop) each time an ended task taught a
+            model's estimate something; the client saves ``learned()`` from it.
+        pending: Seconds from creation until each model's tasks run, where known (also
+            taken from ``durations``). A model's first tasks are otherwise probed: first
+            polled at ``0.2 * min_interval``, so two progress samples measure it.
 
     """
 
@@ -108,6 +132,9 @@ class TaskWatcher:
         rand: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
         status_of: Callable[[Any], str] | None = None,
+        durations: Mapping[str, EstimatorState] | None = None,
+        on_learned: Callable[[], object] | None = None,
+        pending: Mapping[str, float] | None = None,
     ) -> None:
         """Set up an idle watcher in the running event loop (nothing runs until a poll)."""
         self._loop = asyncio.get_running_loop()
@@ -122,7 +149,24 @@ class TaskWatcher:
         self._dormant: OrderedDict[str, None] = OrderedDict()
         self._ended: OrderedDict[str, Task] = OrderedDict()
         self._throttled: dict[str, dict[str, WatchedTask]] = {}
-        self._estimators: dict[str, DurationEstimator] = {}
+        self._estimators: dict[str, DurationEstimator] = {
+            model: DurationEstimator.from_state(state) for model, state in (durations or {}).items()
+        }
+        self._on_learned = on_learned
+        self._create_rtt: dict[str, float] = {}  # per model: smoothed create round trip
+        # Per model: seconds from creation to running.
+        self._pending: dict[str, float] = {
+            model: state.pending
+            for model, state in (durations or {}).items()
+            if state.pending is not None
+        }
+        self._pending.update(pending or {})
+        self._looks: dict[str, int] = {}  # per model: probes planned before it was measured
+        self._sampled: dict[str, int] = {}  # per model: first polls considered for sampling
+        self._pending_measured: set[str] = set()  # models whose pending time two samples gave
+        # Per model: (progress, age) of first samples, for _learn_pending_across.
+        self._first_samples: dict[str, deque[tuple[float, float]]] = {}
+        self._handovers: dict[str, Timer] = {}  # per task holding a slot: when to lend it
         self._heap: list[tuple[float, int, int, WatchedTask]] = []
         self._seq = itertools.count()
         self._budget = RateBudget(poll.requests_per_second, clock=clock)
@@ -134,6 +178,8 @@ class TaskWatcher:
         self._closed = False
         self.polls_sent = 0
         """GETs sent so far (for diagnostics and tests)."""
+        self.learn_count = 0
+        """Ended tasks the duration estimates learned from so far (it grows with each)."""
 
     def __repr__(self) -> str:
         return f"<TaskWatcher tracking={len(self._entries)} in_flight={len(self._in_flight)}>"
@@ -142,6 +188,15 @@ class TaskWatcher:
     def loop(self) -> asyncio.AbstractEventLoop:
         """The event loop the watcher belongs to."""
         return self._loop
+
+    def learned(self) -> dict[str, EstimatorState]:
+        """Return each model's duration estimate as it stands (to persist), by model."""
+        learned = {}
+        for model, estimator in self._estimators.items():
+            state = estimator.state()
+            if state is not None:
+                learned[model] = attrs.evolve(state, pending=self._pending.get(model))
+        return learned
 
     @property
     def tracked(self) -> int:
@@ -166,8 +221,13 @@ class TaskWatcher:
         model: str | None,
         slot: Slot | None,
         poll: PollConfig | None = None,
+        sent: float | None = None,
     ) -> None:
-        """Track a task this client just created (its slot is released when it ends)."""
+        """Track a task this client just created (its slot is released when it ends).
+
+        ``sent``: when, on the watcher's clock, the create request went out; the round trip
+        it took times the early handover of this model's slots.
+        """
         if slot is not None:
             slot.task_id = task_id
         if self._closed:
@@ -179,13 +239,29 @@ class TaskWatcher:
             if slot is not None and self._limiter is not None:
                 self._limiter.release(slot)
             return
-        entry = WatchedTask(
-            task_id, model=model, created=self._clock.now(), poll=poll or self._poll, slot=slot
-        )
+        now = self._clock.now()
+        # A task created early on a lent slot starts when the lender's task ends: exactly
+        # then if that end is known, else after the THROTTLED wait the handover was timed
+        # for (on average). Its polls and its own handover are timed from then, and moved
+        # when the lender is seen (_anchor_successor). Each estimate rests on the task's own
+        # creation, so errors never add up along a chain of handovers.
+        start = now
+        if slot is not None and slot.early:
+            if slot.starts_at is not None:
+                start = max(now, slot.starts_at)
+            else:
+                start = now + (poll or self._poll).handover_budget
+        entry = WatchedTask(task_id, model=model, created=start, poll=poll or self._poll, slot=slot)
+        entry.made = now
         self._entries[task_id] = entry
+        if sent is not None and model is not None:
+            rtt = max(0.0, now - sent)
+            previous = self._create_rtt.get(model)
+            self._create_rtt[model] = rtt if previous is None else 0.8 * previous + 0.2 * rtt
         if slot is not None:
             if self._limiter is not None:
                 self._limiter.notify_when_wanted(slot, lambda: self._wanted_threadsafe(task_id))
+                self._plan_handover(entry)
             else:
                 entry.wanted = True  # no limiter to say when: as if wanted from the start
         self._emit(entry, "submitted", None)
@@ -340,6 +416,9 @@ class TaskWatcher:
                 entry.slot = None
         for stream in self._global:
             stream.close()
+        for timer in self._handovers.values():
+            timer.cancel()
+        self._handovers.clear()
         self._entries.clear()
         self._dormant.clear()
         self._throttled.clear()
@@ -398,6 +477,9 @@ class TaskWatcher:
             self._refresh_interest(entry)
 
     def _forget(self, entry: WatchedTask) -> None:
+        timer = self._handovers.pop(entry.id, None)
+        if timer is not None:
+            timer.cancel()
         if self._entries.get(entry.id) is entry:
             del self._entries[entry.id]
         self._dormant.pop(entry.id, None)
@@ -524,10 +606,15 @@ class TaskWatcher:
         if last is None:
             if entry.created is None:
                 return now  # a task created elsewhere: look at it at once
-            aim = self._aim(entry.model)
+            aim = self._aim(entry.model, entry)
             entry.aim_used = aim
-            if aim is None:
-                target = entry.created + shortest
+            if aim is not None and self._sample(entry):
+                # Look while it runs, so its progress gives its duration (see _sample).
+                entry.aim_used = None
+                target = entry.created + _SAMPLE_AT * aim
+            elif aim is None:
+                # A model not measured yet: its first tasks are probed early (_first_look).
+                target = entry.created + self._first_look(entry) * shortest
             else:
                 target = entry.created + min(aim * (1.0 + self._jitter(poll)), longest)
             return max(now, target)
@@ -540,7 +627,7 @@ class TaskWatcher:
         if status == "THROTTLED":
             target = last if entry.early else last + longest
         elif status == "PENDING":
-            aim = self._aim(entry.model)
+            aim = self._aim(entry.model, entry)
             if aim is None:
                 target = last + shortest
             elif entry.created is not None and not entry.throttled_seen:
@@ -559,10 +646,115 @@ class TaskWatcher:
         target = min(max(target, last + shortest), last + longest)
         return max(now, target)
 
-    def _aim(self, model: str | None) -> float | None:
-        """Return the model's learned first-poll time (``DurationEstimator.aim``), if any."""
+    def _first_look(self, entry: WatchedTask) -> float:
+        """Return when to look first at a task of a model not measured yet (in floors).
+
+        The first two tasks of a model whose pending time (creation to running) is unknown
+        are probed at 0.2 of ``min_interval``: the probe and the poll a floor later give two
+        progress samples of a running task, which measure it (``_learn_pending``; for tasks
+        shorter than that, probes and later samples of other tasks fit it,
+        ``_learn_pending_across``). With the pending time known, one sample of any later
+        task extrapolates its end exactly. Other tasks are looked at after one floor.
+        """
+        model = entry.model
+        if model is None or model in self._pending:
+            return 1.0
+        turn = self._looks.get(model, 0)
+        if turn >= _PROBES:
+            return 1.0
+        self._looks[model] = turn + 1
+        return _PROBE
+
+    def _sample(self, entry: WatchedTask) -> bool:
+        """Return whether ``entry``'s first poll should measure its duration.
+
+        A model whose first tasks all ended before their first poll (shorter than
+        ``min_interval``) has too few measured durations to time a handover or to floor
+        the aim with. Until it has three, one task in four is first polled at 85 % of
+        the aim, when it most likely still runs: its progress, late in the run, gives its end
+        to within a fraction of the pending time. Those tasks wait a poll floor more; the
+        rest are unaffected.
+        """
+        model = entry.model
         estimator = self._estimators.get(model) if model is not None else None
-        return estimator.aim if estimator is not None else None
+        if model is None or estimator is None or not estimator.wants_samples:
+            return False
+        if entry.sample is None:  # each task takes its turn once, however often re-planned
+            turn = self._sampled.get(model, 0)
+            self._sampled[model] = turn + 1
+            entry.sample = turn % _SAMPLE_EVERY == _SAMPLE_EVERY - 1
+        return entry.sample
+
+    def _learn_pending(self, entry: WatchedTask) -> None:
+        """Learn the model's time from creation to running from two progress samples."""
+        first, last = entry.first_sample, entry.last_sample
+        if (
+            first is None
+            or last is None
+            or entry.created is None
+            or entry.model is None
+            or entry.throttled_seen  # it waited in the queue: not the model's pending time
+            or entry.created != entry.made  # created on a lent slot: its start is a guess
+        ):
+            return
+        if first is last:
+            self._learn_pending_across(entry.model, last[0] - entry.created, last[1])
+            return
+        (t0, p0), (t1, p1) = first, last
+        if p1 - p0 <= 1e-6 or t1 <= t0:
+            return
+        started = t1 - p1 * (t1 - t0) / (p1 - p0)
+        pending = max(0.0, started - entry.created)
+        previous = self._pending.get(entry.model) if entry.model in self._pending_measured else None
+        self._pending[entry.model] = pending if previous is None else 0.8 * previous + 0.2 * pending
+        if previous is None:
+            self._pending_measured.add(entry.model)
+            self._replan_samples(entry.model)
+
+    def _learn_pending_across(self, model: str, age: float, progress: float) -> None:
+        """Learn the pending time from first samples of different tasks at different ages.
+
+        Tasks shorter than ``min_interval`` never give two samples, but a probe (young) and a
+        sampling poll (old) do give points of ``age = pending + progress * duration``: a
+        least-squares line through them has the pending time as its intercept. Two samples
+        of one task, when there are any, take precedence.
+        """
+        points = self._first_samples.setdefault(model, deque(maxlen=_FIRST_SAMPLES))
+        points.append((progress, age))
+        if model in self._pending_measured or len(points) < 3:
+            return
+        count = len(points)
+        mean_p = sum(p for p, _ in points) / count
+        mean_a = sum(a for _, a in points) / count
+        var_p = sum((p - mean_p) ** 2 for p, _ in points)
+        if var_p < _MIN_PROGRESS_SPREAD**2 * count:
+            return  # all at about the same progress: the line is not determined
+        slope = sum((p - mean_p) * (a - mean_a) for p, a in points) / var_p
+        youngest = min(a for _, a in points)
+        first = model not in self._pending
+        self._pending[model] = min(max(0.0, mean_a - slope * mean_p), youngest)
+        if first:
+            self._replan_samples(model)
+
+    def _replan_samples(self, model: str) -> None:
+        """Extrapolate again the sampled tasks of ``model``: its pending time is now known."""
+        now = self._clock.now()
+        for other in list(self._entries.values()):
+            if other.model != model or other.last_sample is None:
+                continue
+            if other.phase is Phase.SCHEDULED and other.status == "RUNNING":
+                self._schedule(other, self._plan(other, now))
+            self._plan_handover(other)
+
+    def _aim(self, model: str | None, entry: WatchedTask | None = None) -> float | None:
+        """Return the model's learned first-poll time (``DurationEstimator.first_poll``)."""
+        estimator = self._estimators.get(model) if model is not None else None
+        if estimator is None:
+            return None
+        slot = entry.slot if entry is not None else None
+        # Started when the lender ended, which is known only roughly unless it was sampled.
+        uncertain = slot is not None and slot.early and slot.starts_at is None
+        return estimator.first_poll(handed_over=uncertain)
 
     def _estimate_end(self, entry: WatchedTask) -> tuple[float, float] | None:
         """Return the extrapolated end (clock time) and running duration, if progress allows."""
@@ -577,12 +769,102 @@ class TaskWatcher:
                 rate = (p1 - p0) / (t1 - t0)
                 return t1 + (1.0 - p1) / rate, 1.0 / rate
         started = entry.started_guess
+        if started is None and entry.created is not None:
+            # Ours, never seen queued: created, then PENDING for about the model's usual time.
+            started = entry.created + self._pending.get(entry.model or "", 0.0)
         # One sample and a guessed start: only far enough in that the guess (the task may
         # have waited PENDING for a while) cannot dominate; earlier, a second sample is cheap.
-        if started is not None and p1 >= _ONE_SAMPLE_MIN_PROGRESS and t1 > started:
+        # From a measured pending time the start is no guess: any real progress will do.
+        least = _ONE_SAMPLE_MIN_PROGRESS
+        if entry.started_guess is None and (entry.model or "") in self._pending:
+            least = _MEASURED_MIN_PROGRESS
+        if started is not None and p1 >= least and t1 > started:
             duration = (t1 - started) / p1
             return t1 + (1.0 - p1) * duration, duration
         return None
+
+    # -- early handover -----------------------------------------------------------------
+
+    def _plan_handover(self, entry: WatchedTask) -> None:
+        """(Re)time the lending of ``entry``'s slot (see the module docstring)."""
+        slot = entry.slot
+        if slot is None or slot.lent or slot.released or self._limiter is None:
+            return
+        if entry.model is None or entry.created is None:
+            return
+        budget = entry.poll.handover_budget
+        if not budget > 0:
+            return
+        lead = self._create_rtt.get(entry.model, 0.0)
+        estimate = self._estimate_end(entry)
+        if estimate is not None:
+            at = estimate[0] - lead
+            slot.ends_at = estimate[0]  # the early task starts then
+        else:
+            estimator = self._estimators.get(entry.model)
+            point = estimator.handover(budget) if estimator is not None else None
+            if point is None:
+                return
+            at = entry.created + point - lead
+            slot.ends_at = None  # the early task waits about ``budget`` (see register_created)
+        old = self._handovers.pop(entry.id, None)
+        if old is not None:
+            old.cancel()
+        now = self._clock.now()
+        if at <= now:
+            self._hand_over(entry)
+            return
+        self._handovers[entry.id] = self._clock.call_at(at, lambda: self._hand_over(entry))
+
+    def _anchor_successor(self, entry: WatchedTask, successor: Slot) -> None:
+        """Move the expected start of the task created early on ``entry``'s lent slot.
+
+        ``entry`` was seen running with its end extrapolated (the early task starts then),
+        or seen ended (it started by then at the latest). Anchoring each early task to what
+        was seen of the one before keeps errors from adding up along a chain of handovers.
+        """
+        estimate = self._estimate_end(entry)
+        ended = entry.status in _TERMINAL_KIND
+        if estimate is not None:
+            start = estimate[0]
+            if ended and entry.lo is not None and entry.last_sent is not None:
+                start = min(max(start, entry.lo), entry.last_sent)
+            latest = None
+        elif ended and entry.last_sent is not None:
+            start, latest = None, entry.last_sent
+        else:
+            return
+        if successor.task_id is None:  # its create is not answered yet
+            if start is not None:
+                successor.starts_at = start
+            elif latest is not None and successor.starts_at is not None:
+                successor.starts_at = min(successor.starts_at, latest)
+            return
+        other = self._entries.get(successor.task_id)
+        if other is None or other.made is None or other.created is None:
+            return
+        if start is not None:
+            moved = max(other.made, start)
+            if other.slot is not None:
+                other.slot.starts_at = start  # known now: its first poll needs no extra margin
+        else:
+            assert latest is not None
+            moved = max(other.made, min(other.created, latest))
+        if abs(moved - other.created) < 1e-9:
+            return
+        other.created = moved
+        if other.phase is Phase.SCHEDULED and other.last_sent is None:
+            self._schedule(other, self._plan(other, self._clock.now()))
+        if other.slot is not None and not other.slot.lent:
+            self._plan_handover(other)
+
+    def _hand_over(self, entry: WatchedTask) -> None:
+        self._handovers.pop(entry.id, None)
+        slot = entry.slot
+        if self._closed or self._limiter is None or slot is None:
+            return
+        if self._entries.get(entry.id) is entry:
+            self._limiter.lend(slot)
 
     # -- results ------------------------------------------------------------------------
 
@@ -631,6 +913,11 @@ class TaskWatcher:
                     changed = False
                 if previous != "RUNNING" or changed:
                     self._emit(entry, "running", progress)
+                if changed:
+                    self._learn_pending(entry)
+                    self._plan_handover(entry)
+                    if entry.slot is not None and entry.slot.successor is not None:
+                        self._anchor_successor(entry, entry.slot.successor)
         entry.look_used()
         self._after_poll(entry)
 
@@ -638,7 +925,7 @@ class TaskWatcher:
         if entry.throttled_at is not None:
             return (entry.throttled_at + sent) / 2.0  # it left the queue between two polls
         if entry.created is not None:
-            return entry.created
+            return None  # ours: its creation plus the model's pending time (_estimate_end)
         # A task created elsewhere: its createdAt, on our clock (skew is clamped away).
         created_at = getattr(task, "created_at", None)
         if not isinstance(created_at, datetime) or created_at.tzinfo is None:
@@ -676,15 +963,57 @@ class TaskWatcher:
         estimator = self._estimators.get(model)
         if estimator is None:
             estimator = self._estimators[model] = DurationEstimator()
+        budget = entry.poll.handover_budget
+        warming = estimator.warming_up
+        first_handover = estimator.handover(budget) is None
+        self._observe(entry, estimator, created, seen)
+        first_handover = first_handover and estimator.handover(budget) is not None
+        if warming or first_handover:
+            self._replan(model, polls=warming)
+
+    def _replan(self, model: str, *, polls: bool) -> None:
+        """Use what was just learned of ``model`` for the tasks already tracked.
+
+        While the estimate warms up (``polls``), first polls not sent yet that were planned
+        with no estimate or a lower one are aimed at the new one (the first durations seen
+        are the first to end: the shortest). Held slots get their handover times.
+        """
+        now = self._clock.now()
+        aim = self._aim(model)
+        for other in list(self._entries.values()):
+            if other.model != model:
+                continue
+            if (
+                polls
+                and aim is not None
+                and other.phase is Phase.SCHEDULED
+                and other.last_sent is None
+                and (other.aim_used is None or other.aim_used < aim)
+                and other.created is not None
+            ):
+                self._schedule(other, self._plan(other, now))
+            if other.slot is not None and other.id not in self._handovers:
+                self._plan_handover(other)
+
+    def _observe(
+        self, entry: WatchedTask, estimator: DurationEstimator, created: float, seen: float
+    ) -> None:
         lo = entry.lo if entry.lo is not None else created
         estimate = self._estimate_end(entry)
         if estimate is not None:
             end = min(max(estimate[0], lo), seen)
-            estimator.observe(duration=end - created)
+            # A task whose first poll was not aimed by the estimate is a fair sample of the
+            # model's spread; the rest reach here mostly because the aim missed them.
+            # (Created on a lent slot, its start is a guess: not a fair sample either.)
+            unbiased = entry.aim_used is None and entry.created == entry.made
+            estimator.observe(duration=end - created, unbiased=unbiased)
         elif entry.lo is not None and seen - lo <= 0.1 * (seen - created):
             estimator.observe(duration=(lo + seen) / 2.0 - created)
         else:
             estimator.observe(at_most=seen - created, aim_used=entry.aim_used)
+        self.learn_count += 1
+        if self._on_learned is not None:
+            self._loop.call_soon(self._on_learned)  # after the task's waiters are settled
 
     def _finish(
         self,
@@ -696,6 +1025,8 @@ class TaskWatcher:
         """End tracking: release the slot, settle waiters and streams, remember the end."""
         self._forget(entry)
         if entry.slot is not None and self._limiter is not None:
+            if task is not None and entry.slot.successor is not None:
+                self._anchor_successor(entry, entry.slot.successor)
             self._limiter.release(entry.slot)
             entry.slot = None
         outcome: Task | BaseException

@@ -330,10 +330,12 @@ def _poll_for(base_url: str, time_scale: float | None = None) -> PollConfig:
     from ._config import PollConfig
 
     if time_scale is not None:
-        # An emulator of ours: its tasks last `time_scale` times the API's.
+        # An emulator of ours: its tasks last `time_scale` times the API's. Its port is new
+        # each run, so what is learned about it could never seed a later run: not persisted.
         return PollConfig(
             min_interval=max(0.01, LOCAL_POLL_INTERVAL * time_scale),
             requests_per_second=min(1000.0, 25.0 / time_scale),
+            duration_cache=None,
         )
     if is_loopback_url(base_url):
         return PollConfig(min_interval=LOCAL_POLL_INTERVAL)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
@@ -18,11 +19,21 @@ API_KEY = "key_" + "ab" * 64
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+@pytest.fixture(scope="session")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a cache directory standing in for the user's, shared by the session."""
+    return tmp_path_factory.mktemp("user-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Keep the developer's real Runway settings out of every test."""
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, _cache_home: Path) -> Iterator[None]:
+    """Keep the developer's real Runway settings (and cache directory) out of every test."""
     for name in ("RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL", "RUNWAYML_LOG"):
         monkeypatch.delenv(name, raising=False)
+    # Subprocesses (examples, the CLI) run without the testing switch: their default
+    # duration cache must land here, not in the user's cache directory.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_cache_home))
+    monkeypatch.setenv("LOCALAPPDATA", str(_cache_home))
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
     runway_async.set_testing(True)

@@ -116,9 +116,10 @@ class TestPluggedTransportAndClock:
     async def test_a_create_and_its_wait_run_on_virtual_time(
         self, client: tuple[AsyncRunway, TimelineAPI], clock: VirtualClock
     ) -> None:
-        """A task of 12 virtual s: the first poll (at the 5 s floor) sees it running.
+        """A task of 12 virtual s, the first of its model: probed at 1 s, then 6 s.
 
-        The progress extrapolation then aims the second poll just after its end.
+        Two progress samples a floor apart measure when it started and how fast it goes;
+        the extrapolation then aims the last poll just after its end.
         """
         runway, api = client
         handle = await runway.text_to_image.create(**IMAGE)
@@ -128,21 +129,21 @@ class TestPluggedTransportAndClock:
         assert isinstance(done, SucceededTask)
         assert done.output == ("https://cdn.example/task-0.png",)
         polls = [at - 1000.0 for method, path, at in api.requests if method == "GET"]
-        assert polls[0] == pytest.approx(5.0)
-        assert len(polls) == 2
-        assert DURATION <= polls[1] <= DURATION * 1.03  # just after the end (plus jitter)
+        assert polls[:2] == pytest.approx([1.0, 6.0])
+        assert len(polls) == 3
+        assert DURATION <= polls[2] <= DURATION * 1.03  # just after the end (plus jitter)
 
     async def test_a_wait_deadline_passes_on_virtual_time(
         self, client: tuple[AsyncRunway, TimelineAPI], clock: VirtualClock
     ) -> None:
-        """A 3 s deadline ends the wait at 3 virtual seconds, before the 5 s first poll."""
+        """A 0.5 s deadline ends the wait at 0.5 virtual seconds, before the 1 s first poll."""
         runway, api = client
         handle = await runway.text_to_image.create(**IMAGE)
-        waiting = asyncio.ensure_future(handle.wait_for_task_output(timeout=3))
+        waiting = asyncio.ensure_future(handle.wait_for_task_output(timeout=0.5))
         await clock.run_until_done(waiting, limit=10)
         with pytest.raises(TaskTimeoutError):
             waiting.result()
-        assert clock.now() == pytest.approx(1003.0)
+        assert clock.now() == pytest.approx(1000.5)
         assert [m for m, _p, _a in api.requests] == ["POST"]
 
     async def test_closing_the_client_closes_its_transport(self, clock: VirtualClock) -> None:

@@ -84,6 +84,7 @@ from .task import (
 )
 from .task import TaskWaiter as TaskWaiter
 from .task import bind_client as bind_client
+from .task import bind_fresh as bind_fresh
 from .task import bound_client as bound_client
 from .task import check_task_id as check_task_id
 from .task import task_path as task_path

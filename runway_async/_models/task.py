@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Mapping
 from datetime import datetime
@@ -23,6 +24,7 @@ __all__ = [
     "ThrottledTask",
     "UnknownTask",
     "bind_client",
+    "bind_fresh",
     "bound_client",
     "check_task_id",
     "task_path",
@@ -296,11 +298,24 @@ Task = (
 """Any task, typed by its wire ``status``; check with ``isinstance`` or ``task.status``."""
 
 _TaskT = TypeVar("_TaskT", bound=Task)
+# The characters quote() never escapes (RFC 3986's unreserved set).
+_UNRESERVED: Final = re.compile(r"[A-Za-z0-9_.~-]+")
 
 
 def bind_client(task: _TaskT, client: TaskWaiter | None) -> _TaskT:
     """Return a copy of ``task`` whose ``wait_for_task_output()`` waits through ``client``."""
     return attrs.evolve(task, client=client)
+
+
+def bind_fresh(task: _TaskT, client: TaskWaiter | None) -> _TaskT:
+    """Bind ``client`` to a task just built from a reply, in place, and return it.
+
+    Only for a task no one else holds yet (straight from ``task_from_reply``): it saves
+    the copy ``bind_client`` makes, on every poll. The client is no part of equality or
+    hashing, so nothing that depends on those changes.
+    """
+    object.__setattr__(task, "_client", client)
+    return task
 
 
 def bound_client(task: Task) -> Any:
@@ -327,4 +342,7 @@ def task_path(task_id: str) -> str:
         ValueError: ``task_id`` is not a non-empty string.
 
     """
-    return "/v1/tasks/" + urllib.parse.quote(check_task_id(task_id), safe="")
+    check_task_id(task_id)
+    if _UNRESERVED.fullmatch(task_id):
+        return "/v1/tasks/" + task_id  # what quote() returns for it (every task id: a UUID)
+    return "/v1/tasks/" + urllib.parse.quote(task_id, safe="")

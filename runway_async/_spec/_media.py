@@ -6,12 +6,13 @@ only rejects what the server certainly would.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import unicodedata
 import urllib.parse
 
-from .._config import is_loopback_host
+from .._config import is_loopback_host, may_be_ip_address
 
 __all__ = ["DATA_URI_LIMITS", "MAX_URL_LENGTH", "media_problem"]
 
@@ -55,6 +56,19 @@ def media_problem(value: str, kind: str | None, *, allow_loopback_http: bool = F
             in. The other rules still hold.
 
     """
+    if type(value) is str and len(value) <= MAX_URL_LENGTH:
+        # The same image or video is often given to many creates: the answer is a pure
+        # function of the arguments, kept for the last few hundred short URIs.
+        return _cached_problem(value, kind, allow_loopback_http)
+    return _media_problem(value, kind, allow_loopback_http)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_problem(value: str, kind: str | None, allow_loopback_http: bool) -> str | None:
+    return _media_problem(value, kind, allow_loopback_http)
+
+
+def _media_problem(value: str, kind: str | None, allow_loopback_http: bool) -> str | None:
     head = value[:10].lower()
     if head.startswith("runway://"):
         return None if len(value) > len("runway://") else "the runway:// URI is empty"
@@ -112,12 +126,13 @@ def _is_ip_literal(host: str) -> bool:
     Besides the canonical forms, WHATWG URL parsers (the server's) read a host whose last
     label is a number as IPv4: ``127.1``, ``2130706433``, ``0x7f.0.0.1``.
     """
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return True
+    if may_be_ip_address(host):
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:
+            return True
     last = host.removesuffix(".").rpartition(".")[2]
     return bool(_NUMERIC_LABEL.fullmatch(last))
 

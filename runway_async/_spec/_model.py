@@ -220,6 +220,24 @@ class EndpointSpec:
     notes: str | None
     variants: tuple[VariantSpec, ...]
     models: tuple[str, ...]
+    _by_value: Mapping[str, VariantSpec] = attrs.field(init=False, repr=False, eq=False, hash=False)
+
+    @_by_value.default
+    def _index_variants(self) -> Mapping[str, VariantSpec]:
+        index: dict[str, VariantSpec] = {}
+        for variant in self.variants:
+            if variant.value is not None:
+                index.setdefault(variant.value, variant)
+        return index
+
+    def find_variant(self, value: object) -> VariantSpec | None:
+        """Return the first variant whose discriminator value equals ``value``, if any."""
+        if type(value) is str:
+            return self._by_value.get(value)  # the values are strings: equal means the same
+        for variant in self.variants:
+            if variant.value == value:
+                return variant
+        return None
 
     @property
     def legacy_models(self) -> tuple[str, ...]:
@@ -374,36 +392,37 @@ def _node(data: Mapping[str, Any], where: str) -> TypeSpec:
 
 def load_endpoints(data: Mapping[str, Any]) -> dict[str, EndpointSpec]:
     """Build the endpoint specs from the parsed ``api.json``."""
-    endpoints: dict[str, EndpointSpec] = {}
-    for name, raw in data["endpoints"].items():
-        if raw["response"] not in _RESPONSES:
-            raise ValueError(f"{name}: unknown response kind {raw['response']!r}")
-        variants = tuple(
-            VariantSpec(
-                value=raw_variant.get("value"),
-                title=raw_variant["title"],
-                legacy="legacy" in raw_variant,
-                legacy_source=raw_variant.get("legacy"),
-                body=_node(
-                    {"type": "object", "fields": raw_variant["fields"]},
-                    f"{name}:{raw_variant.get('value')}",
-                ),
-            )
-            for raw_variant in raw["variants"]
+    return {name: _endpoint_spec(name, raw) for name, raw in data["endpoints"].items()}
+
+
+def _endpoint_spec(name: str, raw: Mapping[str, Any]) -> EndpointSpec:
+    if raw["response"] not in _RESPONSES:
+        raise ValueError(f"{name}: unknown response kind {raw['response']!r}")
+    variants = tuple(
+        VariantSpec(
+            value=raw_variant.get("value"),
+            title=raw_variant["title"],
+            legacy="legacy" in raw_variant,
+            legacy_source=raw_variant.get("legacy"),
+            body=_node(
+                {"type": "object", "fields": raw_variant["fields"]},
+                f"{name}:{raw_variant.get('value')}",
+            ),
         )
-        endpoints[name] = EndpointSpec(
-            name=name,
-            method=raw["method"],
-            path=raw["path"],
-            discriminator=raw["discriminator"],
-            discriminator_description=raw.get("discriminator_description"),
-            response=raw["response"],
-            summary=raw["summary"],
-            notes=raw.get("notes"),
-            variants=variants,
-            models=tuple(v.value for v in variants if v.value is not None),
-        )
-    return endpoints
+        for raw_variant in raw["variants"]
+    )
+    return EndpointSpec(
+        name=name,
+        method=raw["method"],
+        path=raw["path"],
+        discriminator=raw["discriminator"],
+        discriminator_description=raw.get("discriminator_description"),
+        response=raw["response"],
+        summary=raw["summary"],
+        notes=raw.get("notes"),
+        variants=variants,
+        models=tuple(v.value for v in variants if v.value is not None),
+    )
 
 
 def _object(fields: Mapping[str, Any], where: str) -> TypeSpec:
@@ -444,9 +463,26 @@ def _data() -> Mapping[str, Any]:
     return data
 
 
+# Each endpoint's spec is built on first use: a client typically calls one or two of the
+# fifty-odd, and building them all is most of the cost of the first create.
+_BUILT: dict[str, EndpointSpec] = {}
+
+
+def _endpoint(name: str) -> EndpointSpec:
+    spec = _BUILT.get(name)
+    if spec is None:
+        spec = _BUILT[name] = _endpoint_spec(name, _data()["endpoints"][name])
+    return spec
+
+
+def _names() -> Mapping[str, Any]:
+    endpoints: Mapping[str, Any] = _data()["endpoints"]
+    return endpoints
+
+
 @cache
 def _load() -> dict[str, EndpointSpec]:
-    return load_endpoints(_data())
+    return {name: _endpoint(name) for name in _names()}
 
 
 @cache
@@ -458,16 +494,18 @@ class _Endpoints(Mapping[str, EndpointSpec]):
     """The endpoint specs by name, read from ``api.json`` on first use."""
 
     def __getitem__(self, name: str) -> EndpointSpec:
-        return _load()[name]
+        if not isinstance(name, str) or name not in _names():
+            raise KeyError(name)
+        return _endpoint(name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(_load())
+        return iter(_names())
 
     def __len__(self) -> int:
-        return len(_load())
+        return len(_names())
 
     def __repr__(self) -> str:
-        return f"<ENDPOINTS {sorted(_load())}>"
+        return f"<ENDPOINTS {sorted(_names())}>"
 
 
 ENDPOINTS: Mapping[str, EndpointSpec] = _Endpoints()
@@ -481,15 +519,17 @@ def get_endpoint(name: str) -> EndpointSpec:
         InvalidRequestError: No such endpoint; the error lists the known names.
 
     """
-    try:
-        return _load()[name]
-    except (KeyError, TypeError):
-        known = tuple(sorted(_load()))
+    spec = _BUILT.get(name) if isinstance(name, str) else None
+    if spec is not None:
+        return spec
+    if not isinstance(name, str) or name not in _names():
+        known = tuple(sorted(_names()))
         raise InvalidRequestError(
             f"Unknown endpoint {name!r}; known endpoints: {', '.join(known)}.",
             allowed=known,
             endpoint=name if isinstance(name, str) else None,
-        ) from None
+        )
+    return _endpoint(name)
 
 
 class _PlainEndpoints(Mapping[str, PlainEndpointSpec]):

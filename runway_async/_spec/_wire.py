@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from .._exceptions import InvalidRequestError
 from ._model import FieldSpec, TypeSpec, get_endpoint, python_name
-from ._validate import format_path, is_sequence, validate_body
+from ._validate import format_path, is_mapping, is_sequence, validate_body
 
 __all__ = ["convert_members", "to_wire", "union_fields"]
 
@@ -36,7 +36,7 @@ def to_wire(
 
     """
     spec = get_endpoint(endpoint)
-    if not isinstance(params, Mapping):
+    if not is_mapping(params):
         raise InvalidRequestError(
             f"The parameters of {endpoint} must be a mapping, got {type(params).__name__}.",
             endpoint=endpoint,
@@ -46,10 +46,8 @@ def to_wire(
     variant = None
     if disc is None:
         variant = spec.variants[0]
-    else:
-        for candidate in spec.variants:
-            if disc in given and candidate.value == given[disc]:
-                variant = candidate
+    elif disc in given:
+        variant = spec.find_variant(given[disc])
     if variant is None:
         # Missing or unknown discriminator: the validator words the error.
         body: dict[str, Any] = _plain(given)
@@ -74,6 +72,9 @@ def convert_members(endpoint: str, node: TypeSpec, value: Mapping[Any, Any]) -> 
     return _Converter(endpoint).convert_object(node.keys, node.fields, value, (), ())
 
 
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
 class _Converter:
     """Renames keys from Python to wire names, following the spec through nested values."""
 
@@ -88,7 +89,7 @@ class _Converter:
         ppath: tuple[str | int, ...],
     ) -> Any:
         kind = node.kind
-        if isinstance(value, Mapping):
+        if is_mapping(value):
             if kind == "object":
                 return self.convert_object(node.keys, node.fields, value, path, ppath)
             if kind == "union" and node.keys:
@@ -132,18 +133,21 @@ class _Converter:
                 )
             wire = keys.get(key, key)
             member = fields.get(wire)
-            sub = (*path, wire)
-            subp = (*ppath, member.python_name if member else python_name(key))
             if wire in out:
+                subp = (*ppath, member.python_name if member else python_name(key))
                 raise InvalidRequestError(
                     f"{format_path(subp)} is given twice, as {given_as[wire]!r} and {key!r}.",
                     field=format_path(subp),
                     endpoint=self.endpoint,
                 )
             given_as[wire] = key
-            out[wire] = (
-                _plain(item) if member is None else self.convert(member.type, item, sub, subp)
-            )
+            if type(item) in _SCALARS:
+                out[wire] = item  # nothing to rename inside (most members of every call)
+            elif member is None:
+                out[wire] = _plain(item)
+            else:
+                sub, subp = (*path, wire), (*ppath, member.python_name)
+                out[wire] = self.convert(member.type, item, sub, subp)
         return out
 
 
@@ -168,7 +172,7 @@ def union_fields(node: TypeSpec, value: Mapping[Any, Any]) -> Mapping[str, Field
 
 def _plain(value: Any) -> Any:
     """Return ``value`` as plain JSON data: mappings as dicts, sequences as lists."""
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         return {key: _plain(item) for key, item in value.items()}
     if is_sequence(value):
         return [_plain(item) for item in value]

@@ -298,7 +298,8 @@ class Emulator:
               ``max_per_task``;
             * ``peak_requests_per_second``: per route, the most requests in one real second;
             * ``tasks`` (only when asked): per task id, ``model``, ``status``, ``created``,
-              ``admitted``, ``started``, ``ended`` and ``duration`` in API seconds, and
+              ``admitted``, ``started``, ``ended``, ``seen`` (when a GET first returned
+              its end; ``None`` until one did) and ``duration`` in API seconds, and
               ``polls``;
             * ``now`` (simulated seconds since the reset) and ``faults_pending``.
 

@@ -640,6 +640,13 @@ class Simulation:
         }
 
     def _timelines(self) -> dict[str, dict[str, Any]]:
+        # ``seen``: when a GET first returned the task's end (None until one did).
+        def seen(task: TaskRecord) -> float | None:
+            lag = self._lags.get(task.id)
+            if lag is None or task.ended is None:
+                return None
+            return _round(task.ended + lag.api_seconds)
+
         return {
             task.id: {
                 "model": task.model,
@@ -648,6 +655,7 @@ class Simulation:
                 "admitted": _round(task.admitted),
                 "started": _round(task.started),
                 "ended": _round(task.ended),
+                "seen": seen(task),
                 "duration": _round(task.duration),
                 "polls": self._polls.get(task.id, 0),
             }

@@ -33,11 +33,16 @@ def new_key() -> str:
 
 
 def fast_poll(**overrides: Any) -> PollConfig:
-    """Return polling scaled to the emulator: the 5 s floor and the GET budget."""
+    """Return polling scaled to the emulator: the 5 s floor and the GET budget.
+
+    Early handover is off (``handover=0``), so the limiter's count is exact and a test can
+    say "never THROTTLED" whatever the machine's speed; ``test_handover.py`` turns it on.
+    """
     settings: dict[str, Any] = {
         "min_interval": MIN_INTERVAL,
         "requests_per_second": 25 / TIME_SCALE,
         "max_in_flight": 32,
+        "handover": 0.0,
     }
     settings.update(overrides)
     return PollConfig(**settings)

@@ -637,12 +637,15 @@ class MinimalLimiter:
     def orphans(self, model: str) -> list[Slot]:
         return []
 
+    def lend(self, slot: Slot) -> None:
+        pass  # cannot lend: slots pass on only when released
+
 
 class TestLimiterInterface:
     """``Limiter`` is a runtime-checkable protocol another limiter can implement fully."""
 
     def test_protocol_is_runtime_checkable(self) -> None:
-        """An isinstance check needs every method, notify_when_wanted and orphans included."""
+        """An isinstance check needs every method, notify_when_wanted, orphans and lend included."""
         assert isinstance(InProcessLimiter(), Limiter)
         assert isinstance(MinimalLimiter(), Limiter)
         assert not isinstance(object(), Limiter)

@@ -132,6 +132,8 @@ class FakeLimiter:
         self.released: list[tuple[Slot, float]] = []
         self.stale = 0
         self.hooks: dict[str | None, Callable[[], None]] = {}
+        self.lent: list[tuple[Slot, float]] = []
+        self.clock: VirtualClock | None = None
 
     def release(self, slot: Slot, *, after: float = 0.0, created: bool = True) -> None:
         self.released.append((slot, after))
@@ -141,6 +143,10 @@ class FakeLimiter:
 
     def notify_when_wanted(self, slot: Slot, callback: Callable[[], None]) -> None:
         self.hooks[slot.task_id] = callback
+
+    def lend(self, slot: Slot) -> None:
+        slot.lent = True
+        self.lent.append((slot, self.clock.now() if self.clock is not None else 0.0))
 
 
 Make = Callable[..., TaskWatcher]
@@ -166,6 +172,8 @@ async def make(clock: VirtualClock, api: FakeAPI) -> AsyncIterator[Make]:
     def build(**options: Any) -> TaskWatcher:
         options.setdefault("poll", POLL)
         options.setdefault("rand", random.Random(7))
+        # Tasks run from creation (no pending time), known: no probes unless a test says.
+        options.setdefault("pending", {MODEL: 0.0})
         watcher = TaskWatcher(fetch=api.fetch, clock=clock, **options)
         made.append(watcher)
         return watcher
@@ -244,7 +252,9 @@ class TestFirstPoll:
         await run(clock, *waits(watcher, (f"w{n}" for n in range(5))))
         # Each was seen RUNNING at 5 s (progress gave its exact end) and ended at 10 s.
         assert all(api.times(f"w{n}") == [5.0, 10.0] for n in range(5))
-        assert watcher.expected_duration(MODEL) == pytest.approx(max(durations))
+        # The slowest seen plus half the range: the first five to end are the shortest.
+        learned = max(durations) + 0.5 * (max(durations) - min(durations))
+        assert watcher.expected_duration(MODEL) == pytest.approx(learned)
 
         created = clock.now() - T0
         api.script("next", end=created + 8.0, created=created)
@@ -253,9 +263,8 @@ class TestFirstPoll:
         assert done.id == "next"
         [first] = api.times("next")  # one GET was enough
         lag = first - (created + 8.0)
-        # At the learned end (the slowest seen) plus at most 2 % jitter: well under a second,
-        # not a poll interval.
-        assert 0.4 - 1e-9 <= lag <= 0.4 + 0.02 * 8.4 + 1e-9
+        # At the learned end plus at most 2 % jitter: under a second, not a poll interval.
+        assert learned - 8.0 - 1e-9 <= lag <= learned - 8.0 + 0.02 * learned + 1e-9
 
     async def test_priors_are_learned(self, clock: VirtualClock, api: FakeAPI, make: Make) -> None:
         """Waves of similar tasks: GETs per task fall to about one, lag stays small."""
@@ -343,17 +352,29 @@ class TestRunning:
     async def test_progress_is_extrapolated(
         self, clock: VirtualClock, api: FakeAPI, make: Make
     ) -> None:
-        """Two samples give the rate; the next poll aims 0.5 % of the duration past the end.
+        """Progress gives the end; the next poll aims 0.5 % of the duration past it.
 
-        At most max_interval after the previous one.
+        At most max_interval after the previous one. With the model's pending time known
+        (here: none), one sample is enough even early on; without it, an early sample is not
+        trusted and the rate comes from two.
         """
         watcher = make(poll=PollConfig(min_interval=5.0, max_interval=60.0, jitter=0.0))
         api.script("a", end=100.0)
         create(watcher, "a")
         await run(clock, *waits(watcher, ["a"]))
-        # 5: 5 % done, too early to guess; 10: two samples, end at 100 -> capped at 10 + 60;
-        # 70: end still 100 -> 100 + 0.5.
-        assert api.times("a") == pytest.approx([5.0, 10.0, 70.0, 100.5])
+        # 5: 5 % done, from creation: end at 100 -> capped at 5 + 60; 65: 100 + 0.5.
+        assert api.times("a") == pytest.approx([5.0, 65.0, 100.5])
+
+        api.script("b", end=clock.now() - T0 + 100.0, created=clock.now() - T0)
+        unknown = make(poll=PollConfig(min_interval=5.0, max_interval=60.0, jitter=0.0))
+        unknown._pending.clear()
+        unknown._looks[MODEL] = 2  # its probes were spent: looked at after one floor
+        start = clock.now() - T0
+        create(unknown, "b")
+        await run(clock, *waits(unknown, ["b"]))
+        # 5: too early to guess; 10: two samples, end at 100 -> capped at 10 + 60; 70: 100.5.
+        times = [round(t - start, 6) for t in api.times("b")]
+        assert times == pytest.approx([5.0, 10.0, 70.0, 100.5])
 
     async def test_one_sample_far_enough_in_is_extrapolated_from_the_start(
         self, clock: VirtualClock, api: FakeAPI, make: Make
@@ -684,3 +705,138 @@ class TestWatchedTask:
         assert entry.look is EarlyLook.THIS
         entry.look_used()
         assert not entry.owes_look
+
+
+class TestWatcherHandover:
+    """When the watcher lends a held slot, on virtual time."""
+
+    async def test_a_progress_sample_times_the_handover_at_the_extrapolated_end(
+        self, clock: VirtualClock, api: FakeAPI, make: Make
+    ) -> None:
+        """A first task's 5 s sample extrapolates its end; the slot is lent then, not at 10 s."""
+        limiter = FakeLimiter()
+        limiter.clock = clock
+        watcher = make(limiter=cast(Limiter, limiter))
+        api.script("a", started=0.0, end=8.0)
+        slot = Slot(MODEL)
+        watcher.register_created("a", model=MODEL, slot=slot)
+        [done] = await run(clock, *waits(watcher, "a"))
+        assert isinstance(done, SucceededTask)
+        assert api.times("a") == [5.0, 10.0]
+        assert [(s, round(at - T0, 6)) for s, at in limiter.lent] == [(slot, 8.0)]
+        assert slot.ends_at == pytest.approx(T0 + 8.0)
+
+    async def test_learned_durations_time_the_handover_from_creation(
+        self, clock: VirtualClock, api: FakeAPI, make: Make
+    ) -> None:
+        """After three measured tasks: lent at creation + handover point - create round trip."""
+        limiter = FakeLimiter()
+        limiter.clock = clock
+        watcher = make(limiter=cast(Limiter, limiter))
+        for task_id, end in (("a", 8.0), ("b", 8.5), ("c", 9.0)):
+            api.script(task_id, started=0.0, end=end)
+            watcher.register_created(task_id, model=MODEL, slot=Slot(MODEL))
+        await run(clock, *waits(watcher, ["a", "b", "c"]))
+        limiter.lent.clear()
+        created = clock.now()
+        api.script("d", created=created - T0, started=created - T0, end=created - T0 + 8.2)
+        slot = Slot(MODEL)
+        watcher.register_created("d", model=MODEL, slot=slot, sent=created - 0.25)
+        estimator = watcher._estimators[MODEL]
+        point = estimator.handover(POLL.handover_budget)
+        assert point is not None
+        await run(clock, *waits(watcher, "d"))
+        assert len(limiter.lent) == 1
+        assert limiter.lent[0][0] is slot
+        assert limiter.lent[0][1] == pytest.approx(created + point - 0.25)
+
+    async def test_no_handover_when_it_is_off_or_the_slot_is_gone(
+        self, clock: VirtualClock, api: FakeAPI, make: Make
+    ) -> None:
+        limiter = FakeLimiter()
+        limiter.clock = clock
+        poll = PollConfig(min_interval=5.0, jitter=0.0, handover=0)
+        watcher = make(limiter=cast(Limiter, limiter), poll=poll)
+        api.script("a", started=0.0, end=8.0)
+        watcher.register_created("a", model=MODEL, slot=Slot(MODEL))
+        await run(clock, *waits(watcher, "a"))
+        assert limiter.lent == []
+
+
+class TestProbe:
+    """A model's pending time (creation to running) is measured by its first tasks."""
+
+    async def test_the_first_task_is_probed_early_and_measures_the_pending_time(
+        self, clock: VirtualClock, api: FakeAPI, make: Make
+    ) -> None:
+        """Polled at 1 s and 6 s: two samples a floor apart say it started at 0.5 s."""
+        watcher = make(pending={})
+        api.script("a", started=0.5, end=8.5)
+        create(watcher, "a")
+        await run(clock, *waits(watcher, "a"))
+        assert api.times("a") == [1.0, 6.0, 11.0]
+        assert watcher.learned()[MODEL].pending == pytest.approx(0.5)
+        assert watcher.expected_duration(MODEL) == pytest.approx(8.5)
+
+    async def test_two_probes_per_model_then_the_floor(
+        self, clock: VirtualClock, api: FakeAPI, make: Make
+    ) -> None:
+        watcher = make(pending={})
+        for task_id in ("a", "b", "c"):
+            api.script(task_id, end=2.0)  # ends before a second sample: nothing measured
+        create(watcher, "a", "b", "c")
+        await run(clock, *waits(watcher, ["a", "b", "c"]))
+        assert [api.times(t)[0] for t in ("a", "b", "c")] == [1.0, 1.0, 5.0]
+        assert watcher.learned()[MODEL].pending is None
+
+    @pytest.mark.parametrize(("pending", "learned"), [(0.5, 8.5), (0.0, 8.0 / 0.9)])
+    async def test_a_known_pending_time_makes_one_sample_exact(
+        self, clock: VirtualClock, api: FakeAPI, make: Make, pending: float, learned: float
+    ) -> None:
+        """One sample at 5 s of a task running 0.5 s to 8.5 s: exact only with its pending time.
+
+        Taken as running from creation, 56 % done at 5 s says 8.9 s.
+        """
+        watcher = make(pending={MODEL: pending})
+        api.script("a", started=0.5, end=8.5)
+        create(watcher, "a")
+        await run(clock, *waits(watcher, "a"))
+        assert api.times("a") == [5.0, 10.0]
+        assert watcher.expected_duration(MODEL) == pytest.approx(learned)
+
+
+class TestSampling:
+    """Short tasks never run at their first poll: some are looked at early to measure them."""
+
+    async def test_one_task_in_four_is_sampled_while_the_spread_is_short(
+        self, clock: VirtualClock, api: FakeAPI, make: Make
+    ) -> None:
+        watcher = make()
+        api.script("first", end=4.5)
+        create(watcher, "first")
+        await run(clock, *waits(watcher, ["first"]))
+        assert api.times("first") == [5.0]  # ended: only an upper bound, no duration
+        estimator = watcher._estimators[MODEL]
+        assert estimator.aim == 5.0
+        assert len(estimator.spread) == 0
+        created = clock.now() - T0
+        ids = ["b", "c", "d", "e"]
+        for task_id in ids:
+            api.script(task_id, created=created, end=created + 4.5)
+        create(watcher, *ids)
+        await run(clock, *waits(watcher, ids))
+        firsts = [round(api.times(t)[0] - created, 6) for t in ids]
+        # The fourth is looked at at 85 % of the aim, while it runs: its progress gives 4.5 s.
+        assert firsts == [5.0, 5.0, 5.0, 4.25]
+        assert list(estimator.spread) == pytest.approx([4.5])
+
+    async def test_the_pending_time_is_fitted_across_tasks(
+        self, clock: VirtualClock, api: FakeAPI, make: Make
+    ) -> None:
+        """First samples at different ages lie on age = pending + progress * duration."""
+        watcher = make(pending={})
+        watcher._learn_pending_across(MODEL, 1.0, 0.2)
+        watcher._learn_pending_across(MODEL, 1.0, 0.21)
+        assert MODEL not in watcher._pending  # the same progress twice: no line yet
+        watcher._learn_pending_across(MODEL, 2.75, 0.9)
+        assert watcher._pending[MODEL] == pytest.approx(0.5, abs=0.02)

@@ -54,7 +54,7 @@ class DurationEstimator:
 
     """
 
-    __slots__ = ("_handover", "_high", "_low", "aim", "exact", "observed", "spread")
+    __slots__ = ("_changes", "_handover", "_high", "_low", "aim", "exact", "observed", "spread")
 
     def __init__(self) -> None:
         """Start with nothing known."""
@@ -64,6 +64,7 @@ class DurationEstimator:
         self.spread: deque[float] = deque(maxlen=_SPREAD_WINDOW)
         self._handover: dict[float, float | None] = {}
         self._low = self._high = 0.0  # the shortest and longest of the warm-up durations
+        self._changes = 0  # durations added to the spread
 
     def __repr__(self) -> str:
         return f"<DurationEstimator aim={self.aim} exact={self.exact} observed={self.observed}>"
@@ -89,7 +90,11 @@ class DurationEstimator:
         self.observed += 1
         if duration is not None and unbiased:
             self.spread.append(max(duration, 0.0))
-            self._handover.clear()  # what is read from the spread
+            self._changes += 1
+            # What is read from the spread; past 16 durations one more moves it little, so it
+            # is read again after every eighth (a handover point costs a few milliseconds).
+            if len(self.spread) <= _PERSISTED_SPREAD or self._changes % 8 == 0:
+                self._handover.clear()
         aim = self.aim
         if duration is not None:
             duration = max(duration, 0.0)
@@ -160,13 +165,17 @@ class DurationEstimator:
     def _sample(self) -> list[float] | None:
         """Return the sorted durations the spread is read from, if there are enough.
 
-        ``spread``, once it holds three. A model whose tasks all end before their first
-        poll (shorter than ``min_interval``) never gets one, so its slots are never handed
-        over early: the misses of the aim are the long tail, not the spread.
+        ``spread``, once it holds three. (The aim's misses never join it: they are the
+        long tail. Tasks too short to run at their first poll are sampled early instead,
+        see the watcher.)
         """
         if self.aim is None or len(self.spread) < _SPREAD_MIN:
             return None
         return sorted(self.spread)
+
+    def can_hand_over(self, budget: float) -> bool:
+        """Return whether ``handover(budget)`` has an answer (cheaply: nothing is computed)."""
+        return budget > 0 and self.aim is not None and len(self.spread) >= _SPREAD_MIN
 
     def handover(self, budget: float) -> float | None:
         """Return when, after its start, to hand a task's slot to the next create.

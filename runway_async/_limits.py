@@ -801,11 +801,15 @@ class InProcessLimiter:
 
     def _deliver(self, waiters: list[_Waiter], *, skip: _Waiter | None = None) -> None:
         """Wake each waiter on its own loop; reclaim the slot of one whose loop is gone."""
+        here = _running_loop()
         for waiter in waiters:
             if waiter is skip:
                 continue
             try:
-                waiter.loop.call_soon_threadsafe(waiter.event.set)
+                if waiter.loop is here:  # this thread's loop: no wake-up through its pipe
+                    waiter.loop.call_soon(waiter.event.set)
+                else:
+                    waiter.loop.call_soon_threadsafe(waiter.event.set)
             except RuntimeError:  # that loop is closed: nobody will take the slot
                 with self._lock:
                     slot = waiter.slot
@@ -816,6 +820,14 @@ class InProcessLimiter:
                     else:
                         more = []
                 self._deliver(more)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """Return the event loop running in this thread, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _check_limit(limit: object) -> None:

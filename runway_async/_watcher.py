@@ -467,6 +467,9 @@ class TaskWatcher:
                     break
 
     def _wanted_threadsafe(self, task_id: str) -> None:
+        if _running_loop() is self._loop:  # our own thread: no need to wake the loop up
+            self._loop.call_soon(self._on_wanted, task_id)
+            return
         with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to poll
             self._loop.call_soon_threadsafe(self._on_wanted, task_id)
 
@@ -965,9 +968,9 @@ class TaskWatcher:
             estimator = self._estimators[model] = DurationEstimator()
         budget = entry.poll.handover_budget
         warming = estimator.warming_up
-        first_handover = estimator.handover(budget) is None
+        first_handover = not estimator.can_hand_over(budget)
         self._observe(entry, estimator, created, seen)
-        first_handover = first_handover and estimator.handover(budget) is not None
+        first_handover = first_handover and estimator.can_hand_over(budget)
         if warming or first_handover:
             self._replan(model, polls=warming)
 
@@ -1139,6 +1142,14 @@ def _time_out(
             f"Task {entry.id} did not end within {timeout} s (last status: {status}).", last
         )
     )
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """Return the event loop running in this thread, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _progress(task: object) -> float | None:

@@ -74,7 +74,9 @@ def test_smoke_scenario_runs_and_writes_results(tmp_path: Path) -> None:
     assert row["wall_ratio"] >= 1.0  # nobody beats the server's own schedule
     # 20 creates and at least one GET each; control routes are not counted.
     assert row["requests"] >= 40
-    assert row["cpu_ms_per_request"] == pytest.approx(row["cpu_s"] * 1000 / row["requests"], 0.01)
+    # cpu_s is rounded to 10 ms in the row, cpu_ms_per_request computed from the exact value.
+    per_request = row["cpu_s"] * 1000 / row["requests"]
+    assert row["cpu_ms_per_request"] == pytest.approx(per_request, abs=5.0 / row["requests"])
     assert row["peak_rss_mb"] > 0
     report = (tmp_path / "latest.md").read_text()
     assert "### smoke" in report

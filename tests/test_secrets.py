@@ -12,7 +12,7 @@ import socket
 import traceback
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 import pytest_asyncio
@@ -99,7 +99,9 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 
 def client_for(url: str, **options: Any) -> AsyncRunway:
-    options.setdefault("timeout", 0.3)
+    # A generous timeout: a loaded machine must not turn a 503 into a timeout. The faults
+    # that hang are given a short one (``timeout_for``).
+    options.setdefault("timeout", 10.0)
     options.setdefault("retry", RetryConfig(max_retries=0))
     return AsyncRunway(SECRET_KEY, base_url=url, **options)
 
@@ -120,6 +122,12 @@ FAULTS: dict[str, tuple[dict[str, Any], type[Exception], type[Exception]]] = {
     "endless": ({"delay": 0.01}, AmbiguousSubmissionError, APITimeoutError),
     "hold_body": ({}, AmbiguousSubmissionError, APITimeoutError),
 }
+HANGING: Final = frozenset({"hold_after", "latency", "endless", "hold_body"})
+
+
+def timeout_for(kind: str) -> float:
+    """Return the client timeout for a fault: short where the fault hangs until it passes."""
+    return 0.3 if kind in HANGING else 10.0
 
 
 class TestKeyNeverInErrors:
@@ -136,7 +144,8 @@ class TestKeyNeverInErrors:
         """Each fault kind on a create gives an error without the key anywhere in it."""
         options, expected, _ = FAULTS[kind]
         emulator.faults.inject(kind, **options)
-        async with client_for(emulator.url, max_response_bytes=4096) as client:
+        timeout = timeout_for(kind)
+        async with client_for(emulator.url, max_response_bytes=4096, timeout=timeout) as client:
             exc = await failure(client.text_to_image.create(**IMAGE_PARAMS))
         assert isinstance(exc, expected)
         assert_no_key(exc)
@@ -145,7 +154,8 @@ class TestKeyNeverInErrors:
     async def test_fault_on_a_read(self, emulator: Emulator, kind: str) -> None:
         """Each fault kind on a GET gives an error without the key anywhere in it."""
         options, _, expected = FAULTS[kind]
-        async with client_for(emulator.url, max_response_bytes=4096) as client:
+        timeout = timeout_for(kind)
+        async with client_for(emulator.url, max_response_bytes=4096, timeout=timeout) as client:
             handle = await client.text_to_image.create(**IMAGE_PARAMS)
             # Twice: aiohttp itself re-sends a GET once when a reused connection drops.
             emulator.faults.inject(kind, route="tasks", count=2, **options)
@@ -228,7 +238,8 @@ class TestKeyNeverInErrors:
         every error raised in that step; its traceback runs through aiohttp's frames.
         """
         options, create_error, read_error = FAULTS[kind]
-        async with client_for(emulator.url, max_response_bytes=4096) as client:
+        timeout = timeout_for(kind)
+        async with client_for(emulator.url, max_response_bytes=4096, timeout=timeout) as client:
             handle = await client.text_to_image.create(**IMAGE_PARAMS)
             emulator.faults.inject(kind, route="tasks", count=2, **options)
             exc = await asyncio.tasks._PyTask(failure(client.tasks.retrieve(handle.id)))

@@ -54,7 +54,7 @@ class DurationEstimator:
 
     """
 
-    __slots__ = ("_changes", "_handover", "_high", "_low", "aim", "exact", "observed", "spread")
+    __slots__ = ("_cache", "_changes", "_high", "_low", "aim", "exact", "observed", "spread")
 
     def __init__(self) -> None:
         """Start with nothing known."""
@@ -62,7 +62,8 @@ class DurationEstimator:
         self.exact = 0
         self.observed = 0
         self.spread: deque[float] = deque(maxlen=_SPREAD_WINDOW)
-        self._handover: dict[float, float | None] = {}
+        # What is read from the spread: ("floor", handed_over) and ("handover", budget).
+        self._cache: dict[tuple[str, object], float] = {}
         self._low = self._high = 0.0  # the shortest and longest of the warm-up durations
         self._changes = 0  # durations added to the spread
 
@@ -94,7 +95,7 @@ class DurationEstimator:
             # What is read from the spread; past 16 durations one more moves it little, so it
             # is read again after every eighth (a handover point costs a few milliseconds).
             if len(self.spread) <= _PERSISTED_SPREAD or self._changes % 8 == 0:
-                self._handover.clear()
+                self._cache.clear()
         aim = self.aim
         if duration is not None:
             duration = max(duration, 0.0)
@@ -140,27 +141,32 @@ class DurationEstimator:
 
         """
         aim = self.aim
-        if aim is None or len(self.spread) < _SPREAD_MIN:
+        if aim is None or not self._measured:
             return aim
-        key = -2.0 if handed_over else -1.0
-        floor = self._handover.get(key)
+        key = ("floor", handed_over)
+        floor = self._cache.get(key)
         if floor is None:
             ordered = sorted(self.spread)
             if handed_over:
                 mean = sum(ordered) / len(ordered)
                 ordered = sorted(a + b - mean for a in ordered for b in ordered)
-            floor = self._handover[key] = _quantile(ordered, QUANTILE)
+            floor = self._cache[key] = _quantile(ordered, QUANTILE)
         return max(aim, floor)
 
     @property
     def wants_samples(self) -> bool:
         """Whether the spread still needs durations (the aim is known, the spread too short)."""
-        return self.aim is not None and len(self.spread) < _SPREAD_MIN
+        return self.aim is not None and not self._measured
 
     @property
     def warming_up(self) -> bool:
         """Whether the estimate still starts from the first few durations (or none)."""
         return self.exact <= _WARMUP and (self.aim is None or self.exact > 0)
+
+    @property
+    def _measured(self) -> bool:
+        """Whether the aim and three unbiased durations are known."""
+        return self.aim is not None and len(self.spread) >= _SPREAD_MIN
 
     def _sample(self) -> list[float] | None:
         """Return the sorted durations the spread is read from, if there are enough.
@@ -169,13 +175,11 @@ class DurationEstimator:
         long tail. Tasks too short to run at their first poll are sampled early instead,
         see the watcher.)
         """
-        if self.aim is None or len(self.spread) < _SPREAD_MIN:
-            return None
-        return sorted(self.spread)
+        return sorted(self.spread) if self._measured else None
 
     def can_hand_over(self, budget: float) -> bool:
         """Return whether ``handover(budget)`` has an answer (cheaply: nothing is computed)."""
-        return budget > 0 and self.aim is not None and len(self.spread) >= _SPREAD_MIN
+        return budget > 0 and self._measured
 
     def handover(self, budget: float) -> float | None:
         """Return when, after its start, to hand a task's slot to the next create.
@@ -191,8 +195,8 @@ class DurationEstimator:
         """
         if not budget > 0:
             return None
-        cached = self._handover.get(budget, -1.0)
-        if cached != -1.0:
+        cached = self._cache.get(("handover", budget))
+        if cached is not None:
             return cached
         ordered = self._sample()
         if ordered is None:
@@ -216,7 +220,7 @@ class DurationEstimator:
                 low = middle
             else:
                 high = middle
-        self._handover[budget] = high
+        self._cache[("handover", budget)] = high
         return high
 
     # -- persistence (``_duration_cache``): apart from the learning rule above ----------

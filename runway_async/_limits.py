@@ -26,6 +26,7 @@ from typing import Final, Literal, Protocol, TypeAlias, runtime_checkable
 from ._clock import SYSTEM_CLOCK, Clock, as_clock
 from ._config import check_seconds
 from ._exceptions import DailyLimitError, SlotTimeoutError
+from ._loops import call_soon_anywhere
 from ._models import Organization
 
 __all__ = [
@@ -801,15 +802,11 @@ class InProcessLimiter:
 
     def _deliver(self, waiters: list[_Waiter], *, skip: _Waiter | None = None) -> None:
         """Wake each waiter on its own loop; reclaim the slot of one whose loop is gone."""
-        here = _running_loop()
         for waiter in waiters:
             if waiter is skip:
                 continue
             try:
-                if waiter.loop is here:  # this thread's loop: no wake-up through its pipe
-                    waiter.loop.call_soon(waiter.event.set)
-                else:
-                    waiter.loop.call_soon_threadsafe(waiter.event.set)
+                call_soon_anywhere(waiter.loop, waiter.event.set)
             except RuntimeError:  # that loop is closed: nobody will take the slot
                 with self._lock:
                     slot = waiter.slot
@@ -820,14 +817,6 @@ class InProcessLimiter:
                     else:
                         more = []
                 self._deliver(more)
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    """Return the event loop running in this thread, if any."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def _check_limit(limit: object) -> None:

@@ -24,11 +24,31 @@ import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Generic, TypeVar
 
-__all__ = ["LoopLocal"]
+__all__ = ["LoopLocal", "call_soon_anywhere"]
 
 logger = logging.getLogger("runway_async")
 
 _T = TypeVar("_T")
+
+
+def call_soon_anywhere(loop: asyncio.AbstractEventLoop, callback: Callable[[], object]) -> None:
+    """Schedule ``callback`` on ``loop`` from any thread, waking the loop only if need be.
+
+    From the loop's own thread a plain ``call_soon`` (no write to its self-pipe); from any
+    other thread ``call_soon_threadsafe``.
+
+    Raises:
+        RuntimeError: ``loop`` is closed.
+
+    """
+    try:
+        here = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        here = False
+    if here:
+        loop.call_soon(callback)
+    else:
+        loop.call_soon_threadsafe(callback)
 
 
 class _Entry(Generic[_T]):

@@ -63,6 +63,7 @@ from ._estimator import DurationEstimator
 from ._events import DEFAULT_EVENT_BUFFER, EventBuffer, TaskEvent, TaskEventKind
 from ._exceptions import CLIENT_CLOSED, APIStatusError, TaskTimeoutError
 from ._limits import Limiter, Slot
+from ._loops import call_soon_anywhere
 from ._models import Task, check_task_id
 from ._rate import RateBudget
 from ._retry import is_retryable
@@ -467,11 +468,8 @@ class TaskWatcher:
                     break
 
     def _wanted_threadsafe(self, task_id: str) -> None:
-        if _running_loop() is self._loop:  # our own thread: no need to wake the loop up
-            self._loop.call_soon(self._on_wanted, task_id)
-            return
         with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to poll
-            self._loop.call_soon_threadsafe(self._on_wanted, task_id)
+            call_soon_anywhere(self._loop, lambda: self._on_wanted(task_id))
 
     def _on_wanted(self, task_id: str) -> None:
         entry = self._entries.get(task_id)
@@ -1142,14 +1140,6 @@ def _time_out(
             f"Task {entry.id} did not end within {timeout} s (last status: {status}).", last
         )
     )
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    """Return the event loop running in this thread, if any."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def _progress(task: object) -> float | None:

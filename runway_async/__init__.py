@@ -35,10 +35,12 @@ from ._exceptions import (
     RunwayError,
     RunwayMLError,
     SlotTimeoutError,
+    StreamAlreadyConsumed,
     TaskCancelledError,
     TaskError,
     TaskFailedError,
     TaskTimeoutError,
+    UnknownModelWarning,
     UnprocessableEntityError,
 )
 from ._handles import TaskCreation, TaskHandle
@@ -146,9 +148,11 @@ from ._models import (
     WorkflowVersion,
 )
 from ._names import NameTemplate
+from ._options import DefaultAioHttpClient, DefaultAsyncHttpxClient, DefaultHttpxClient
+from ._raw import AsyncAPIResponse, HTTPRequest, HTTPResponse
 from ._resources._pagination import AsyncPaginator, CursorPage
 from ._spend import BatchCredits, CreditLimitError
-from ._sync import Runway, RunwayML, SyncCursorPage
+from ._sync import APIResponse, Runway, RunwayML, SyncCursorPage
 from ._transport import AiohttpTransport
 from ._version import __version__
 from ._watcher import TaskWatcher
@@ -158,6 +162,7 @@ __all__ = [
     "SYSTEM_CLOCK",
     "APIConnectionError",
     "APIError",
+    "APIResponse",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
@@ -165,6 +170,7 @@ __all__ = [
     "AmbiguousSubmissionError",
     "ApiKeyUsageDay",
     "ApiKeyUsedCredit",
+    "AsyncAPIResponse",
     "AsyncPaginator",
     "AsyncRunway",
     "AsyncRunwayML",
@@ -201,6 +207,9 @@ __all__ = [
     "CreditLimitError",
     "CursorPage",
     "DailyLimitError",
+    "DefaultAioHttpClient",
+    "DefaultAsyncHttpxClient",
+    "DefaultHttpxClient",
     "Document",
     "DocumentSummary",
     "DocumentUser",
@@ -213,6 +222,8 @@ __all__ = [
     "FailedVoice",
     "FailedWorkflowInvocation",
     "FilterStep",
+    "HTTPRequest",
+    "HTTPResponse",
     "HTTPTransport",
     "InMemoryBatchJournal",
     "InProcessLimiter",
@@ -269,6 +280,7 @@ __all__ = [
     "SQLiteBatchJournal",
     "Slot",
     "SlotTimeoutError",
+    "StreamAlreadyConsumed",
     "SucceededTask",
     "SucceededWorkflowInvocation",
     "SyncCursorPage",
@@ -295,6 +307,7 @@ __all__ = [
     "UnknownAvatarVoice",
     "UnknownConversation",
     "UnknownConversationAvatar",
+    "UnknownModelWarning",
     "UnknownRealtimeSession",
     "UnknownRoutingStep",
     "UnknownTask",

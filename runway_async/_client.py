@@ -43,6 +43,8 @@ from ._journal import SQLiteBatchJournal
 from ._limits import AUTO, InProcessLimiter, Limiter, MaxConcurrency, check_max_concurrency
 from ._models import Task
 from ._names import NameTemplate
+from ._options import TimeoutLike, check_http_client
+from ._raw import RawResponses, StreamingResponses
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES, APIRequester, check_max_response_bytes
 from ._resources.avatar_conversations import AvatarConversations
 from ._resources.avatars import Avatars
@@ -76,8 +78,15 @@ class AsyncRunway(TaskResources):
         base_url: API base URL; defaults to ``$RUNWAYML_BASE_URL``, else
             ``https://api.dev.runwayml.com``. Plain ``http`` is accepted only for loopback hosts.
         runway_version: The ``X-Runway-Version`` header.
-        timeout: Per-request deadline in seconds, or a ``Timeout``.
+        timeout: Per-request deadline in seconds, a ``Timeout``, an ``httpx.Timeout``-like
+            object (``read`` is the request's deadline, ``connect`` the connection's), or
+            ``None`` for no per-request deadline (the retry budget, ``RetryConfig.max_total``,
+            still bounds every call).
         max_retries: Retries after a failed attempt (see the retry policy in the README).
+        default_query: Query parameters added to every API request (wire names).
+        http_client: Only ``DefaultAioHttpClient()`` (the official SDK's aiohttp option),
+            accepted because it is what this client does anyway; any other client (an httpx
+            one) is refused with a ``TypeError`` naming what to use instead (``session=``).
         session: An ``aiohttp.ClientSession`` to use; it is yours to close.
         retry: Full retry settings; ``max_retries`` overrides its ``max_retries``.
         poll: How the client's task watcher polls (``min_interval`` and the GET budget).
@@ -108,6 +117,12 @@ class AsyncRunway(TaskResources):
             most this many bytes goes inline as a base64 data URI instead, when it fits the
             data URI limit of its kind (5 MB encoded for images, 16 MB for video and audio).
             0 (the default): always upload.
+        validate: Check every call's parameters against the spec before sending (the
+            default): a wrong value fails with ``InvalidRequestError`` naming the field and
+            the allowed values, before any request. ``False`` leaves every check to the
+            server (keywords are still converted to wire names). A model the spec does not
+            know is never refused: it is sent with light checks and one
+            ``UnknownModelWarning``.
 
     """
 
@@ -129,12 +144,14 @@ class AsyncRunway(TaskResources):
         *,
         base_url: str | None = None,
         runway_version: str = DEFAULT_RUNWAY_VERSION,
-        timeout: float | Timeout = 60.0,
+        timeout: float | Timeout | TimeoutLike | None = 60.0,
         max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
+        http_client: object | None = None,
         session: object | None = None,
         retry: RetryConfig | None = None,
         poll: PollConfig | None = None,
-        default_headers: Mapping[str, str] | None = None,
         limiter: Limiter | None = None,
         max_concurrency: MaxConcurrency = AUTO,
         slot_timeout: float | None = None,
@@ -143,6 +160,7 @@ class AsyncRunway(TaskResources):
         transport: HTTPTransport | None = None,
         clock: Clock = SYSTEM_CLOCK,
         inline_max_bytes: int = 0,
+        validate: bool = True,
     ) -> None:
         # From here on the key lives only inside a Secret, so no frame of this constructor
         # shows it among its locals in a traceback (capture_locals, Sentry, pytest -l).
@@ -153,6 +171,10 @@ class AsyncRunway(TaskResources):
         check_seconds("slot_timeout", slot_timeout, allow_none=True)
         check_max_response_bytes(max_response_bytes)
         check_inline_max_bytes(inline_max_bytes)
+        check_http_client(http_client)
+        _check_bool("validate", validate)
+        _check_options("default_headers", default_headers)
+        _check_options("default_query", default_query)
         if session is not None and transport is not None:
             raise TypeError("pass session or transport, not both (a session is for the default)")
         retry = retry or RetryConfig()
@@ -170,6 +192,7 @@ class AsyncRunway(TaskResources):
             timeout=Timeout.coerce(timeout),
             retry=retry,
             default_headers=default_headers,
+            default_query=default_query,
             max_response_bytes=max_response_bytes,
             clock=clock,
         )
@@ -190,6 +213,7 @@ class AsyncRunway(TaskResources):
             max_concurrency=max_concurrency,
             slot_timeout=slot_timeout,
             inline_max_bytes=inline_max_bytes,
+            validate=validate,
         )
         self._own_http = own_http
         self._attach(core, owner=True)
@@ -257,6 +281,44 @@ class AsyncRunway(TaskResources):
         """Largest local file a create sends inline as a data URI (0: always upload)."""
         return self._core.inline_max_bytes
 
+    @property
+    def validate(self) -> bool:
+        """Whether calls are checked against the spec before sending."""
+        return self._core.validate
+
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        """The extra headers sent with every request (without the client's own)."""
+        return self._core.requester.default_headers
+
+    @property
+    def default_query(self) -> Mapping[str, str]:
+        """The query parameters added to every request."""
+        return self._core.requester.default_query
+
+    @property
+    def with_raw_response(self) -> RawResponses:
+        """Every API call, returning its raw response (``AsyncAPIResponse``).
+
+        ``await client.with_raw_response.tasks.retrieve(id)`` (or
+        ``client.tasks.with_raw_response.retrieve(id)``) gives the HTTP reply
+        (``status_code``, ``headers``, ``request_id``, ``elapsed``, ``http_request``), and
+        ``await response.parse()`` what the call returns (a create's ``TaskHandle``, watched
+        as usual). Helpers that are not one API call (``wait``, ``events``, ``download``,
+        ``batch``) are not offered there.
+        """
+        return RawResponses(self)
+
+    @property
+    def with_streaming_response(self) -> StreamingResponses:
+        """Every API call as an ``async with`` context whose body is read on demand.
+
+        ``async with client.with_streaming_response.voices.retrieve(id) as response:``; the
+        body of a GET, PATCH or DELETE reply is read only by ``read()``, ``parse()``,
+        ``iter_bytes()``...; a create's reply is read at once.
+        """
+        return StreamingResponses(self)
+
     def __repr__(self) -> str:
         core = getattr(self, "_core", None)  # a half-built client, in a traceback
         return f"<AsyncRunway base_url={core.base_url if core else None!r}>"
@@ -264,8 +326,12 @@ class AsyncRunway(TaskResources):
     def with_options(
         self,
         *,
-        timeout: float | Timeout | NotGiven = NOT_GIVEN,
+        timeout: float | Timeout | TimeoutLike | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        default_query: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        validate: bool | NotGiven = NOT_GIVEN,
+        http_client: object | None = None,
         retry: RetryConfig | NotGiven = NOT_GIVEN,
         poll: PollConfig | NotGiven = NOT_GIVEN,
         max_concurrency: MaxConcurrency | NotGiven = NOT_GIVEN,
@@ -281,8 +347,14 @@ class AsyncRunway(TaskResources):
         ``slot_timeout`` and is refused for the others.
 
         Args:
-            timeout: Per-request deadline in seconds, or a ``Timeout``.
+            timeout: Per-request deadline (see ``AsyncRunway``; ``None``: none).
             max_retries: Retries after a failed attempt.
+            default_headers: Headers added to the client's default headers.
+            default_query: Query parameters added to the client's default query.
+            validate: Whether the copy checks parameters before sending (see
+                ``AsyncRunway``).
+            http_client: Only ``DefaultAioHttpClient()`` and the like (see ``AsyncRunway``);
+                the copy shares this client's connections.
             retry: Full retry settings (``max_retries``, if given too, overrides its own).
             poll: Polling settings for the tasks the copy creates or waits for (the
                 watcher-wide ``max_in_flight`` and ``requests_per_second`` stay the
@@ -295,11 +367,14 @@ class AsyncRunway(TaskResources):
                 ``AsyncRunway``); the copy shares the original's cache of uploaded files.
 
         """
+        check_http_client(http_client)
         core = self._core
         requester = core.requester
         for name, value in (
-            ("timeout", timeout),
             ("max_retries", max_retries),
+            ("default_headers", default_headers),
+            ("default_query", default_query),
+            ("validate", validate),
             ("retry", retry),
             ("poll", poll),
             ("max_response_bytes", max_response_bytes),
@@ -314,6 +389,12 @@ class AsyncRunway(TaskResources):
             check_max_response_bytes(max_response_bytes)
         if not isinstance(inline_max_bytes, NotGiven):
             check_inline_max_bytes(inline_max_bytes)
+        if not isinstance(validate, NotGiven):
+            _check_bool("validate", validate)
+        if not isinstance(default_headers, NotGiven):
+            _check_options("default_headers", default_headers)
+        if not isinstance(default_query, NotGiven):
+            _check_options("default_query", default_query)
         new_retry = requester.retry if isinstance(retry, NotGiven) else retry
         if not isinstance(max_retries, NotGiven):
             new_retry = attrs.evolve(new_retry, max_retries=max_retries)
@@ -328,6 +409,8 @@ class AsyncRunway(TaskResources):
                 max_response_bytes=(
                     None if isinstance(max_response_bytes, NotGiven) else max_response_bytes
                 ),
+                default_headers=None if isinstance(default_headers, NotGiven) else default_headers,
+                default_query=None if isinstance(default_query, NotGiven) else default_query,
             ),
             poll=core.poll if isinstance(poll, NotGiven) else poll,
             max_concurrency=(
@@ -335,6 +418,7 @@ class AsyncRunway(TaskResources):
             ),
             slot_timeout=core.slot_timeout if isinstance(slot_timeout, NotGiven) else slot_timeout,
             inline_max_bytes=None if isinstance(inline_max_bytes, NotGiven) else inline_max_bytes,
+            validate=None if isinstance(validate, NotGiven) else validate,
         )
         clone = object.__new__(type(self))
         clone._own_http = None
@@ -559,6 +643,21 @@ class AsyncRunway(TaskResources):
                 source=self,
                 stacklevel=2,
             )
+
+
+def _check_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def _check_options(name: str, value: object) -> None:
+    """Refuse ``default_headers``/``default_query`` that are not mappings of names."""
+    if value is None:
+        return
+    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
+        raise TypeError(f"{name} must be a mapping of names (strings), got {type(value).__name__}")
+    if name == "default_headers" and not all(isinstance(v, str) for v in value.values()):
+        raise TypeError(f"{name} values must be strings")
 
 
 def core_of(client: AsyncRunway) -> Core:

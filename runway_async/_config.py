@@ -12,7 +12,7 @@ import sys
 import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final, Literal, overload
+from typing import Any, Final, Literal, Protocol, overload, runtime_checkable
 
 import attrs
 
@@ -207,26 +207,92 @@ def _number(
     return validate
 
 
+@runtime_checkable
+class TimeoutLike(Protocol):
+    """What ``timeout=`` reads from an ``httpx.Timeout`` (or any object with these attributes).
+
+    ``read`` (else the largest of ``write`` and ``pool``) becomes the deadline of each
+    request, ``connect`` the connection deadline; ``None`` means none.
+    """
+
+    @property
+    def connect(self) -> float | None: ...
+
+    @property
+    def read(self) -> float | None: ...
+
+    @property
+    def write(self) -> float | None: ...
+
+    @property
+    def pool(self) -> float | None: ...
+
+
+def _deadline(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Validate a ``Timeout`` part: positive seconds, or ``math.inf`` for no deadline."""
+    if isinstance(value, float) and value == math.inf:
+        return
+    check_seconds(attribute.name, value, positive=True)
+
+
 @attrs.frozen(kw_only=True)
 class Timeout:
     """Per-request timeouts, in seconds.
 
     Attributes:
-        total: Deadline for one HTTP request, from connecting to the last byte of the reply.
-        connect: Deadline for establishing the connection (TCP and TLS).
+        total: Deadline for one HTTP request, from connecting to the last byte of the reply;
+            ``math.inf`` for none (``timeout=None``): the retry budget,
+            ``RetryConfig.max_total``, still bounds every call.
+        connect: Deadline for establishing the connection (TCP and TLS); ``math.inf`` for
+            none.
 
     """
 
-    total: float = attrs.field(default=60.0, validator=_seconds(positive=True))
-    connect: float = attrs.field(default=10.0, validator=_seconds(positive=True))
+    total: float = attrs.field(default=60.0, validator=_deadline)
+    connect: float = attrs.field(default=10.0, validator=_deadline)
 
     @classmethod
-    def coerce(cls, value: float | Timeout) -> Timeout:
-        """Return ``value`` as a ``Timeout``; a number is the total deadline."""
+    def coerce(cls, value: object) -> Timeout:
+        """Return ``value`` as a ``Timeout``.
+
+        A number is the total deadline (connect: at most 10 s); ``None`` means no
+        per-request deadline; an ``httpx.Timeout``-like object (``connect``, ``read``,
+        ``write``, ``pool``) is read as ``total=read`` (else the largest of ``write`` and
+        ``pool``) and ``connect``.
+
+        Raises:
+            TypeError: ``value`` is none of these.
+            ValueError: A number is not positive and finite.
+
+        """
         if isinstance(value, Timeout):
             return value
-        total = check_seconds("timeout", value, positive=True)
-        return cls(total=total, connect=min(10.0, total))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            total = check_seconds("timeout", value, positive=True)
+            return cls(total=total, connect=min(10.0, total))
+        if value is None:
+            return cls(total=math.inf, connect=math.inf)
+        if isinstance(value, TimeoutLike):
+            return cls._from_timeout_like(value)
+        raise TypeError(
+            "timeout must be seconds, a Timeout, an httpx.Timeout-like object (with connect, "
+            f"read, write and pool) or None, got {value!r:.80}"
+        )
+
+    @classmethod
+    def _from_timeout_like(cls, value: TimeoutLike) -> Timeout:
+        parts: dict[str, float | None] = {}
+        for part in ("connect", "read", "write", "pool"):
+            seconds = getattr(value, part)
+            if seconds is not None:
+                seconds = check_seconds(f"timeout.{part}", seconds, positive=True)
+            parts[part] = seconds
+        total = parts["read"]
+        if total is None:
+            others = [s for s in (parts["write"], parts["pool"]) if s is not None]
+            total = max(others) if others else math.inf
+        connect = parts["connect"] if parts["connect"] is not None else total
+        return cls(total=total, connect=min(connect, total))
 
 
 @attrs.frozen(kw_only=True)

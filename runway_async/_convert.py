@@ -4,12 +4,17 @@ Rules, applied to every attrs class in ``runway_async._models``:
 
 * Wire keys are the camelCase form of the attribute names (``failure_code`` is
   ``failureCode``); keys of mappings (model names, ``resolvedInput``) are left verbatim.
-* Unknown keys never fail: task classes keep them in ``extra``, other classes ignore them.
+* Unknown keys never fail: classes with an ``extra`` field (every response model) keep them
+  there and write them back; others ignore them.
 * ``Task`` is tagged by ``status``; a status this SDK does not know gives an ``UnknownTask``.
 * Scalars are checked, not coerced: ``"5"`` is not an int and ``"abc"`` is not a list of
   strings. Timestamps are ISO-8601 (``Z`` accepted) and always come out timezone-aware.
 * Unstructuring leaves out optional fields that are ``None`` (older API versions omit them),
   except keys the API sends as an explicit ``null``.
+
+``dump_model`` and ``construct_model`` are what every model's ``to_dict``/``to_json`` and
+``construct`` run (``_models._serial.WireModel``): the converter's wire data, reshaped by the
+official SDK's options; and a lenient build from wire data.
 
 Parse errors become ``ResponseValidationError`` with the raw reply in ``body`` and cattrs'
 ``transform_error`` lines as the message, with paths in wire names (``$.createdAt``).
@@ -21,13 +26,15 @@ rejects ``Z``), and its union passthrough would accept ``true`` as an int.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import types
 import typing
+import warnings as _warnings
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import attrs
 import cattrs
@@ -43,21 +50,37 @@ from cattrs.v import format_exception
 
 from ._exceptions import ResponseValidationError
 from ._models import (
+    AvatarConversationSummary,
     CancelledTask,
+    ConversationCustomAvatar,
+    EndedConversation,
+    FailedAvatar,
+    FailedConversation,
     FailedTask,
+    FailedVoice,
+    InProgressConversation,
     ModelLimits,
     PendingTask,
+    ProcessingAvatar,
+    ProcessingVoice,
+    ReadyAvatar,
+    ReadyVoice,
     ResolvedSettings,
+    Router,
     RunningTask,
     SucceededTask,
     Task,
     ThrottledTask,
     UnknownTask,
+    Workflow,
+    install_codec,
     task_path,
 )
 
 __all__ = [
+    "construct_model",
     "converter",
+    "dump_model",
     "json_type",
     "register_tagged_union",
     "structure",
@@ -79,13 +102,29 @@ _TASK_BY_STATUS: Final[Mapping[str, type[Task]]] = {
     "CANCELLED": CancelledTask,
 }
 
-# Nullable keys the API sends as an explicit null (null means "no limit"), so unstructuring
-# keeps them instead of leaving them out like other optional fields.
+# Nullable keys the API sends as an explicit null (null means "no limit", "not set", "not
+# yet"), so unstructuring keeps them instead of leaving them out like other optional fields,
+# and to_dict() gives the reply back key for key.
 _KEEP_NULL: Final[frozenset[tuple[type, str]]] = frozenset(
     {
         (ResolvedSettings, "price_ceiling"),
         (ModelLimits, "max_concurrent_generations"),
         (ModelLimits, "max_daily_generations"),
+        *((cls, "description") for cls in (ProcessingVoice, ReadyVoice, FailedVoice)),
+        *(
+            (cls, name)
+            for cls in (ProcessingAvatar, ReadyAvatar, FailedAvatar)
+            for name in ("start_script", "processed_image_uri")
+        ),
+        (AvatarConversationSummary, "duration"),
+        *(
+            (cls, name)
+            for cls in (InProgressConversation, EndedConversation, FailedConversation)
+            for name in ("duration", "max_duration", "started_at", "recording_url")
+        ),
+        (ConversationCustomAvatar, "name"),
+        (Router, "description"),
+        (Workflow, "description"),
     }
 )
 
@@ -280,7 +319,11 @@ def _strict_tuple_factory(tp: Any, conv: cattrs.Converter) -> Callable[[object, 
 
 
 def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and attrs.has(tp) and tp.__module__.startswith(_MODELS_PACKAGE)
+    # A subclass that adds no fields (the sync facade's task twins) is its model's kind too.
+    if not (isinstance(tp, type) and attrs.has(tp)):
+        return False
+    owner = next(c for c in tp.__mro__ if "__attrs_attrs__" in c.__dict__)
+    return owner.__module__.startswith(_MODELS_PACKAGE)
 
 
 def _wire_fields(cls: type) -> list[attrs.Attribute[Any]]:
@@ -302,13 +345,19 @@ def _model_structure_factory(cls: type, conv: cattrs.Converter) -> Callable[[obj
         if type(value) is not dict and not isinstance(value, Mapping):
             raise _WireTypeError(f"expected an object, got {json_type(value)}")
         obj = inner(value, cls)
-        if keeps_extra:
+        # issuperset runs in C: a reply without unknown keys (the usual one) costs no loop.
+        if keeps_extra and not known.issuperset(value):
             extra = {k: v for k, v in value.items() if k not in known}
-            if extra:
-                obj = attrs.evolve(obj, extra=extra)
+            obj = attrs.evolve(obj, extra=extra)
         return obj
 
     return structure_model
+
+
+def _left_out_when_none(cls: type, a: attrs.Attribute[Any]) -> bool:
+    # An optional field holding None is left out (the API omits it), unless the API sends it
+    # as an explicit null; to_dict's exclude_unset counts the left-out ones as unset.
+    return a.default is None and (cls, a.name) not in _KEEP_NULL
 
 
 def _model_unstructure_factory(cls: type, conv: cattrs.Converter) -> Callable[[Any], Any]:
@@ -317,8 +366,9 @@ def _model_unstructure_factory(cls: type, conv: cattrs.Converter) -> Callable[[A
         if a.name in _NOT_ON_WIRE:
             overrides[a.name] = override(omit=True)
         else:
-            omit_none = a.default is None and (cls, a.name) not in _KEEP_NULL
-            overrides[a.name] = override(rename=_camel(a.name), omit_if_default=omit_none)
+            overrides[a.name] = override(
+                rename=_camel(a.name), omit_if_default=_left_out_when_none(cls, a)
+            )
     inner: Callable[[Any], Any] = make_dict_unstructure_fn(cls, conv, **overrides)
     if _EXTRA not in attrs.fields_dict(cls):
         return inner
@@ -551,3 +601,287 @@ def unstructure(obj: object) -> Any:
 
     """
     return converter.unstructure(obj)
+
+
+# --- to_dict, to_json and construct ---------------------------------------------------------
+
+
+@attrs.frozen
+class _DumpOptions:
+    python: bool
+    api_names: bool
+    exclude_unset: bool
+    exclude_defaults: bool
+    exclude_none: bool
+
+
+def _resolved_fields(cls: type) -> tuple[attrs.Attribute[Any], ...]:
+    # Annotations are strings (``from __future__ import annotations``) until resolved once.
+    fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(attrs.resolve_types(cls))
+    return fields
+
+
+def _is_tag(a: attrs.Attribute[Any]) -> bool:
+    # A one-value Literal (``status: Literal["PENDING"]``) says which class a dict is.
+    return typing.get_origin(a.type) is Literal
+
+
+def _default_of(a: attrs.Attribute[Any]) -> Any:
+    default: Any = a.default
+    # attrs.Factory is a class, typed as an overloaded function in its stubs.
+    factory: Any = attrs.Factory
+    return default.factory() if isinstance(default, factory) else default
+
+
+def _equals_default(a: attrs.Attribute[Any], value: object) -> bool:
+    if a.default is attrs.NOTHING or _is_tag(a):
+        return False
+    return bool(value == _default_of(a))
+
+
+class _Reshaper:
+    """Apply ``to_dict``'s options to the converter's wire form of a model.
+
+    Walks the model and its wire data together, so each key's field (and type) is known;
+    rebuilds every container, so the result shares nothing mutable with the model. With
+    ``check``, it notes each value that does not have its field's type (``problems``).
+    """
+
+    def __init__(self, options: _DumpOptions, *, check: bool) -> None:
+        self.options = options
+        self.check = check
+        self.problems: list[str] = []
+
+    def reshape(self, value: Any, data: Any, tp: Any, path: str) -> Any:
+        if self.check and not _fits(value, tp):
+            self.problems.append(f"{path} holds {json_type(value, article=True)}, not {_name(tp)}")
+            tp = Any
+        if isinstance(data, dict) and _is_model(type(value)):
+            return self._model(value, data, path)
+        if typing.get_origin(tp) in (typing.Union, types.UnionType):  # the arm of value
+            tp = next((arm for arm in typing.get_args(tp) if _fits(value, arm)), Any)
+        args = typing.get_args(tp)
+        if isinstance(data, dict):
+            source = value if isinstance(value, Mapping) else data
+            inner = args[1] if len(args) == 2 else Any
+            return {
+                k: self.reshape(source.get(k, v), v, inner, f"{path}[{k!r}]")
+                for k, v in data.items()
+            }
+        if isinstance(data, (list, tuple)):
+            same = isinstance(value, (list, tuple)) and len(value) == len(data)
+            inner = args[0] if _is_homogeneous_tuple(tp) else Any
+            return [
+                self.reshape(v, d, inner, f"{path}[{i}]")
+                for i, (v, d) in enumerate(zip(value if same else data, data, strict=True))
+            ]
+        if self.options.python and isinstance(value, (datetime, date)):
+            return value
+        return data
+
+    def _model(self, value: Any, data: dict[str, Any], path: str) -> dict[str, Any]:
+        options = self.options
+        out: dict[str, Any] = {}
+        wire_names = set()
+        for a in _resolved_fields(type(value)):
+            if a.name in _NOT_ON_WIRE:
+                continue
+            wire = _camel(a.name)
+            wire_names.add(wire)
+            item = getattr(value, a.name)
+            if wire not in data:  # left out by the converter: an unset optional field
+                if options.exclude_unset or options.exclude_none or options.exclude_defaults:
+                    continue
+                shaped = None
+            elif (options.exclude_none and item is None) or (
+                options.exclude_defaults and _equals_default(a, item)
+            ):
+                continue
+            else:
+                shaped = self.reshape(item, data[wire], a.type, f"{path}.{wire}")
+            out[wire if options.api_names else a.name] = shaped
+        for key, raw in data.items():  # unknown keys, verbatim
+            if key not in wire_names and not (options.exclude_none and raw is None):
+                out.setdefault(key, self.reshape(raw, raw, Any, f"{path}.{key}"))
+        return out
+
+
+def _name(tp: Any) -> str:
+    return tp.__name__ if isinstance(tp, type) else str(tp).replace("typing.", "")
+
+
+def _fits(value: object, tp: Any) -> bool:
+    """Whether ``value`` has type ``tp`` at its top level (a lenient build may not)."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arm) for arm in typing.get_args(tp))
+    if origin is Literal:
+        return value in typing.get_args(tp)
+    if tp is type(None):
+        return value is None
+    if tp is float:
+        return isinstance(value, (int, float))
+    runtime = origin if isinstance(origin, type) else tp
+    return isinstance(runtime, type) and isinstance(value, runtime)
+
+
+def _unstructure_loosely(value: Any) -> Any:
+    """Unstructure what a lenient build made: each value by its own type, not its field's."""
+    if _is_model(type(value)):
+        data: dict[str, Any] = {}
+        for a in _resolved_fields(type(value)):
+            item = getattr(value, a.name)
+            if a.name in _NOT_ON_WIRE or (item is None and _left_out_when_none(type(value), a)):
+                continue
+            data[_camel(a.name)] = _unstructure_loosely(item)
+        for key, raw in getattr(value, _EXTRA, {}).items():
+            data.setdefault(key, raw)
+        return data
+    if isinstance(value, Mapping):
+        return {k: _unstructure_loosely(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_unstructure_loosely(v) for v in value]
+    return converter.unstructure(value)  # a datetime still becomes text
+
+
+def dump_model(
+    obj: object,
+    *,
+    mode: Literal["json", "python"] = "python",
+    use_api_names: bool = True,
+    exclude_unset: bool = True,
+    exclude_defaults: bool = False,
+    exclude_none: bool = False,
+    warnings: bool = True,
+) -> dict[str, Any]:
+    """Return a model as a dict: ``WireModel.to_dict``, whose docstring gives the options.
+
+    The converter's wire form (``unstructure``) reshaped: attribute names for wire names,
+    ``datetime`` objects back for ISO strings, unset, default or ``None`` fields left out.
+
+    Raises:
+        ValueError: ``mode`` is neither ``"json"`` nor ``"python"``.
+
+    """
+    if mode not in ("json", "python"):
+        raise ValueError(f"mode must be 'json' or 'python', got {mode!r}")
+    try:
+        data = converter.unstructure(obj)
+    except Exception:
+        data = _unstructure_loosely(obj)
+    options = _DumpOptions(
+        python=mode == "python",
+        api_names=use_api_names,
+        exclude_unset=exclude_unset,
+        exclude_defaults=exclude_defaults,
+        exclude_none=exclude_none,
+    )
+    reshaper = _Reshaper(options, check=warnings)
+    result: dict[str, Any] = reshaper.reshape(obj, data, Any, "$")
+    if reshaper.problems:
+        _warnings.warn(
+            f"{type(obj).__name__} holds values that do not have their fields' types, "
+            f"written as they are: {'; '.join(reshaper.problems)}",
+            UserWarning,
+            stacklevel=3,
+        )
+    return result
+
+
+def _tag_matches(cls: type, data: Mapping[str, Any]) -> bool:
+    tags = [a for a in _resolved_fields(cls) if _is_tag(a)]
+    return bool(tags) and all(data.get(_camel(a.name)) in typing.get_args(a.type) for a in tags)
+
+
+def _structure_loosely(value: Any, tp: Any) -> Any:
+    with contextlib.suppress(Exception):  # not of the type: build what can be, keep the rest
+        return converter.structure(value, tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        arms = [arm for arm in typing.get_args(tp) if arm is not type(None)]
+        models = [arm for arm in arms if _is_model(arm)]
+        if len(arms) == 1:
+            return _structure_loosely(value, arms[0])
+        if models and isinstance(value, Mapping):  # a tagged union: the arm its tag names
+            matching = [arm for arm in models if _tag_matches(arm, value)]
+            return _construct_loosely(matching[0] if matching else models[-1], value)
+        return value
+    if isinstance(value, Mapping):
+        if _is_model(tp):
+            return _construct_loosely(tp, value)
+        if typing.get_origin(tp) in (Mapping, dict) and len(typing.get_args(tp)) == 2:
+            inner = typing.get_args(tp)[1]
+            return {k: _structure_loosely(v, inner) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and _is_homogeneous_tuple(tp):
+        inner = typing.get_args(tp)[0]
+        return tuple(_structure_loosely(v, inner) for v in value)
+    return value
+
+
+def _construct_loosely(cls: type[T], data: Mapping[str, Any]) -> T:
+    # As the official SDK's construct: no validators run, nothing raises.
+    obj = object.__new__(cls)
+    known: set[str] = set()
+    fields = _resolved_fields(cls)
+    for a in fields:
+        if a.name in _NOT_ON_WIRE:
+            continue
+        wire = _camel(a.name)
+        known.add(wire)
+        if wire in data:
+            value = _structure_loosely(data[wire], a.type)
+        else:
+            value = None if a.default is attrs.NOTHING else _default_of(a)
+        object.__setattr__(obj, a.name, value)
+    names = {a.name for a in fields}
+    if _EXTRA in names:
+        object.__setattr__(obj, _EXTRA, {k: v for k, v in data.items() if k not in known})
+    if "_client" in names:
+        object.__setattr__(obj, "_client", None)
+    return obj
+
+
+def construct_model(cls: type[T], data: Mapping[str, Any]) -> T:
+    """Build a ``cls`` from wire data without raising: ``WireModel.construct``.
+
+    Data the converter parses gives exactly what a reply would; other data gives a model
+    holding what could be parsed, raw values elsewhere, ``None`` for missing fields.
+
+    Raises:
+        StructureHandlerNotFoundError: ``cls`` is not a model (a programming error).
+
+    """
+    data = _as_json(data)
+    try:
+        result: T = converter.structure(data, cls)
+    except StructureHandlerNotFoundError:
+        raise
+    except Exception:
+        return _construct_loosely(cls, data)
+    return result
+
+
+def _as_json(value: Any) -> Any:
+    # to_dict()'s python mode holds datetime and date objects: back to the wire's text, so
+    # construct(**m.to_dict()) parses exactly as the reply did.
+    if isinstance(value, (datetime, date)):
+        return converter.unstructure(value)
+    if isinstance(value, Mapping):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    return value
+
+
+class _Codec:
+    """The converter as ``WireModel`` sees it."""
+
+    dump = staticmethod(dump_model)
+
+    @staticmethod
+    def construct(cls: type[T], data: Mapping[str, Any]) -> T:
+        return construct_model(cls, data)
+
+
+install_codec(_Codec())

@@ -55,6 +55,7 @@ from ._models import (
     check_task_id,
     task_path,
 )
+from ._options import CallOptions
 from ._outcome import raise_for_outcome
 from ._requester import APIRequester
 from ._spec import EndpointSpec, get_endpoint
@@ -267,6 +268,9 @@ class Core:
         poll: How this client's tasks are polled.
         max_concurrency: Most tasks per model at once (see ``AsyncRunway``).
         slot_timeout: Seconds a create may wait for a slot.
+        inline_max_bytes: Largest local file a create sends inline (0: always upload).
+        validate: Check parameters against the spec before sending (``False``: leave
+            everything to the server; keys are still converted to wire names).
 
     """
 
@@ -279,6 +283,7 @@ class Core:
         max_concurrency: MaxConcurrency,
         slot_timeout: float | None,
         inline_max_bytes: int = 0,
+        validate: bool = True,
     ) -> None:
         self.requester = requester
         self.state = state
@@ -286,6 +291,7 @@ class Core:
         self.max_concurrency = max_concurrency
         self.slot_timeout = slot_timeout
         self.inline_max_bytes = inline_max_bytes
+        self.validate = validate
         self.allow_loopback_http = is_loopback_url(requester.base_url)
         if state.binding is None:
             state.binding = self  # the client's own core; with_options copies come later
@@ -338,6 +344,7 @@ class Core:
         max_concurrency: MaxConcurrency,
         slot_timeout: float | None,
         inline_max_bytes: int | None = None,
+        validate: bool | None = None,
     ) -> Core:
         """Return a core with other settings over the same shared state (``with_options``)."""
         return Core(
@@ -349,6 +356,7 @@ class Core:
             inline_max_bytes=(
                 self.inline_max_bytes if inline_max_bytes is None else inline_max_bytes
             ),
+            validate=self.validate if validate is None else validate,
         )
 
     # -- requests -----------------------------------------------------------------------
@@ -361,10 +369,16 @@ class Core:
         json: Any = None,
         params: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        options: CallOptions | None = None,
     ) -> Response:
-        """Send one API request (retried by the policy) and return the successful reply."""
+        """Send one API request (retried by the policy) and return the successful reply.
+
+        ``options.extra_body`` (if any) is merged into a mapping ``json`` (its keys win).
+        """
+        if options is not None and options.extra_body:
+            json = {**(json if isinstance(json, Mapping) else {}), **options.extra_body}
         return await self.requester.request(
-            method, path, json=json, params=params, idempotent=idempotent
+            method, path, json=json, params=params, idempotent=idempotent, options=options
         )
 
     async def call(
@@ -373,6 +387,7 @@ class Core:
         params: Mapping[str, Any],
         *,
         before_send: Callable[[Mapping[str, Any]], None] | None = None,
+        options: CallOptions | None = None,
     ) -> Response:
         """Validate and send one call of a plain (not task-creating) endpoint.
 
@@ -385,6 +400,8 @@ class Core:
                 (or inlined, per ``inline_max_bytes``) before the request is sent.
             before_send: Called synchronously with the JSON body after the uploads,
                 immediately before the request is sent (a batch journals the job there).
+            options: The call's ``extra_*`` and ``timeout`` (``extra_body`` and
+                ``extra_query`` are merged in by wire name, and left unchecked).
 
         Returns:
             The successful reply (``data`` is the parsed JSON, ``None`` when empty).
@@ -395,7 +412,12 @@ class Core:
 
         """
         call, files = plain_request_with_files(
-            endpoint, params, allow_loopback_http=self.allow_loopback_http
+            endpoint,
+            params,
+            allow_loopback_http=self.allow_loopback_http,
+            extra_body=options.extra_body if options is not None else None,
+            extra_query=options.extra_query if options is not None else None,
+            validate=self.validate,
         )
         body = call.body
         if files:
@@ -405,12 +427,17 @@ class Core:
         if before_send is not None:
             before_send(body)
         return await self.requester.request(
-            call.method, call.path, json=body, params=call.query, idempotent=call.idempotent
+            call.method,
+            call.path,
+            json=body,
+            params=call.query,
+            idempotent=call.idempotent,
+            options=options,
         )
 
-    async def retrieve_organization(self) -> Organization:
+    async def retrieve_organization(self, options: CallOptions | None = None) -> Organization:
         """Fetch ``GET /v1/organization``."""
-        response = await self.requester.request("GET", "/v1/organization")
+        response = await self.request("GET", "/v1/organization", options=options)
         return structure(response.data, Organization)
 
     # -- tasks --------------------------------------------------------------------------
@@ -419,14 +446,14 @@ class Core:
         """Return the running loop's task watcher, creating it on first use in that loop."""
         return self.state.watcher()
 
-    async def retrieve_task(self, task_id: str) -> Task:
+    async def retrieve_task(self, task_id: str, options: CallOptions | None = None) -> Task:
         """Fetch a task's current state, bound to this core (it can wait)."""
-        response = await self.requester.request("GET", task_path(task_id))
+        response = await self.request("GET", task_path(task_id), options=options)
         return bind_fresh(task_from_reply(response.data, task_id), self)
 
-    async def cancel_task(self, task_id: str) -> None:
+    async def cancel_task(self, task_id: str, options: CallOptions | None = None) -> None:
         """Cancel (or delete) a task; a watched one is polled again at once."""
-        await self.requester.request("DELETE", task_path(task_id))
+        await self.request("DELETE", task_path(task_id), options=options)
         watcher = self.state.current_watcher()
         if watcher is not None:
             watcher.poke(task_id)
@@ -482,6 +509,7 @@ class Core:
         params: Mapping[str, Any],
         *,
         before_send: Callable[[Mapping[str, Any]], None] | None = None,
+        options: CallOptions | None = None,
     ) -> TaskHandle:
         """Validate, wait for a concurrency slot, send one create and return its handle.
 
@@ -499,11 +527,20 @@ class Core:
             before_send: Called synchronously with the JSON body once the slot is granted
                 and the files uploaded, immediately before the POST (a batch journals the
                 job there). If it raises, nothing is sent and the slot is given back.
+            options: The call's ``extra_*`` and ``timeout``: ``extra_body`` is merged into
+                the body (the limiter counts the model of the body as sent), ``timeout``
+                bounds the POST only (not the wait for a slot).
 
         """
         spec = get_endpoint(endpoint)
         given = {k: v for k, v in params.items() if v is not None}
-        body, files = wire_body(endpoint, given, allow_loopback_http=self.allow_loopback_http)
+        body, files = wire_body(
+            endpoint,
+            given,
+            allow_loopback_http=self.allow_loopback_http,
+            extra_body=options.extra_body if options is not None else None,
+            validate=self.validate,
+        )
         if files:
             body = await self.state.uploads.resolve(
                 self, body, files, inline_max_bytes=self.inline_max_bytes
@@ -531,7 +568,9 @@ class Core:
         try:
             mark_create_sent()  # a batch learns the request went out (see _create_signal)
             sent = self.clock.now()
-            response = await self.requester.request(spec.method, spec.path, json=body)
+            response = await self.requester.request(
+                spec.method, spec.path, json=body, options=options
+            )
             handle = self._handle_for(endpoint, spec, response, model, body)
         except BaseException as exc:
             if slot is not None:

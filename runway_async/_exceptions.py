@@ -6,6 +6,7 @@
     ├── InvalidRequestError (ValueError)      bad parameters, raised before any request is sent
     ├── SlotTimeoutError (TimeoutError)       no concurrency slot freed up within slot_timeout;
     │                                         nothing was sent
+    ├── StreamAlreadyConsumed                 a streamed raw response's body was read twice
     ├── APIError
     │   ├── APIConnectionError                the connection failed or broke
     │   │   └── APITimeoutError (TimeoutError)
@@ -27,6 +28,9 @@
         ├── TaskFailedError                   the task ended FAILED
         │   └── TaskCancelledError            the task ended CANCELLED
         └── TaskTimeoutError (TimeoutError)   waiting for the task ran past its deadline
+
+    UnknownModelWarning (UserWarning)         a model name the spec does not know, sent with
+                                              the checks that do not depend on the model
 
 Messages never contain the API key: the transport builds them from the method, the path and
 the server's reply only. Nor do tracebacks: an error of the HTTP library is never chained
@@ -64,10 +68,12 @@ __all__ = [
     "RunwayError",
     "RunwayMLError",
     "SlotTimeoutError",
+    "StreamAlreadyConsumed",
     "TaskCancelledError",
     "TaskError",
     "TaskFailedError",
     "TaskTimeoutError",
+    "UnknownModelWarning",
     "UnprocessableEntityError",
 ]
 
@@ -126,6 +132,28 @@ class InvalidRequestError(RunwayError, ValueError):
         self.message = message
         self.field = field
         self.allowed = tuple(allowed) if allowed is not None else None
+        self.endpoint = endpoint
+
+
+class UnknownModelWarning(UserWarning):
+    """A model name the client's spec does not know was sent anyway.
+
+    New models ship before a client release knows them, so such a name is not refused: the
+    request is sent with the checks that do not depend on the model (the JSON types of known
+    members, media URIs) and the server decides. Warned once per model per process; silence
+    it with ``warnings.filterwarnings("ignore", category=UnknownModelWarning)``.
+
+    Attributes:
+        model: The model name (``None`` when built by hand without one).
+        endpoint: The endpoint it was first sent to (``image_to_video``), if known.
+
+    """
+
+    def __init__(
+        self, message: str, *, model: str | None = None, endpoint: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.model = model
         self.endpoint = endpoint
 
 
@@ -211,6 +239,10 @@ class APIStatusError(APIError):
         issues: The ``issues`` list of a JSON error body (each a mapping), possibly empty.
         doc_url: The ``docUrl`` member of a JSON error body.
         retry_after: Seconds the server asked us to wait (``Retry-After``), when given.
+        response: The error reply, as the official SDK's ``httpx.Response`` offers it
+            (an ``HTTPResponse``: ``status_code``, ``headers``, ``text``, ``json()``,
+            ``request``, ``elapsed``); the request it answers carries no credentials.
+            ``None`` for an error raised before anything was sent (``DailyLimitError``).
 
     """
 
@@ -226,11 +258,13 @@ class APIStatusError(APIError):
         body: object | None = None,
         request_id: str | None = None,
         retry_after: float | None = None,
+        response: Any = None,
     ) -> None:
         super().__init__(message, method=method, url=url, body=body)
         self.status_code = status_code
         self.request_id = request_id
         self.retry_after = retry_after
+        self.response: Any = response
         self.error: str | None = None
         self.issues: tuple[Mapping[str, Any], ...] = ()
         self.doc_url: str | None = None
@@ -328,6 +362,16 @@ class ResponseValidationError(APIError):
 
 APIResponseValidationError = ResponseValidationError
 """The official SDK's name, kept for migration."""
+
+
+class StreamAlreadyConsumed(RunwayError):
+    """The body of a streamed raw response was asked for after it was streamed.
+
+    A ``with_streaming_response`` body read with ``iter_bytes()``/``iter_text()``/
+    ``iter_lines()`` is not kept: ``read()``, ``text()``, ``json()`` and ``parse()`` cannot
+    have it afterwards (read it first, then iterate, if both are needed). Also raised once
+    the response is closed before its body was read.
+    """
 
 
 class AmbiguousSubmissionError(APIError):

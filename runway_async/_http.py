@@ -65,6 +65,7 @@ __all__ = [
     "Request",
     "Response",
     "Secret",
+    "StreamingTransport",
     "UploadTransport",
     "build_response",
     "parse_body",
@@ -149,6 +150,10 @@ class Response:
         request_id: The server's request id, when it sent one.
         truncated: The body was longer than ``max_response_bytes`` and was not read whole:
             ``data`` is the text of its first bytes.
+        content: The body's bytes as read (its first bytes when ``truncated``), for raw
+            responses; ``None`` when the transport did not keep them (``data`` is then
+            serialised again when they are asked for).
+        http_version: The reply's HTTP version (``HTTP/1.1``).
 
     """
 
@@ -157,6 +162,8 @@ class Response:
     data: Any
     request_id: str | None = None
     truncated: bool = False
+    content: bytes | None = attrs.field(default=None, repr=False, eq=False)
+    http_version: str = attrs.field(default="HTTP/1.1", eq=False)
 
 
 class DownloadStream(Protocol):
@@ -385,6 +392,25 @@ class HTTPTransport(Protocol):
 
 
 @runtime_checkable
+class StreamingTransport(HTTPTransport, Protocol):
+    """A transport that can also hand back an API reply before reading its body (``open``).
+
+    ``with_streaming_response`` uses it for GET, PATCH and DELETE calls, so that the body
+    is read only when asked for. The default transport is one; with a transport of your own
+    that lacks ``open``, streamed calls read the body at once (through ``send``).
+    """
+
+    def open(self, request: Request) -> AbstractAsyncContextManager[DownloadStream]:
+        """Return a context manager that sends ``request`` and yields its reply, body unread.
+
+        One attempt, as ``send`` makes it (the request's headers, no redirect followed),
+        whatever the status; leaving the context releases the connection (closing it when
+        the body was not read to its end). Errors are ours, as for ``send``.
+        """
+        ...
+
+
+@runtime_checkable
 class UploadTransport(HTTPTransport, Protocol):
     """A transport that can also send uploads to a storage URL (``post_form``).
 
@@ -499,15 +525,22 @@ def parse_body(raw: bytes) -> Any:
 
 
 def build_response(
-    status: int, headers: Mapping[str, str], raw: bytes, *, complete: bool = True
+    status: int,
+    headers: Mapping[str, str],
+    raw: bytes,
+    *,
+    complete: bool = True,
+    http_version: str = "HTTP/1.1",
 ) -> Response:
     """Return the ``Response`` of a reply read by a transport.
 
     Args:
         status: The HTTP status.
         headers: The reply's headers (any case; they are lower-cased).
-        raw: The body, or its first bytes when ``complete`` is ``False``.
+        raw: The body, or its first bytes when ``complete`` is ``False`` (kept, not copied,
+            as ``Response.content``).
         complete: Whether ``raw`` is the whole body (it was not over ``max_response_bytes``).
+        http_version: The reply's HTTP version.
 
     """
     lowered = {name.lower(): value for name, value in headers.items()}
@@ -519,8 +552,17 @@ def build_response(
             data=raw.decode("utf-8", errors="replace"),
             request_id=request_id,
             truncated=True,
+            content=raw,
+            http_version=http_version,
         )
-    return Response(status=status, headers=lowered, data=parse_body(raw), request_id=request_id)
+    return Response(
+        status=status,
+        headers=lowered,
+        data=parse_body(raw),
+        request_id=request_id,
+        content=raw,
+        http_version=http_version,
+    )
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:

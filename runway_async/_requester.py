@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import random
+import time
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -34,9 +35,13 @@ from ._http import (
     Request,
     Response,
     Secret,
+    StreamingTransport,
+    build_response,
     parse_retry_after,
     status_error_class,
 )
+from ._options import CallOptions, query_text
+from ._raw import HTTPRequest, HTTPResponse, RawRecorder, http_response
 from ._retry import call_with_retries, is_retryable
 
 __all__ = [
@@ -50,6 +55,8 @@ DEFAULT_MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
 """Largest API reply read (``AsyncRunway(max_response_bytes=...)``); downloads have their own."""
 _MAX_MESSAGE_TEXT: Final = 300
 _SHORTEST_ATTEMPT: Final = 0.001
+# What is kept of a streamed reply over the cap, for the exception's body.
+_PREVIEW_BYTES: Final = 8 * 1024
 
 
 def check_max_response_bytes(value: object) -> None:
@@ -64,9 +71,22 @@ def check_max_response_bytes(value: object) -> None:
 
 
 def status_error(
-    response: Response, *, method: str | None = None, url: str | None = None
+    response: Response,
+    *,
+    method: str | None = None,
+    url: str | None = None,
+    http: HTTPResponse | None = None,
 ) -> APIStatusError:
-    """Return the exception for an error ``response``, with the body's details parsed."""
+    """Return the exception for an error ``response``, with the body's details parsed.
+
+    Args:
+        response: The error reply.
+        method: The request's method, for the message.
+        url: The request's URL, for the message.
+        http: The exchange as ``APIStatusError.response`` shows it; by default one is made
+            from ``response``, ``method`` and ``url``.
+
+    """
     status = response.status
     data = response.data
     detail: str
@@ -93,6 +113,17 @@ def status_error(
     if response.truncated:
         detail += " (the reply was longer than max_response_bytes; .body holds its start)"
     where = f" for {method} {url}" if method and url else ""
+    if http is None:
+        http = HTTPResponse(
+            status_code=status,
+            headers=response.headers,
+            request=HTTPRequest(method or "", url or ""),
+            content=response.content,
+            data=data,
+            http_version=response.http_version,
+            request_id=response.request_id,
+            truncated=response.truncated,
+        )
     return status_error_class(status)(
         f"Error code {status}{where}: {detail}",
         status_code=status,
@@ -101,6 +132,7 @@ def status_error(
         body=data,
         request_id=response.request_id,
         retry_after=parse_retry_after(response.headers),
+        response=http,
     )
 
 
@@ -115,6 +147,7 @@ class APIRequester:
         timeout: Per-attempt timeouts.
         retry: The retry settings.
         default_headers: Extra headers sent with every request.
+        default_query: Query parameters added to every request (wire names).
         max_response_bytes: Largest reply read.
         clock: Measures the retry budget and sleeps the back-offs.
 
@@ -133,6 +166,7 @@ class APIRequester:
         timeout: Timeout,
         retry: RetryConfig,
         default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
@@ -144,6 +178,9 @@ class APIRequester:
         self.timeout = timeout
         self.retry = retry
         self.default_headers: Mapping[str, str] = dict(default_headers or {})
+        self.default_query: Mapping[str, str] = {
+            key: query_text(value) for key, value in (default_query or {}).items()
+        }
         self.max_response_bytes = max_response_bytes
         self.clock = clock
         self._rand = random.Random()  # noqa: S311 - jitter, not cryptography
@@ -158,8 +195,13 @@ class APIRequester:
         timeout: Timeout | None = None,
         retry: RetryConfig | None = None,
         max_response_bytes: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
     ) -> APIRequester:
-        """Return a requester with other settings, sending through the same transport."""
+        """Return a requester with other settings, sending through the same transport.
+
+        ``default_headers`` and ``default_query`` are added to this requester's own.
+        """
         return APIRequester(
             transport=self.transport,
             base_url=self.base_url,
@@ -167,7 +209,8 @@ class APIRequester:
             runway_version=self.runway_version,
             timeout=timeout or self.timeout,
             retry=retry or self.retry,
-            default_headers=self.default_headers,
+            default_headers={**self.default_headers, **(default_headers or {})},
+            default_query={**self.default_query, **(default_query or {})},
             max_response_bytes=(
                 self.max_response_bytes if max_response_bytes is None else max_response_bytes
             ),
@@ -202,6 +245,7 @@ class APIRequester:
         json: Any = None,
         params: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        options: CallOptions | None = None,
     ) -> Response:
         """Send one API request with retries and return the successful reply.
 
@@ -215,6 +259,8 @@ class APIRequester:
             params: Query parameters.
             idempotent: Whether the request may be re-sent after an ambiguous failure;
                 defaults to ``True`` for everything but POST.
+            options: The call's ``extra_headers``, ``extra_query`` and ``timeout`` (its
+                ``extra_body`` is merged into ``json`` by the caller).
 
         Raises:
             APIStatusError: (a subclass of) for error replies.
@@ -227,7 +273,9 @@ class APIRequester:
         method = method.upper()
         if idempotent is None:
             idempotent = method != "POST"
-        call = _Call(self, method, path, json, params, idempotent=idempotent)
+        if self.default_query or options is not None:
+            params = self._query(params, options)
+        call = _Call(self, method, path, json, params, idempotent=idempotent, options=options)
         return await call_with_retries(
             call.attempt,
             retry=self.retry,
@@ -236,6 +284,26 @@ class APIRequester:
             idempotent=idempotent,
             rand=self._rand.random,
         )
+
+    def _query(
+        self, params: Mapping[str, str] | None, options: CallOptions | None
+    ) -> Mapping[str, str] | None:
+        """Return the query of a call: the defaults, its own parameters, its ``extra_query``."""
+        extra = options.extra_query if options is not None else None
+        if not self.default_query and not extra:
+            return params
+        merged = {**self.default_query, **(params or {})}
+        if extra:
+            merged.update({key: query_text(value) for key, value in extra.items()})
+        return merged
+
+
+def _merged_headers(base: Mapping[str, str], extra: Mapping[str, str]) -> _PreparedHeaders:
+    """Return ``base`` with ``extra`` added, a name in ``extra`` replacing any spelling of it."""
+    replaced = {name.lower() for name in extra}
+    merged = {name: value for name, value in base.items() if name.lower() not in replaced}
+    merged.update(extra)
+    return _PreparedHeaders(merged)
 
 
 class _PreparedHeaders:
@@ -253,7 +321,20 @@ class _PreparedHeaders:
 class _Call:
     """One ``APIRequester.request`` call: makes its attempts and judges each reply."""
 
-    __slots__ = ("idempotent", "json", "method", "params", "path", "requester", "url")
+    __slots__ = (
+        "attempts",
+        "connect",
+        "headers",
+        "idempotent",
+        "json",
+        "method",
+        "params",
+        "path",
+        "requester",
+        "sink",
+        "total",
+        "url",
+    )
 
     def __init__(
         self,
@@ -264,6 +345,7 @@ class _Call:
         params: Mapping[str, str] | None,
         *,
         idempotent: bool,
+        options: CallOptions | None = None,
     ) -> None:
         self.requester = requester
         self.method = method
@@ -272,6 +354,21 @@ class _Call:
         self.json = json
         self.params = params
         self.idempotent = idempotent
+        timeout = requester.timeout
+        self.headers: _PreparedHeaders | None = None  # None: the requester's prepared ones
+        if options is not None:
+            if options.timeout is not None:
+                timeout = options.timeout
+            if options.extra_headers:
+                self.headers = _merged_headers(requester._headers(), options.extra_headers)
+        self.total = timeout.total
+        self.connect = timeout.connect
+        self.attempts = 0
+        # Where the exchange is recorded (with_raw_response): only for the call's own task.
+        sink = options.sink if options is not None else None
+        self.sink: RawRecorder | None = (
+            sink if isinstance(sink, RawRecorder) and sink.accepts() else None
+        )
 
     def __repr__(self) -> str:
         return f"<call {self.method} {self.path}>"
@@ -286,26 +383,37 @@ class _Call:
         """
         requester = self.requester
         method, url = self.method, self.url
-        total = requester.timeout.total
+        total = self.total
         capped = budget < total
         if capped:
             total = max(budget, _SHORTEST_ATTEMPT)
         failure: APIConnectionError | None = None
+        # The headers go straight into the request, which leaves them out of its repr: a
+        # local holding them would show the key in this frame's locals.
+        request = Request(
+            method=method,
+            url=url,
+            headers=requester._headers() if self.headers is None else self.headers.headers,
+            json=self.json,
+            params=self.params,
+            timeout=total,
+            connect_timeout=min(self.connect, total),
+            max_response_bytes=requester.max_response_bytes,
+        )
+        self.attempts += 1
+        sink = self.sink
+        transport = requester.transport
+        started = time.perf_counter()
         try:
-            # The headers go straight into the request, which leaves them out of its repr:
-            # a local holding them would show the key in this frame's locals.
-            response = await requester.transport.send(
-                Request(
-                    method=method,
-                    url=url,
-                    headers=requester._headers(),
-                    json=self.json,
-                    params=self.params,
-                    timeout=total,
-                    connect_timeout=min(requester.timeout.connect, total),
-                    max_response_bytes=requester.max_response_bytes,
-                )
-            )
+            if (
+                sink is not None
+                and sink.stream
+                and method != "POST"
+                and isinstance(transport, StreamingTransport)
+            ):
+                response = await self._open(transport, request, sink, started)
+            else:
+                response = await transport.send(request)
         except APIConnectionError as exc:  # APITimeoutError included
             failure = exc
             if capped and exc.sent and isinstance(exc, APITimeoutError):
@@ -328,13 +436,18 @@ class _Call:
                     request_body=self.json,
                 ) from failure
             raise failure
+        http: HTTPResponse | None = None
+        if sink is not None or response.status >= 400:
+            http = http_response(request, response, elapsed=time.perf_counter() - started)
+            if sink is not None:
+                sink.record(http, self.attempts)
         if response.truncated and response.status < 400:
             raise self._oversized_error(response)
         if response.status < 400 and isinstance(response.data, str):
             raise self._not_json_error(response)
         if response.status < 400:
             return response
-        error = status_error(response, method=method, url=url)
+        error = status_error(response, method=method, url=url, http=http)
         if (
             not self.idempotent
             and response.status >= 500
@@ -347,6 +460,41 @@ class _Call:
                 "tasks before submitting again.",
             ) from error
         raise error
+
+    async def _open(
+        self, transport: StreamingTransport, request: Request, sink: RawRecorder, started: float
+    ) -> Response:
+        """Send one attempt whose successful reply waits, body unread, for the raw caller.
+
+        An error reply is read at once (it becomes an exception, or is retried). A
+        successful one is recorded with its headers, then ``sink.hold`` waits until the
+        caller asks for the body, which is read (capped) here: the call goes on as usual.
+        """
+        limit = request.max_response_bytes
+        async with transport.open(request) as reply:
+            status = reply.status
+            version = getattr(reply, "http_version", "HTTP/1.1")
+            if status < 400:
+                head = http_response(
+                    request,
+                    None,
+                    elapsed=time.perf_counter() - started,
+                    status=status,
+                    headers=reply.headers,
+                    http_version=version,
+                )
+                await sink.hold(reply, head, self.attempts)
+            raw = await reply.read_at_most(limit + 1)
+            headers = reply.headers
+        if len(raw) > limit:
+            return build_response(
+                status,
+                headers,
+                raw[: min(limit, _PREVIEW_BYTES)],
+                complete=False,
+                http_version=version,
+            )
+        return build_response(status, headers, raw, http_version=version)
 
     def _ambiguous(self, response: Response, message: str) -> AmbiguousSubmissionError:
         """Return the error of a create the server answered, which it may have accepted."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal, TypeAlias
 
@@ -61,6 +61,9 @@ from ._models.workflows import ThrottledWorkflowInvocation as _AsyncThrottledWor
 from ._models.workflows import UnknownWorkflowInvocation as _AsyncUnknownWorkflowInvocation
 from ._models.workflows import WorkflowRunCreated as _AsyncWorkflowRunCreated
 from ._names import NameTemplate
+from ._options import Body, Headers, Query, RequestTimeout, TimeoutLike
+from ._raw import AsyncAPIResponse as _AsyncAPIResponse
+from ._raw import HTTPRequest, HTTPResponse, ResponseHeaders
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES
 from ._resources.workflows import NodeOutput
 from ._spend import BatchCredits
@@ -181,6 +184,7 @@ from .types import (
 )
 
 __all__ = [
+    "APIResponse",
     "AuditLogs",
     "AvatarConversations",
     "AvatarVideos",
@@ -252,8 +256,15 @@ class Runway(SyncClientBase):
         base_url: API base URL; defaults to ``$RUNWAYML_BASE_URL``, else
             ``https://api.dev.runwayml.com``. Plain ``http`` is accepted only for loopback hosts.
         runway_version: The ``X-Runway-Version`` header.
-        timeout: Per-request deadline in seconds, or a ``Timeout``.
+        timeout: Per-request deadline in seconds, a ``Timeout``, an ``httpx.Timeout``-like
+            object (``read`` is the request's deadline, ``connect`` the connection's), or
+            ``None`` for no per-request deadline (the retry budget, ``RetryConfig.max_total``,
+            still bounds every call).
         max_retries: Retries after a failed attempt (see the retry policy in the README).
+        default_query: Query parameters added to every API request (wire names).
+        http_client: Only ``DefaultAioHttpClient()`` (the official SDK's aiohttp option),
+            accepted because it is what this client does anyway; any other client (an httpx
+            one) is refused with a ``TypeError`` naming what to use instead (``session=``).
         retry: Full retry settings; ``max_retries`` overrides its ``max_retries``.
         poll: How the client's task watcher polls (``min_interval`` and the GET budget).
         default_headers: Extra headers sent with every request.
@@ -283,6 +294,12 @@ class Runway(SyncClientBase):
             most this many bytes goes inline as a base64 data URI instead, when it fits the
             data URI limit of its kind (5 MB encoded for images, 16 MB for video and audio).
             0 (the default): always upload.
+        validate: Check every call's parameters against the spec before sending (the
+            default): a wrong value fails with ``InvalidRequestError`` naming the field and
+            the allowed values, before any request. ``False`` leaves every check to the
+            server (keywords are still converted to wire names). A model the spec does not
+            know is never refused: it is sent with light checks and one
+            ``UnknownModelWarning``.
 
     """
 
@@ -294,11 +311,13 @@ class Runway(SyncClientBase):
         *,
         base_url: str | None = None,
         runway_version: str = DEFAULT_RUNWAY_VERSION,
-        timeout: float | Timeout = 60.0,
+        timeout: float | Timeout | TimeoutLike | None = 60.0,
         max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
+        http_client: object | None = None,
         retry: RetryConfig | None = None,
         poll: PollConfig | None = None,
-        default_headers: Mapping[str, str] | None = None,
         limiter: Limiter | None = None,
         max_concurrency: MaxConcurrency = AUTO,
         slot_timeout: float | None = None,
@@ -307,6 +326,7 @@ class Runway(SyncClientBase):
         transport: HTTPTransport | None = None,
         clock: Clock = SYSTEM_CLOCK,
         inline_max_bytes: int = 0,
+        validate: bool = True,
     ) -> None:
         key = _hide_key(api_key)
         del api_key
@@ -317,9 +337,11 @@ class Runway(SyncClientBase):
                 runway_version=runway_version,
                 timeout=timeout,
                 max_retries=max_retries,
+                default_headers=default_headers,
+                default_query=default_query,
+                http_client=http_client,
                 retry=retry,
                 poll=poll,
-                default_headers=default_headers,
                 limiter=limiter,
                 max_concurrency=max_concurrency,
                 slot_timeout=slot_timeout,
@@ -328,6 +350,7 @@ class Runway(SyncClientBase):
                 transport=transport,
                 clock=clock,
                 inline_max_bytes=inline_max_bytes,
+                validate=validate,
             )
         )
 
@@ -516,11 +539,30 @@ class Runway(SyncClientBase):
         """Largest local file a create sends inline as a data URI (0: always upload)."""
         return self._target().inline_max_bytes
 
+    @property
+    def validate(self) -> bool:
+        """Whether calls are checked against the spec before sending."""
+        return self._target().validate
+
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        """The extra headers sent with every request (without the client's own)."""
+        return self._target().default_headers
+
+    @property
+    def default_query(self) -> Mapping[str, str]:
+        """The query parameters added to every request."""
+        return self._target().default_query
+
     def with_options(
         self,
         *,
-        timeout: float | Timeout | NotGiven = NOT_GIVEN,
+        timeout: float | Timeout | TimeoutLike | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        default_query: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        validate: bool | NotGiven = NOT_GIVEN,
+        http_client: object | None = None,
         retry: RetryConfig | NotGiven = NOT_GIVEN,
         poll: PollConfig | NotGiven = NOT_GIVEN,
         max_concurrency: MaxConcurrency | NotGiven = NOT_GIVEN,
@@ -536,8 +578,14 @@ class Runway(SyncClientBase):
         ``slot_timeout`` and is refused for the others.
 
         Args:
-            timeout: Per-request deadline in seconds, or a ``Timeout``.
+            timeout: Per-request deadline (see ``Runway``; ``None``: none).
             max_retries: Retries after a failed attempt.
+            default_headers: Headers added to the client's default headers.
+            default_query: Query parameters added to the client's default query.
+            validate: Whether the copy checks parameters before sending (see
+                ``Runway``).
+            http_client: Only ``DefaultAioHttpClient()`` and the like (see ``Runway``);
+                the copy shares this client's connections.
             retry: Full retry settings (``max_retries``, if given too, overrides its own).
             poll: Polling settings for the tasks the copy creates or waits for (the
                 watcher-wide ``max_in_flight`` and ``requests_per_second`` stay the
@@ -554,6 +602,10 @@ class Runway(SyncClientBase):
             self._target().with_options,
             timeout=timeout,
             max_retries=max_retries,
+            default_headers=default_headers,
+            default_query=default_query,
+            validate=validate,
+            http_client=http_client,
             retry=retry,
             poll=poll,
             max_concurrency=max_concurrency,
@@ -754,11 +806,26 @@ class Tasks(SyncResource):
 
     __slots__ = ()
 
-    def retrieve(self, id: str) -> Task:
+    def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> Task:
         """Fetch a task's current state.
 
         Args:
             id: The task id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The task, typed by its status (``SucceededTask``, ``RunningTask``, ...); an unknown
@@ -771,9 +838,24 @@ class Tasks(SyncResource):
                 ``id`` is not ``id``).
 
         """
-        return self._run(self._target().retrieve, id)
+        return self._run(
+            self._target().retrieve,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def delete(self, id: str) -> None:
+    def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Cancel a task that has not ended, or delete one that has.
 
         A running task becomes CANCELLED (refunds depend on the state the server sees at that
@@ -783,12 +865,26 @@ class Tasks(SyncResource):
 
         Args:
             id: The task id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such task.
 
         """
-        self._run(self._target().delete, id)
+        self._run(
+            self._target().delete,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def wait(self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:
         """Wait for any task (also one created elsewhere) to end; return it if it succeeded.
@@ -854,17 +950,46 @@ class Organization(SyncResource):
         """The ``webapp`` namespace."""
         return self._child(Webapp, "webapp")
 
-    def retrieve(self) -> OrganizationInfo:
+    def retrieve(
+        self,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> OrganizationInfo:
         """Fetch the credit balance, the tier's per-model limits and today's usage.
+
+        Args:
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The organization; ``None`` limits mean unlimited.
 
         """
-        return self._run(self._target().retrieve)
+        return self._run(
+            self._target().retrieve,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def retrieve_usage(
-        self, *, before_date: str | dt.date | None = None, start_date: str | dt.date | None = None
+        self,
+        *,
+        before_date: str | dt.date | None = None,
+        start_date: str | dt.date | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> OrganizationUsage:
         """Fetch credit usage by day and model (up to 90 days per call).
 
@@ -872,6 +997,13 @@ class Organization(SyncResource):
             before_date: End date (exclusive), ``YYYY-MM-DD`` or a ``date``; default 30 days
                 after the start. At most 90 days after ``start_date``.
             start_date: Start date, ``YYYY-MM-DD`` or a ``date``; default 30 days ago (UTC).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             Credits used per day and model.
@@ -882,7 +1014,13 @@ class Organization(SyncResource):
 
         """
         return self._run(
-            self._target().retrieve_usage, before_date=before_date, start_date=start_date
+            self._target().retrieve_usage,
+            before_date=before_date,
+            start_date=start_date,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -913,6 +1051,10 @@ class ImageToVideo(SyncResource):
         references: str | os.PathLike[str] | Sequence[PositionedImage] | None = None,
         resolution: ImageToVideoResolution | None = None,
         seed: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Create a video from an image and an optional text prompt.
 
@@ -960,6 +1102,14 @@ class ImageToVideo(SyncResource):
             seed: Random seed, random when omitted; the same seed and inputs give similar output.
                 Only for models gen4.5, gen4_turbo, veo3.1, veo3.1_fast, seedance2, seedance2_fast,
                 seedance2_mini, h3_max, seedance2_5.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -996,6 +1146,10 @@ class ImageToVideo(SyncResource):
             references=references,
             resolution=resolution,
             seed=seed,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1026,6 +1180,10 @@ class TextToVideo(SyncResource):
         references: Sequence[ImageInput] | None = None,
         resolution: TextToVideoResolution | None = None,
         seed: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Create a video from a text prompt.
 
@@ -1079,6 +1237,14 @@ class TextToVideo(SyncResource):
             seed: Random seed, random when omitted; the same seed and inputs give similar output.
                 Only for models gen4.5, veo3.1, veo3.1_fast, seedance2, seedance2_fast,
                 seedance2_mini, h3_max, seedance2_5.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1115,6 +1281,10 @@ class TextToVideo(SyncResource):
             references=references,
             resolution=resolution,
             seed=seed,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1146,6 +1316,10 @@ class VideoToVideo(SyncResource):
         seed: int | None = None,
         target_aspect_ratio: VideoToVideoTargetAspectRatio | None = None,
         video_uri: str | os.PathLike[str] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Transform, extend or edit a video guided by a prompt and references.
 
@@ -1196,6 +1370,14 @@ class VideoToVideo(SyncResource):
                 keyframes. Only for model aleph2.
             video_uri: The input video. Only for models aleph2, gemini_omni_flash,
                 gemini_omni_flash_1.1, kling_4, which require it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1233,6 +1415,10 @@ class VideoToVideo(SyncResource):
             seed=seed,
             target_aspect_ratio=target_aspect_ratio,
             video_uri=video_uri,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1261,6 +1447,10 @@ class TextToImage(SyncResource):
         reference_images: Sequence[ReferenceImage] | None = None,
         seed: int | None = None,
         thinking_level: TextToImageThinkingLevel | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Create images from a text prompt and optional reference images.
 
@@ -1313,6 +1503,14 @@ class TextToImage(SyncResource):
                 gen4_image_turbo, gen4_image, bria_fibo_1_5, bria_fibo_edit_1_5, recraft_v4_1_flash.
             thinking_level: How much the model reasons before drawing (default medium). Only for
                 model nano_banana_2.1.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1347,6 +1545,10 @@ class TextToImage(SyncResource):
             reference_images=reference_images,
             seed=seed,
             thinking_level=thinking_level,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1366,6 +1568,10 @@ class CharacterPerformance(SyncResource):
         expression_intensity: int | None = None,
         ratio: CharacterPerformanceRatio | None = None,
         seed: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Animate a character with the performance of a reference video.
 
@@ -1380,6 +1586,14 @@ class CharacterPerformance(SyncResource):
             expression_intensity: Strength of the transferred facial expressions (default 3).
             ratio: Size of the output as width:height in pixels, or an aspect preset.
             seed: Random seed, random when omitted; the same seed and inputs give similar output.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1405,6 +1619,10 @@ class CharacterPerformance(SyncResource):
             expression_intensity=expression_intensity,
             ratio=ratio,
             seed=seed,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1423,6 +1641,10 @@ class ImageUpscale(SyncResource):
         sharpen: int | None = None,
         smart_grain: int | None = None,
         ultra_detail: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Upscale an image.
 
@@ -1437,6 +1659,14 @@ class ImageUpscale(SyncResource):
             sharpen: Amount of sharpening.
             smart_grain: Amount of grain added to keep textures natural.
             ultra_detail: Amount of fine detail added.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1461,6 +1691,10 @@ class ImageUpscale(SyncResource):
             sharpen=sharpen,
             smart_grain=smart_grain,
             ultra_detail=ultra_detail,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1481,6 +1715,10 @@ class VideoUpscale(SyncResource):
         sharpen: int | None = None,
         smart_grain: int | None = None,
         target_framerate: VideoUpscaleTargetFramerate | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Upscale a video or raise its frame rate.
 
@@ -1501,6 +1739,14 @@ class VideoUpscale(SyncResource):
                 magnific_video_upscaler_creative.
             target_framerate: Frame rate of the output; 23_98 means 23.976, and so on. Only for
                 model enhance_frame_rate, which requires it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1527,6 +1773,10 @@ class VideoUpscale(SyncResource):
             sharpen=sharpen,
             smart_grain=smart_grain,
             target_framerate=target_framerate,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1542,6 +1792,10 @@ class VideoToHdr(SyncResource):
         video_uri: str | os.PathLike[str],
         output_format: VideoToHdrOutputFormat | None = None,
         prores_profile: VideoToHdrProresProfile | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Convert an SDR video to HDR at its source resolution.
 
@@ -1553,6 +1807,14 @@ class VideoToHdr(SyncResource):
             video_uri: The SDR video to convert.
             output_format: HDR format of the output (default hdr10).
             prores_profile: ProRes profile of a ProRes output.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1574,6 +1836,10 @@ class VideoToHdr(SyncResource):
             video_uri=video_uri,
             output_format=output_format,
             prores_profile=prores_profile,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1594,6 +1860,10 @@ class VideoToAudio(SyncResource):
         preserve_speech: bool | None = None,
         prompt_text: str | None = None,
         seed: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Create sound effects synchronised to a video.
 
@@ -1609,6 +1879,14 @@ class VideoToAudio(SyncResource):
             preserve_speech: Keep the speech of the video's sound; its removal is not guaranteed.
             prompt_text: Description of the sound to create.
             seed: Random seed.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1635,6 +1913,10 @@ class VideoToAudio(SyncResource):
             preserve_speech=preserve_speech,
             prompt_text=prompt_text,
             seed=seed,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1660,6 +1942,10 @@ class SoundEffect(SyncResource):
         sample_rate: SoundEffectSampleRate | None = None,
         seed: int | None = None,
         speech_rate: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Create a sound effect from a text description.
 
@@ -1684,6 +1970,14 @@ class SoundEffect(SyncResource):
             seed: Random seed. Only for model mirelo_sfx_2_0.
             speech_rate: Speaking speed change: 0 is normal, negative is slower, positive faster.
                 Only for model seed_audio.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1715,6 +2009,10 @@ class SoundEffect(SyncResource):
             sample_rate=sample_rate,
             seed=seed,
             speech_rate=speech_rate,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1744,6 +2042,10 @@ class TextToSpeech(SyncResource):
         style: float | None = None,
         use_speaker_boost: bool | None = None,
         voice: ReferenceAudioVoice | RunwayPresetVoice | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Speak a text with a preset or cloned voice.
 
@@ -1778,6 +2080,14 @@ class TextToSpeech(SyncResource):
             voice: The voice: a preset voice for the Eleven models, or a voice cloned from an audio
                 sample for seed_audio. Required by models eleven_v4, eleven_multilingual_v2,
                 eleven_v3.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1813,6 +2123,10 @@ class TextToSpeech(SyncResource):
             style=style,
             use_speaker_boost=use_speaker_boost,
             voice=voice,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1828,6 +2142,10 @@ class SpeechToSpeech(SyncResource):
         media: AudioMedia | VideoMedia,
         voice: RunwayPresetVoice,
         remove_background_noise: bool | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Re-voice the speech of an audio or video clip.
 
@@ -1838,6 +2156,14 @@ class SpeechToSpeech(SyncResource):
             media: The audio or video clip whose speech to convert.
             voice: The preset voice to convert the speech to.
             remove_background_noise: Remove background noise from the input first.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1859,6 +2185,10 @@ class SpeechToSpeech(SyncResource):
             media=media,
             voice=voice,
             remove_background_noise=remove_background_noise,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1876,6 +2206,10 @@ class VoiceDubbing(SyncResource):
         disable_voice_cloning: bool | None = None,
         drop_background_audio: bool | None = None,
         num_speakers: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Dub the speech of an audio clip into another language.
 
@@ -1888,6 +2222,14 @@ class VoiceDubbing(SyncResource):
             disable_voice_cloning: Use a generic voice instead of cloning the original speakers.
             drop_background_audio: Leave the background audio out of the result.
             num_speakers: Number of speakers; detected automatically when omitted.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1911,6 +2253,10 @@ class VoiceDubbing(SyncResource):
             disable_voice_cloning=disable_voice_cloning,
             drop_background_audio=drop_background_audio,
             num_speakers=num_speakers,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -1920,7 +2266,14 @@ class VoiceIsolation(SyncResource):
     __slots__ = ()
 
     def create(
-        self, *, model: VoiceIsolationModel, audio_uri: str | os.PathLike[str]
+        self,
+        *,
+        model: VoiceIsolationModel,
+        audio_uri: str | os.PathLike[str],
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Isolate the voice of an audio clip from its background.
 
@@ -1930,6 +2283,14 @@ class VoiceIsolation(SyncResource):
         Args:
             model: The model to run.
             audio_uri: The audio to isolate the voice from.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1945,7 +2306,15 @@ class VoiceIsolation(SyncResource):
                 task was created.
 
         """
-        return self._run(self._target().create, model=model, audio_uri=audio_uri)
+        return self._run(
+            self._target().create,
+            model=model,
+            audio_uri=audio_uri,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
 
 class AvatarVideos(SyncResource):
@@ -1959,6 +2328,10 @@ class AvatarVideos(SyncResource):
         model: AvatarVideosModel,
         avatar: RunwayPresetAvatar | CustomAvatar,
         speech: AudioSpeech | TextSpeech,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Create a video of an avatar speaking a text or an audio clip.
 
@@ -1968,6 +2341,14 @@ class AvatarVideos(SyncResource):
             model: The model to run.
             avatar: The avatar: a Runway preset or one of your custom avatars.
             speech: What the avatar says: an audio clip or a text to speak.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle (this endpoint
@@ -1983,7 +2364,16 @@ class AvatarVideos(SyncResource):
                 task was created.
 
         """
-        return self._run(self._target().create, model=model, avatar=avatar, speech=speech)
+        return self._run(
+            self._target().create,
+            model=model,
+            avatar=avatar,
+            speech=speech,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
 
 class Recipes(SyncResource):
@@ -1997,6 +2387,10 @@ class Recipes(SyncResource):
         reference_image: ImageInput,
         target_language: AdLocalizationTargetLanguage,
         version: RecipeVersion,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Localise an ad image into another language.
 
@@ -2006,6 +2400,14 @@ class Recipes(SyncResource):
             reference_image: The ad image to localise.
             target_language: Language to localise the ad into.
             version: Recipe version: a dated pin, or unsafe-latest, which may change without notice.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -2026,6 +2428,10 @@ class Recipes(SyncResource):
             reference_image=reference_image,
             target_language=target_language,
             version=version,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
     def marketing_stock_image(
@@ -2036,6 +2442,10 @@ class Recipes(SyncResource):
         output_count: int | None = None,
         quality: MarketingStockImageQuality | None = None,
         reference_image: ImageInput | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Create marketing stock images from a prompt.
 
@@ -2047,6 +2457,14 @@ class Recipes(SyncResource):
             output_count: Number of images to generate; the cost scales with it.
             quality: Quality tier (default high).
             reference_image: Image guiding the result.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -2069,6 +2487,10 @@ class Recipes(SyncResource):
             output_count=output_count,
             quality=quality,
             reference_image=reference_image,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
     def multi_shot_video(
@@ -2082,6 +2504,10 @@ class Recipes(SyncResource):
         prompt: str | None = None,
         ratio: MultiShotVideoRatio | None = None,
         shots: Sequence[Shot] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Create a multi-shot video from a prompt or from a shot list.
 
@@ -2097,6 +2523,14 @@ class Recipes(SyncResource):
             ratio: Size of the video as width:height in pixels.
             shots: The shot list; shot durations must add up to the video's duration. Only for mode
                 custom, which requires it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -2122,6 +2556,10 @@ class Recipes(SyncResource):
             prompt=prompt,
             ratio=ratio,
             shots=shots,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
     def product_ad(
@@ -2135,6 +2573,10 @@ class Recipes(SyncResource):
         ratio: ProductAdRatio | None = None,
         style_images: Sequence[ImageInput] | None = None,
         user_concept: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Create a product ad video from product photos.
 
@@ -2149,6 +2591,14 @@ class Recipes(SyncResource):
             ratio: Size of the video as width:height in pixels.
             style_images: Moodboard images setting the look.
             user_concept: Your idea for the ad.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -2174,10 +2624,22 @@ class Recipes(SyncResource):
             ratio=ratio,
             style_images=style_images,
             user_concept=user_concept,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
     def product_campaign_image(
-        self, *, image: ImageInput, prompt: str, version: RecipeVersion
+        self,
+        *,
+        image: ImageInput,
+        prompt: str,
+        version: RecipeVersion,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Create four campaign images of a product.
 
@@ -2187,6 +2649,14 @@ class Recipes(SyncResource):
             image: Image of the product.
             prompt: Description of the campaign.
             version: Recipe version: a dated pin, or unsafe-latest, which may change without notice.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -2203,7 +2673,14 @@ class Recipes(SyncResource):
 
         """
         return self._run(
-            self._target().product_campaign_image, image=image, prompt=prompt, version=version
+            self._target().product_campaign_image,
+            image=image,
+            prompt=prompt,
+            version=version,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
     def product_swap(
@@ -2216,6 +2693,10 @@ class Recipes(SyncResource):
         audio: bool | None = None,
         duration: int | None = None,
         resolution: ProductSwapResolution | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Swap the product shown in a video for another one.
 
@@ -2229,6 +2710,14 @@ class Recipes(SyncResource):
             audio: Whether the video gets an audio track.
             duration: Length of the video in seconds.
             resolution: Resolution of the video (default 720p).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -2253,6 +2742,10 @@ class Recipes(SyncResource):
             audio=audio,
             duration=duration,
             resolution=resolution,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
     def product_ugc(
@@ -2266,6 +2759,10 @@ class Recipes(SyncResource):
         product_info: str | None = None,
         ratio: ProductUgcRatio | None = None,
         user_concept: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskHandle:
         """Create a vertical UGC-style ad of a person presenting a product.
 
@@ -2280,6 +2777,14 @@ class Recipes(SyncResource):
             product_info: Facts about the product to weave into the ad.
             ratio: Size of the video as width:height in pixels.
             user_concept: Your idea for the ad.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -2305,6 +2810,10 @@ class Recipes(SyncResource):
             product_info=product_info,
             ratio=ratio,
             user_concept=user_concept,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -2313,7 +2822,16 @@ class GenerateVideo(SyncResource):
 
     __slots__ = ()
 
-    def create(self, *, config_id: str, input: GenerateVideoInput) -> TaskHandle:
+    def create(
+        self,
+        *,
+        config_id: str,
+        input: GenerateVideoInput,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> TaskHandle:
         """Create a video through a model router, which picks the model.
 
         ``POST /v1/generate/video``. The reply carries the router's choice (routing) with the cost
@@ -2322,6 +2840,14 @@ class GenerateVideo(SyncResource):
         Args:
             config_id: Slug of the model router to use.
             input: What to generate; the router picks a model able to do it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with the
@@ -2338,7 +2864,15 @@ class GenerateVideo(SyncResource):
                 task was created.
 
         """
-        return self._run(self._target().create, config_id=config_id, input=input)
+        return self._run(
+            self._target().create,
+            config_id=config_id,
+            input=input,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
 
 class GenerateImage(SyncResource):
@@ -2346,7 +2880,16 @@ class GenerateImage(SyncResource):
 
     __slots__ = ()
 
-    def create(self, *, config_id: str, input: GenerateImageInput) -> TaskHandle:
+    def create(
+        self,
+        *,
+        config_id: str,
+        input: GenerateImageInput,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> TaskHandle:
         """Create images through a model router, which picks the model.
 
         ``POST /v1/generate/image``. The reply carries the router's choice (routing) with the cost
@@ -2355,6 +2898,14 @@ class GenerateImage(SyncResource):
         Args:
             config_id: Slug of the model router to use.
             input: What to generate; the router picks a model able to do it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with the
@@ -2371,7 +2922,15 @@ class GenerateImage(SyncResource):
                 task was created.
 
         """
-        return self._run(self._target().create, config_id=config_id, input=input)
+        return self._run(
+            self._target().create,
+            config_id=config_id,
+            input=input,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
 
 class GenerateAudio(SyncResource):
@@ -2379,7 +2938,16 @@ class GenerateAudio(SyncResource):
 
     __slots__ = ()
 
-    def create(self, *, config_id: str, input: GenerateAudioInput) -> TaskHandle:
+    def create(
+        self,
+        *,
+        config_id: str,
+        input: GenerateAudioInput,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> TaskHandle:
         """Create speech or sound through a model router, which picks the model.
 
         ``POST /v1/generate/audio``. The reply carries the router's choice (routing) with the cost
@@ -2388,6 +2956,14 @@ class GenerateAudio(SyncResource):
         Args:
             config_id: Slug of the model router to use.
             input: What to generate; the router picks a model able to do it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with the
@@ -2404,7 +2980,15 @@ class GenerateAudio(SyncResource):
                 task was created.
 
         """
-        return self._run(self._target().create, config_id=config_id, input=input)
+        return self._run(
+            self._target().create,
+            config_id=config_id,
+            input=input,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
 
 class Generate(SyncResource):
@@ -2447,6 +3031,9 @@ class Uploads(SyncResource):
         file_metadata: str | None = None,
         on_progress: Callable[[int, int], object] | None = None,
         timeout: float | None = DEFAULT_UPLOAD_TIMEOUT,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> UploadCreateEphemeralResponse:
         """Upload a temporary media file and return its ``runway://`` URI.
 
@@ -2470,6 +3057,11 @@ class Uploads(SyncResource):
                 0 again if the upload is retried).
             timeout: Seconds for sending the file, retries included (``None``: no limit).
                 The first request has the client's timeout.
+            extra_headers: Headers added to the ``POST /v1/uploads`` request (replacing the
+                client's of the same name); never sent to the storage host.
+            extra_query: Query parameters added to that request (wire names).
+            extra_body: Members merged into that request's JSON body by wire name, sent
+                as given and left to the server to check.
 
         Returns:
             The upload, whose ``uri`` is the ``runway://`` URI.
@@ -2490,6 +3082,9 @@ class Uploads(SyncResource):
             file_metadata=file_metadata,
             on_progress=on_progress,
             timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
 
@@ -2508,6 +3103,10 @@ class Avatars(SyncResource):
         document_ids: Sequence[str] | None = None,
         image_processing: Literal["optimize", "none"] | None = None,
         start_script: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> Avatar:
         """Create a custom avatar; it is ``PROCESSING`` until its image is processed.
 
@@ -2526,6 +3125,13 @@ class Avatars(SyncResource):
             image_processing: ``optimize`` to improve the image for the avatar, or ``none``
                 to use it as is.
             start_script: The opening line said when a session starts.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The new avatar (usually a ``ProcessingAvatar``).
@@ -2546,15 +3152,34 @@ class Avatars(SyncResource):
             document_ids=document_ids,
             image_processing=image_processing,
             start_script=start_script,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
-    def retrieve(self, id: str) -> Avatar:
+    def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> Avatar:
         """Fetch an avatar.
 
         ``GET /v1/avatars/{id}``.
 
         Args:
             id: The avatar's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The avatar, typed by its status (``ReadyAvatar``, ...; ``UnknownAvatar`` for a
@@ -2565,7 +3190,14 @@ class Avatars(SyncResource):
             ResponseValidationError: The reply was not an avatar, or was another one.
 
         """
-        return self._run(self._target().retrieve, id)
+        return self._run(
+            self._target().retrieve,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def update(
         self,
@@ -2578,6 +3210,10 @@ class Avatars(SyncResource):
         reference_image: str | os.PathLike[str] | None = None,
         start_script: str | NotGiven | None = NOT_GIVEN,
         voice: RunwayLivePresetVoice | CustomVoice | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> Avatar:
         """Change an avatar; give at least one field.
 
@@ -2593,6 +3229,13 @@ class Avatars(SyncResource):
                 local ``pathlib.Path``, uploaded first).
             start_script: The opening line; ``None`` removes it (leave it out to keep it).
             voice: The voice (see ``create``).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The changed avatar.
@@ -2613,9 +3256,22 @@ class Avatars(SyncResource):
             reference_image=reference_image,
             start_script=start_script,
             voice=voice,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
-    def list(self, *, limit: int, cursor: str | None = None) -> SyncCursorPage[Avatar]:
+    def list(
+        self,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> SyncCursorPage[Avatar]:
         """List your avatars, a page at a time.
 
         ``GET /v1/avatars``. Nothing is sent until the result is awaited or iterated.
@@ -2623,6 +3279,13 @@ class Avatars(SyncResource):
         Args:
             limit: Avatars per page.
             cursor: Where to start (a page's ``next_cursor``); the first page by default.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             A paginator: ``await`` it for the first page (``.data``, ``.has_next_page()``,
@@ -2633,23 +3296,62 @@ class Avatars(SyncResource):
                 validation; nothing was sent.
 
         """
-        return self._run(self._target().list, limit=limit, cursor=cursor)
+        return self._run(
+            self._target().list,
+            limit=limit,
+            cursor=cursor,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def delete(self, id: str) -> None:
+    def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Delete an avatar.
 
         ``DELETE /v1/avatars/{id}``.
 
         Args:
             id: The avatar's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such avatar.
 
         """
-        self._run(self._target().delete, id)
+        self._run(
+            self._target().delete,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def get_usage(self, *, end_date: str | datetime, start_date: str | datetime) -> AvatarUsage:
+    def get_usage(
+        self,
+        *,
+        end_date: str | datetime,
+        start_date: str | datetime,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> AvatarUsage:
         """Report realtime-session usage per day over a date range of at most 90 days.
 
         ``GET /v1/avatar_usage``.
@@ -2657,6 +3359,13 @@ class Avatars(SyncResource):
         Args:
             end_date: The end of the range, exclusive (ISO-8601 string or ``datetime``; UTC).
             start_date: The start of the range, inclusive.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             Totals and one entry per day (days without sessions included).
@@ -2666,7 +3375,15 @@ class Avatars(SyncResource):
             BadRequestError: The API rejected the range.
 
         """
-        return self._run(self._target().get_usage, end_date=end_date, start_date=start_date)
+        return self._run(
+            self._target().get_usage,
+            end_date=end_date,
+            start_date=start_date,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def wait(self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> ReadyAvatar:
         """Wait until an avatar is ready for sessions; return it.
@@ -2697,13 +3414,28 @@ class AvatarConversations(SyncResource):
 
     __slots__ = ()
 
-    def retrieve(self, id: str) -> AvatarConversation:
+    def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> AvatarConversation:
         """Fetch a conversation with its transcript.
 
         ``GET /v1/avatar_conversations/{id}``.
 
         Args:
             id: The conversation's id (the realtime session's id).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The conversation, typed by its status (``InProgressConversation``,
@@ -2715,7 +3447,14 @@ class AvatarConversations(SyncResource):
             ResponseValidationError: The reply was not a conversation, or was another one.
 
         """
-        return self._run(self._target().retrieve, id)
+        return self._run(
+            self._target().retrieve,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def list(
         self,
@@ -2725,6 +3464,10 @@ class AvatarConversations(SyncResource):
         cursor: str | None = None,
         end_date: str | datetime | None = None,
         start_date: str | datetime | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> SyncCursorPage[AvatarConversationSummary]:
         """List conversations, a page at a time.
 
@@ -2738,6 +3481,13 @@ class AvatarConversations(SyncResource):
             end_date: Only those created before this moment (exclusive; ISO-8601 string or
                 ``datetime``).
             start_date: Only those created at or after this moment (inclusive).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             A paginator: ``await`` it for the first page, or ``async for`` over every
@@ -2755,21 +3505,47 @@ class AvatarConversations(SyncResource):
             cursor=cursor,
             end_date=end_date,
             start_date=start_date,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
-    def delete(self, id: str) -> None:
+    def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Delete a conversation's transcript and recording for good.
 
         ``DELETE /v1/avatar_conversations/{id}``.
 
         Args:
             id: The conversation's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such conversation.
 
         """
-        self._run(self._target().delete, id)
+        self._run(
+            self._target().delete,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
 
 class RealtimeSessions(SyncResource):
@@ -2788,6 +3564,10 @@ class RealtimeSessions(SyncResource):
         personality: str | None = None,
         start_script: str | None = None,
         tools: Iterable[ClientEventTool | BackendRpcTool] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> RealtimeSessionCreated:
         """Start a realtime session with an avatar; it is ``NOT_READY`` at first.
 
@@ -2805,6 +3585,13 @@ class RealtimeSessions(SyncResource):
             start_script: An opening line for this session (overrides the avatar's).
             tools: Tools the avatar may call: ``client_event`` (sent to your front end) or
                 ``backend_rpc`` (a round trip to your server) definitions.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The new session's id.
@@ -2825,15 +3612,34 @@ class RealtimeSessions(SyncResource):
             personality=personality,
             start_script=start_script,
             tools=tools,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
-    def retrieve(self, id: str) -> RealtimeSession:
+    def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> RealtimeSession:
         """Fetch a realtime session.
 
         ``GET /v1/realtime_sessions/{id}``.
 
         Args:
             id: The session's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The session, typed by its status (``ReadyRealtimeSession`` holds the
@@ -2844,21 +3650,50 @@ class RealtimeSessions(SyncResource):
             ResponseValidationError: The reply was not a session, or was another one.
 
         """
-        return self._run(self._target().retrieve, id)
+        return self._run(
+            self._target().retrieve,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def delete(self, id: str) -> None:
+    def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Cancel a realtime session.
 
         ``DELETE /v1/realtime_sessions/{id}``; the session becomes ``CANCELLED``.
 
         Args:
             id: The session's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such session.
 
         """
-        self._run(self._target().delete, id)
+        self._run(
+            self._target().delete,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def wait(
         self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT
@@ -2894,7 +3729,16 @@ class Documents(SyncResource):
 
     __slots__ = ()
 
-    def create(self, *, content: str, name: str) -> Document:
+    def create(
+        self,
+        *,
+        content: str,
+        name: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> Document:
         """Create a knowledge document.
 
         ``POST /v1/documents``. Attach it to avatars with their ``document_ids``.
@@ -2902,6 +3746,13 @@ class Documents(SyncResource):
         Args:
             content: The text, markdown or plain.
             name: The document's name.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The new document.
@@ -2911,15 +3762,38 @@ class Documents(SyncResource):
             BadRequestError: The API rejected the parameters.
 
         """
-        return self._run(self._target().create, content=content, name=name)
+        return self._run(
+            self._target().create,
+            content=content,
+            name=name,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def retrieve(self, id: str) -> Document:
+    def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> Document:
         """Fetch a document with its content.
 
         ``GET /v1/documents/{id}``.
 
         Args:
             id: The document's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The document.
@@ -2929,9 +3803,26 @@ class Documents(SyncResource):
             ResponseValidationError: The reply was not a document, or was another one.
 
         """
-        return self._run(self._target().retrieve, id)
+        return self._run(
+            self._target().retrieve,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def update(self, id: str, *, content: str | None = None, name: str | None = None) -> None:
+    def update(
+        self,
+        id: str,
+        *,
+        content: str | None = None,
+        name: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Change a document's content or name; give at least one.
 
         ``PATCH /v1/documents/{id}``; the API answers with no body, so nothing is returned
@@ -2941,13 +3832,29 @@ class Documents(SyncResource):
             id: The document's id.
             content: The new text.
             name: The new name.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             InvalidRequestError: A parameter failed validation; nothing was sent.
             NotFoundError: No such document.
 
         """
-        self._run(self._target().update, id, content=content, name=name)
+        self._run(
+            self._target().update,
+            id,
+            content=content,
+            name=name,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def list(
         self,
@@ -2956,6 +3863,10 @@ class Documents(SyncResource):
         order: Literal["asc", "desc"],
         sort: Literal["createdAt", "updatedAt"],
         cursor: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> SyncCursorPage[DocumentSummary]:
         """List documents (without their content), a page at a time.
 
@@ -2966,6 +3877,13 @@ class Documents(SyncResource):
             order: ``asc`` or ``desc``.
             sort: The timestamp to sort by: ``createdAt`` or ``updatedAt``.
             cursor: Where to start (a page's ``next_cursor``); the first page by default.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             A paginator: ``await`` it for the first page, or ``async for`` over every
@@ -2976,21 +3894,53 @@ class Documents(SyncResource):
                 validation; nothing was sent.
 
         """
-        return self._run(self._target().list, limit=limit, order=order, sort=sort, cursor=cursor)
+        return self._run(
+            self._target().list,
+            limit=limit,
+            order=order,
+            sort=sort,
+            cursor=cursor,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def delete(self, id: str) -> None:
+    def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Delete a document (it is detached from every avatar).
 
         ``DELETE /v1/documents/{id}``.
 
         Args:
             id: The document's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such document.
 
         """
-        self._run(self._target().delete, id)
+        self._run(
+            self._target().delete,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
 
 class Voices(SyncResource):
@@ -3004,6 +3954,10 @@ class Voices(SyncResource):
         from_: AudioVoiceSource | TextVoiceSource,
         name: str,
         description: str | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> VoiceCreated:
         """Create a custom voice; it is ``PROCESSING`` until made.
 
@@ -3017,6 +3971,13 @@ class Voices(SyncResource):
                 characters).
             name: The voice's name.
             description: A description of the voice, or ``None``.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The new voice's id.
@@ -3026,15 +3987,39 @@ class Voices(SyncResource):
             BadRequestError: The API rejected the parameters.
 
         """
-        return self._run(self._target().create, from_=from_, name=name, description=description)
+        return self._run(
+            self._target().create,
+            from_=from_,
+            name=name,
+            description=description,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def retrieve(self, id: str) -> Voice:
+    def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> Voice:
         """Fetch a custom voice.
 
         ``GET /v1/voices/{id}``.
 
         Args:
             id: The voice's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The voice, typed by its status (``ReadyVoice``, ...; ``UnknownVoice`` for a
@@ -3045,10 +4030,25 @@ class Voices(SyncResource):
             ResponseValidationError: The reply was not a voice, or was another one.
 
         """
-        return self._run(self._target().retrieve, id)
+        return self._run(
+            self._target().retrieve,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def update(
-        self, id: str, *, description: str | NotGiven | None = NOT_GIVEN, name: str | None = None
+        self,
+        id: str,
+        *,
+        description: str | NotGiven | None = NOT_GIVEN,
+        name: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> Voice:
         """Rename a voice or change its description.
 
@@ -3058,6 +4058,13 @@ class Voices(SyncResource):
             id: The voice's id.
             description: The new description; ``None`` removes it (leave it out to keep it).
             name: The new name.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The changed voice.
@@ -3067,9 +4074,27 @@ class Voices(SyncResource):
             NotFoundError: No such voice.
 
         """
-        return self._run(self._target().update, id, description=description, name=name)
+        return self._run(
+            self._target().update,
+            id,
+            description=description,
+            name=name,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def list(self, *, limit: int, cursor: str | None = None) -> SyncCursorPage[Voice]:
+    def list(
+        self,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> SyncCursorPage[Voice]:
         """List your custom voices, a page at a time.
 
         ``GET /v1/voices``. Nothing is sent until the result is awaited or iterated.
@@ -3077,6 +4102,13 @@ class Voices(SyncResource):
         Args:
             limit: Voices per page.
             cursor: Where to start (a page's ``next_cursor``); the first page by default.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             A paginator: ``await`` it for the first page (``.data``, ``.has_next_page()``,
@@ -3087,24 +4119,61 @@ class Voices(SyncResource):
                 validation; nothing was sent.
 
         """
-        return self._run(self._target().list, limit=limit, cursor=cursor)
+        return self._run(
+            self._target().list,
+            limit=limit,
+            cursor=cursor,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def delete(self, id: str) -> None:
+    def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Delete a custom voice.
 
         ``DELETE /v1/voices/{id}``.
 
         Args:
             id: The voice's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such voice.
 
         """
-        self._run(self._target().delete, id)
+        self._run(
+            self._target().delete,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def preview(
-        self, *, model: Literal["eleven_ttv_v3", "eleven_multilingual_ttv_v2"], prompt: str
+        self,
+        *,
+        model: Literal["eleven_ttv_v3", "eleven_multilingual_ttv_v2"],
+        prompt: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> VoicePreview:
         """Hear a voice described in words before creating it.
 
@@ -3113,6 +4182,13 @@ class Voices(SyncResource):
         Args:
             model: The voice-design model (``eleven_ttv_v3`` is the newest).
             prompt: The voice's description, at least 20 characters.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The URL of an audio sample (expires in 24 hours) and its length.
@@ -3122,7 +4198,15 @@ class Voices(SyncResource):
             BadRequestError: The API rejected the parameters.
 
         """
-        return self._run(self._target().preview, model=model, prompt=prompt)
+        return self._run(
+            self._target().preview,
+            model=model,
+            prompt=prompt,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def wait(self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> ReadyVoice:
         """Wait until a custom voice is ready for use; return it.
@@ -3160,6 +4244,10 @@ class Routers(SyncResource):
         description: str | None = None,
         name: str | None = None,
         settings: RouterSettings | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> Router:
         """Create a Model Router configuration.
 
@@ -3174,6 +4262,13 @@ class Routers(SyncResource):
                 ``max_credits_per_generation`` (``{"audio"|"image"|"video": int}``),
                 ``fallback`` (``{"on_capacity": bool}``). Default: cost-optimised, every
                 model.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The new router (``version`` 1).
@@ -3184,14 +4279,37 @@ class Routers(SyncResource):
 
         """
         return self._run(
-            self._target().create, slug=slug, description=description, name=name, settings=settings
+            self._target().create,
+            slug=slug,
+            description=description,
+            name=name,
+            settings=settings,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
-    def retrieve(self, id: str) -> Router:
+    def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> Router:
         """Fetch a router by its id.
 
         Args:
             id: The router's id (a UUID, not its slug).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The router.
@@ -3200,7 +4318,14 @@ class Routers(SyncResource):
             NotFoundError: No such router (or it was deleted).
 
         """
-        return self._run(self._target().retrieve, id)
+        return self._run(
+            self._target().retrieve,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def update(
         self,
@@ -3209,6 +4334,10 @@ class Routers(SyncResource):
         description: str | NotGiven | None = NOT_GIVEN,
         name: str | None = None,
         settings: RouterSettingsUpdate | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> Router:
         """Change a router's name, description or settings.
 
@@ -3222,6 +4351,13 @@ class Routers(SyncResource):
             description: The new description; ``None`` clears it (left out: unchanged).
             name: The new display name (the slug cannot change).
             settings: The settings to change (see ``create``).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The router as updated.
@@ -3232,10 +4368,27 @@ class Routers(SyncResource):
 
         """
         return self._run(
-            self._target().update, id, description=description, name=name, settings=settings
+            self._target().update,
+            id,
+            description=description,
+            name=name,
+            settings=settings,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
-    def list(self, *, limit: int, cursor: str | None = None) -> SyncCursorPage[Router]:
+    def list(
+        self,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> SyncCursorPage[Router]:
         """List the routers, a page at a time.
 
         Await the result for the first page (``.data``, ``.next_cursor``,
@@ -3245,6 +4398,13 @@ class Routers(SyncResource):
         Args:
             limit: Routers per page.
             cursor: Where to start (a ``next_cursor`` of an earlier page).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The paginator; nothing is sent until it is awaited or iterated.
@@ -3253,22 +4413,60 @@ class Routers(SyncResource):
             InvalidRequestError: (when awaited) ``limit`` is invalid; nothing was sent.
 
         """
-        return self._run(self._target().list, limit=limit, cursor=cursor)
+        return self._run(
+            self._target().list,
+            limit=limit,
+            cursor=cursor,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def delete(self, id: str) -> None:
+    def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Delete a router; generation requests naming it fail afterwards.
 
         Args:
             id: The router's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such router.
 
         """
-        self._run(self._target().delete, id)
+        self._run(
+            self._target().delete,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def list_requests(
-        self, id: str, *, limit: int, cursor: str | None = None
+        self,
+        id: str,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> SyncCursorPage[RoutingRequest]:
         """List a router's routing history (live requests, newest first), a page at a time.
 
@@ -3276,6 +4474,13 @@ class Routers(SyncResource):
             id: The router's id.
             limit: Records per page.
             cursor: Where to start (a ``next_cursor`` of an earlier page).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The paginator of ``RoutingRequest`` records (it, or ``async for``).
@@ -3285,7 +4490,16 @@ class Routers(SyncResource):
             NotFoundError: (when awaited) no such router.
 
         """
-        return self._run(self._target().list_requests, id, limit=limit, cursor=cursor)
+        return self._run(
+            self._target().list_requests,
+            id,
+            limit=limit,
+            cursor=cursor,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
 
 class Webapp(SyncResource):
@@ -3312,6 +4526,10 @@ class Webapp(SyncResource):
         cursor: str | None = None,
         organization_id: str | None = None,
         workspace_ids: str | Sequence[str] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> SyncCursorPage[WebappUsageRow]:
         """List per-generation credit usage rows of the linked workspaces, newest first.
 
@@ -3328,6 +4546,13 @@ class Webapp(SyncResource):
                 is linked to more than one.
             workspace_ids: Only these workspaces, comma-separated ids or a list; default
                 every workspace you administer.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The paginator of ``WebappUsageRow`` (refunds have negative ``credits``).
@@ -3344,6 +4569,10 @@ class Webapp(SyncResource):
             cursor=cursor,
             organization_id=organization_id,
             workspace_ids=workspace_ids,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -3352,13 +4581,29 @@ class AuditLogs(SyncResource):
 
     __slots__ = ()
 
-    def retrieve(self, event_id: str, *, organization_id: str | None = None) -> AuditLogEntry:
+    def retrieve(
+        self,
+        event_id: str,
+        *,
+        organization_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> AuditLogEntry:
         """Fetch one audit log entry in full: its metadata and request details.
 
         Args:
             event_id: The entry's ``event_id`` (from ``list``).
             organization_id: The organization to report on; needed only when the project
                 is linked to more than one.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The entry.
@@ -3367,7 +4612,15 @@ class AuditLogs(SyncResource):
             NotFoundError: No such entry.
 
         """
-        return self._run(self._target().retrieve, event_id, organization_id=organization_id)
+        return self._run(
+            self._target().retrieve,
+            event_id,
+            organization_id=organization_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def list(
         self,
@@ -3380,6 +4633,10 @@ class AuditLogs(SyncResource):
         organization_id: str | None = None,
         to: str | dt.datetime | None = None,
         workspace_ids: str | Sequence[str] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> SyncCursorPage[AuditLogItem]:
         """List audit log entries, newest first, a page at a time.
 
@@ -3398,6 +4655,13 @@ class AuditLogs(SyncResource):
             to: End of the time window (exclusive), an ISO-8601 datetime.
             workspace_ids: Only these workspaces, comma-separated ids or a list, at most 50;
                 default every workspace you administer.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The paginator of ``AuditLogItem`` (nothing is sent until awaited or iterated).
@@ -3416,6 +4680,10 @@ class AuditLogs(SyncResource):
             organization_id=organization_id,
             to=to,
             workspace_ids=workspace_ids,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
 
 
@@ -3428,20 +4696,57 @@ class Workflows(SyncResource):
 
     __slots__ = ()
 
-    def list(self) -> WorkflowList:
+    def list(
+        self,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> WorkflowList:
         """List every published workflow, grouped by source workflow (not paginated).
+
+        Args:
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The workflows in ``data``, each with its published ``versions``, newest first.
 
         """
-        return self._run(self._target().list)
+        return self._run(
+            self._target().list,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
-    def retrieve(self, id: str) -> Workflow:
+    def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> Workflow:
         """Fetch one published workflow version, with its graph.
 
         Args:
             id: The published version's id (from ``list()``).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The workflow version.
@@ -3450,10 +4755,24 @@ class Workflows(SyncResource):
             NotFoundError: No such published workflow.
 
         """
-        return self._run(self._target().retrieve, id)
+        return self._run(
+            self._target().retrieve,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def run(
-        self, id: str, *, node_outputs: Mapping[str, Mapping[str, NodeOutput]] | None = None
+        self,
+        id: str,
+        *,
+        node_outputs: Mapping[str, Mapping[str, NodeOutput]] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> WorkflowRunCreated:
         """Start a run (an invocation) of a published workflow.
 
@@ -3468,6 +4787,13 @@ class Workflows(SyncResource):
                 "image" | "video" | "audio", "uri": ...}`` (an https URL, a ``runway://``
                 upload URI, a data URI, or a local ``pathlib.Path``, uploaded before the run
                 starts). Node ids and output keys are sent verbatim.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The new invocation's ``id``; ``run.wait_for_task_output()`` waits for it
@@ -3478,7 +4804,15 @@ class Workflows(SyncResource):
             BadRequestError: The server refused ``node_outputs``.
 
         """
-        return self._run(self._target().run, id, node_outputs=node_outputs)
+        return self._run(
+            self._target().run,
+            id,
+            node_outputs=node_outputs,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
 
 class WorkflowInvocations(SyncResource):
@@ -3492,11 +4826,26 @@ class WorkflowInvocations(SyncResource):
 
     __slots__ = ()
 
-    def retrieve(self, id: str) -> WorkflowInvocation:
+    def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> WorkflowInvocation:
         """Fetch an invocation's current state.
 
         Args:
             id: The invocation id (what ``workflows.run`` returned).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The invocation, typed by its status (``SucceededWorkflowInvocation``,
@@ -3509,7 +4858,14 @@ class WorkflowInvocations(SyncResource):
             ResponseValidationError: The reply was not an invocation, or another one.
 
         """
-        return self._run(self._target().retrieve, id)
+        return self._run(
+            self._target().retrieve,
+            id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     def wait(
         self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT
@@ -3759,6 +5115,137 @@ class Batch(SyncWrapper):
         tb: TracebackType | None,
     ) -> None:
         self._run(self._target().__aexit__, exc_type, exc, tb)
+
+
+class APIResponse(SyncWrapper):
+    """The raw response of one API call: its HTTP reply, and ``parse()`` for the result.
+
+    What ``with_raw_response.<method>(...)`` gives (and ``with_streaming_response`` in its
+    context). ``parse()`` returns what the call itself returns: for a create the
+    ``TaskHandle`` (the engine watches the task as usual), for a list the first page, for a
+    retrieve the model. ``http_response`` is the reply (an ``HTTPResponse``, where the
+    official SDK has an ``httpx.Response``).
+    """
+
+    __slots__ = ()
+
+    @property
+    def http_response(self) -> HTTPResponse:
+        """The HTTP reply (headers, status; the body once read)."""
+        return self._target().http_response
+
+    @property
+    def headers(self) -> ResponseHeaders:
+        """The reply's headers (any case: ``headers.get("x-request-id")``)."""
+        return self._target().headers
+
+    @property
+    def http_request(self) -> HTTPRequest:
+        """The request (method, URL, headers without credentials)."""
+        return self._target().http_request
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        return self._target().status_code
+
+    @property
+    def url(self) -> str:
+        """The request's URL, query string included."""
+        return self._target().url
+
+    @property
+    def method(self) -> str:
+        """The request's HTTP method."""
+        return self._target().method
+
+    @property
+    def http_version(self) -> str:
+        """The reply's HTTP version (``HTTP/1.1``)."""
+        return self._target().http_version
+
+    @property
+    def elapsed(self) -> timedelta:
+        """The time from sending the request until the reply was read (its headers, if not)."""
+        return self._target().elapsed
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id (``x-request-id``), when it sent one."""
+        return self._target().request_id
+
+    @property
+    def retries_taken(self) -> int:
+        """Attempts made before the one that answered (0 when the first one did)."""
+        return self._target().retries_taken
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the reply is over: its body read or dropped, its connection released."""
+        return self._target().is_closed
+
+    def parse(self) -> Any:
+        """Return what the call returns (a ``TaskHandle`` for a create, a page for a list).
+
+        For a streamed response, the body is read first.
+
+        Raises:
+            StreamAlreadyConsumed: The streamed body was streamed (or closed) instead.
+            ResponseValidationError: The reply is not what the call returns.
+
+        """
+        return self._run(self._target().parse)
+
+    def read(self) -> bytes:
+        """Read (once) and return the body's bytes.
+
+        Raises:
+            StreamAlreadyConsumed: The streamed body was streamed (or closed) instead.
+            APIConnectionError: The connection broke while the body was read.
+
+        """
+        return self._run(self._target().read)
+
+    def text(self) -> str:
+        """Read the body and return it decoded as UTF-8."""
+        return self._run(self._target().text)
+
+    def json(self) -> Any:
+        """Read the body and return it parsed as JSON.
+
+        Raises:
+            ValueError: The body is not JSON.
+
+        """
+        return self._run(self._target().json)
+
+    def close(self) -> None:
+        """Release the reply: an unread streamed body is dropped, its connection released.
+
+        A create's call is never cut short: its task is registered with the watcher before
+        this returns.
+        """
+        self._run(self._target().close)
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """Yield the body in pieces (read from the connection as they come, when streamed).
+
+        Args:
+            chunk_size: Largest piece, in bytes (default 64 KiB).
+
+        Raises:
+            StreamAlreadyConsumed: The body was streamed already.
+
+        """
+        return self._iterate(self._target().iter_bytes, chunk_size)
+
+    def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
+        """Yield the body as text (UTF-8), piece by piece."""
+        return self._iterate(self._target().iter_text, chunk_size)
+
+    def iter_lines(self) -> Iterator[str]:
+        """Yield the body's lines (text, without their line endings)."""
+        return self._iterate(self._target().iter_lines)
 
 
 class PendingTask(_AsyncPendingTask):
@@ -4439,6 +5926,7 @@ def _register() -> None:
     register_twin(_AsyncRunway, _client_twin)
     register_twin(_AsyncTaskHandle, TaskHandle)
     register_twin(_AsyncBatch, Batch)
+    register_twin(_AsyncAPIResponse, APIResponse)
     register_twin(_AsyncPendingTask, _task_twin(PendingTask))
     register_twin(_AsyncThrottledTask, _task_twin(ThrottledTask))
     register_twin(_AsyncRunningTask, _task_twin(RunningTask))

@@ -20,19 +20,23 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import functools
 import inspect
 import itertools
 import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 import attrs
 from anyio.from_thread import BlockingPortal
 
 from ._http import Secret
 from ._models import bound_client
+from ._options import wrap_public_methods
+from ._raw import AsyncResponseContextManager, RawResponses, StreamingResponses
 from ._resources._pagination import CursorPage
 
 if TYPE_CHECKING:
@@ -43,7 +47,10 @@ __all__ = [
     "SyncClientBase",
     "SyncCursorPage",
     "SyncObject",
+    "SyncRawResponses",
     "SyncResource",
+    "SyncResponseContextManager",
+    "SyncStreamingResponses",
     "SyncWrapper",
     "client_twin",
     "hide_key",
@@ -469,10 +476,42 @@ class SyncWrapper(SyncObject):
         return self._wrapped
 
 
-class SyncResource(SyncObject):
+class _RawAccess:
+    """``with_raw_response`` and ``with_streaming_response`` of the sync client and namespaces."""
+
+    __slots__ = ()
+
+    @property
+    def with_raw_response(self) -> SyncRawResponses:
+        """Return the raw-response view of this namespace's API calls (``APIResponse``).
+
+        ``client.image_to_video.with_raw_response.create(...)`` gives the HTTP reply
+        (``status_code``, ``headers``, ``request_id``, ``elapsed``) and ``.parse()`` what
+        the call returns. Nested namespaces are there too.
+        """
+        assert isinstance(self, SyncObject)
+        return SyncRawResponses(self)
+
+    @property
+    def with_streaming_response(self) -> SyncStreamingResponses:
+        """Return this namespace's API calls as ``with`` contexts reading the body on demand.
+
+        ``with client.tasks.with_streaming_response.retrieve(id) as response:``; the body
+        of a GET, PATCH or DELETE reply is read only by ``read()``, ``parse()``,
+        ``iter_bytes()``...; a create's is read at once.
+        """
+        assert isinstance(self, SyncObject)
+        return SyncStreamingResponses(self)
+
+
+class SyncResource(_RawAccess, SyncObject):
     """The twin of a namespace reached by attribute from the client (``client.tasks``)."""
 
     __slots__ = ("_path",)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        wrap_public_methods(cls)  # an unknown keyword's TypeError names extra_body
 
     def __init__(self, client: SyncClientBase, path: tuple[str, ...]) -> None:
         """Reach the async namespace at ``path`` from ``client``'s async client."""
@@ -489,7 +528,7 @@ class SyncResource(SyncObject):
         return cls(self._client_ref, (*self._path, name))
 
 
-class SyncClientBase(SyncObject):
+class SyncClientBase(_RawAccess, SyncObject):
     """The sync client's machinery: its async client, its portal and closing."""
 
     __slots__ = (
@@ -635,6 +674,96 @@ class SyncCursorPage(SyncWrapper, Generic[T]):
 
 
 register_twin(CursorPage, SyncCursorPage)
+
+
+class SyncRawResponses:
+    """``with_raw_response`` of the sync client or a namespace (``RawResponses``' twin).
+
+    The same namespaces and API calls as the async one; a call blocks and returns the
+    ``APIResponse``, whose ``parse()`` gives what the sync call returns.
+    """
+
+    __slots__ = ("_owner",)
+
+    _async_kind: ClassVar[type[RawResponses]] = RawResponses
+
+    def __init__(self, owner: SyncObject) -> None:
+        self._owner = owner
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {type(self._owner).__name__}>"
+
+    def _namespace(self) -> RawResponses:
+        return self._async_kind(self._owner._target())
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        found = getattr(self._namespace(), name)  # AttributeError for a helper, as async
+        if isinstance(found, RawResponses):
+            return type(self)(getattr(self._owner, name))
+        return self._wrap(found)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._namespace())
+
+    def _wrap(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        owner = self._owner
+
+        @functools.wraps(call)
+        def blocking(*args: Any, **kwargs: Any) -> Any:
+            return owner._run(call, *args, **kwargs)
+
+        return blocking
+
+
+class SyncStreamingResponses(SyncRawResponses):
+    """``with_streaming_response`` of the sync client or a namespace: ``with`` contexts."""
+
+    __slots__ = ()
+
+    _async_kind: ClassVar[type[RawResponses]] = StreamingResponses
+
+    def _wrap(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        owner = self._owner
+
+        @functools.wraps(call)
+        def context(*args: Any, **kwargs: Any) -> SyncResponseContextManager:
+            args, kwargs = _unwrap_all(args, kwargs)
+            return SyncResponseContextManager(owner, call(*args, **kwargs))
+
+        return context
+
+
+class SyncResponseContextManager:
+    """``with client.with_streaming_response.<...>(...) as response`` (sync).
+
+    Entering sends the request (in the client's event loop) and gives the ``APIResponse``
+    once the reply's headers are in; leaving releases the connection.
+    """
+
+    __slots__ = ("_context", "_entered", "_owner")
+
+    def __init__(self, owner: SyncObject, context: AsyncResponseContextManager) -> None:
+        self._owner = owner
+        self._context = context
+        self._entered = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    def __enter__(self) -> Any:
+        self._entered = True
+        return self._owner._run(self._context.__aenter__)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._entered:
+            self._owner._run(self._context.__aexit__, exc_type, exc, tb)
 
 
 @atexit.register

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import re
 import sys
 import time
@@ -239,9 +240,12 @@ class AiohttpTransport:
             ) as resp:
                 status = resp.status
                 headers = resp.headers  # lower-cased once, by build_response
+                version = resp.version
                 raw, complete = await _read_capped(resp, request.max_response_bytes)
         errors.reraise()
-        response = build_response(status, headers, raw, complete=complete)
+        response = build_response(
+            status, headers, raw, complete=complete, http_version=_version_text(version)
+        )
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d in %.3fs%s",
@@ -252,6 +256,15 @@ class AiohttpTransport:
                 f" (request id {response.request_id})" if response.request_id else "",
             )
         return response
+
+    def open(self, request: Request) -> _ReplyContext:
+        """Return a context manager that sends ``request`` and yields its reply, body unread.
+
+        The same exchange as ``send`` (the API session, its proxy and timeouts, no redirect
+        followed), for ``with_streaming_response``: the body is read only when the caller
+        reads the stream. Leaving the context releases the connection.
+        """
+        return _ReplyContext(self, request)
 
     def stream(
         self,
@@ -273,9 +286,9 @@ class AiohttpTransport:
             url,
             headers=headers,
             timeout=aiohttp.ClientTimeout(
-                total=timeout,
-                connect=min(connect_timeout, timeout),
-                sock_read=min(read_timeout, timeout),
+                total=_limit(timeout),
+                connect=_limit(min(connect_timeout, timeout)),
+                sock_read=_limit(min(read_timeout, timeout)),
             ),
         )
 
@@ -310,8 +323,8 @@ class AiohttpTransport:
             proxy = await asyncio.to_thread(_env_proxy, url)
         form = MultipartForm(fields, file, on_progress=on_progress)
         client_timeout = aiohttp.ClientTimeout(
-            total=timeout,
-            connect=connect_timeout if timeout is None else min(connect_timeout, timeout),
+            total=_limit(timeout),
+            connect=_limit(connect_timeout if timeout is None else min(connect_timeout, timeout)),
         )
         headers = {
             "Content-Type": form.content_type,
@@ -411,10 +424,72 @@ class _DownloadContext:
         errors.reraise()
 
 
-class _AiohttpStream:
-    """A download reply (``DownloadStream``); reading it maps aiohttp's errors to ours."""
+class _ReplyContext:
+    """``async with transport.open(request) as reply``: one API request, its body unread."""
 
-    __slots__ = ("_errors", "_response", "content_length", "headers", "status")
+    __slots__ = ("_context", "_errors", "_request", "_transport")
+
+    def __init__(self, transport: AiohttpTransport, request: Request) -> None:
+        self._transport = transport
+        self._request = request
+        self._errors = _ErrorMap.for_request(request)
+        self._context: AbstractAsyncContextManager[aiohttp.ClientResponse] | None = None
+
+    def __repr__(self) -> str:
+        return f"<reply to {self._request.method} {redact_url(self._request.url)}>"
+
+    async def __aenter__(self) -> _AiohttpStream:
+        request = self._request
+        session = self._transport._sessions().api
+        proxy = _api_proxy(request.url)
+        errors = self._errors
+        with errors:
+            # The headers go straight into aiohttp (see ``send``).
+            self._context = session.request(
+                request.method,
+                request.url,
+                json=request.json,
+                params=request.params,
+                headers=request.headers,
+                timeout=_client_timeout(request.timeout, request.connect_timeout),
+                allow_redirects=False,
+                proxy=proxy.url,
+                proxy_auth=proxy.auth,
+            )
+            response = await self._context.__aenter__()
+        errors.reraise()
+        return _AiohttpStream(response, errors)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        context, self._context = self._context, None
+        if context is None:
+            return
+        errors = self._errors
+        with errors:
+            # Releases the connection (closed if the body was not read to its end).
+            await context.__aexit__(exc_type, exc, tb)
+        errors.reraise()
+
+
+class _AiohttpStream:
+    """A reply whose body is read on demand (``DownloadStream``), aiohttp's errors mapped.
+
+    What ``stream`` (downloads) and ``open`` (streamed API replies) yield.
+    """
+
+    __slots__ = (
+        "_errors",
+        "_response",
+        "content_length",
+        "headers",
+        "http_version",
+        "status",
+    )
 
     def __init__(self, response: aiohttp.ClientResponse, errors: _ErrorMap) -> None:
         self._response = response
@@ -422,6 +497,7 @@ class _AiohttpStream:
         self.status = response.status
         self.headers: Mapping[str, str] = {k.lower(): v for k, v in response.headers.items()}
         self.content_length = response.content_length
+        self.http_version = _version_text(response.version)
 
     def __repr__(self) -> str:
         return f"<download reply {self.status}>"
@@ -712,7 +788,19 @@ def _request_url(url: str) -> yarl.URL:
 @functools.lru_cache(maxsize=64)
 def _client_timeout(total: float, connect: float) -> aiohttp.ClientTimeout:
     """Return the (immutable) aiohttp timeout of one attempt; the same few serve every call."""
-    return aiohttp.ClientTimeout(total=total, connect=min(connect, total))
+    return aiohttp.ClientTimeout(total=_limit(total), connect=_limit(min(connect, total)))
+
+
+def _version_text(version: aiohttp.HttpVersion | None) -> str:
+    """Return a reply's HTTP version as text (``HTTP/1.1``)."""
+    if version is None or version == aiohttp.HttpVersion11:
+        return "HTTP/1.1"
+    return f"HTTP/{version.major}.{version.minor}"
+
+
+def _limit(seconds: float | None) -> float | None:
+    """Return a deadline for aiohttp: ``None`` for none (an infinite ``Timeout`` part)."""
+    return None if seconds is None or math.isinf(seconds) else seconds
 
 
 _NO_PROXY: Final = _Proxy()

@@ -59,6 +59,7 @@ from ._http import (
     status_error_class,
 )
 from ._models.uploads import UploadCreateEphemeralResponse, UploadTarget
+from ._options import CallOptions
 from ._retry import TransferHost, call_with_retries
 from ._spec import (
     MediaKind,
@@ -68,6 +69,7 @@ from ._spec import (
     get_plain_endpoint,
     to_request,
     to_wire,
+    union_body,
 )
 from ._spec._media import DATA_URI_LIMITS
 from ._spec._validate import is_mapping, is_sequence
@@ -164,8 +166,10 @@ class UploadHost(TransferHost, Protocol):
         """Whether the API is on a loopback host (then so may the storage URL be)."""
         ...
 
-    async def call(self, endpoint: str, params: Mapping[str, Any], /) -> Response:
-        """Send one call of a plain endpoint (``uploads.create``)."""
+    async def call(
+        self, endpoint: str, params: Mapping[str, Any], /, *, options: CallOptions | None = ...
+    ) -> Response:
+        """Send one call of a plain endpoint (``uploads.create``) with the call's options."""
         ...
 
 
@@ -396,6 +400,7 @@ async def upload_file(
     file_metadata: str | None = None,
     on_progress: Callable[[int, int], object] | None = None,
     timeout: float | None = DEFAULT_UPLOAD_TIMEOUT,
+    options: CallOptions | None = None,
 ) -> UploadCreateEphemeralResponse:
     """Upload one file (``uploads.create_ephemeral``) and return its ``runway://`` URI.
 
@@ -408,6 +413,7 @@ async def upload_file(
         on_progress: Called with ``(bytes_sent, total)`` as the file is sent (from 0 again
             if the storage POST is retried).
         timeout: Seconds for the storage POST, retries included (``None``: no limit).
+        options: The call's ``extra_*`` options, for its ``POST /v1/uploads``.
 
     Returns:
         The upload's URI.
@@ -428,7 +434,12 @@ async def upload_file(
     source = await _open_source(file)
     try:
         uri, _issued = await _send(
-            host, source, metadata=file_metadata, on_progress=on_progress, timeout=timeout
+            host,
+            source,
+            metadata=file_metadata,
+            on_progress=on_progress,
+            timeout=timeout,
+            options=options,
         )
     finally:
         source.close()
@@ -442,9 +453,12 @@ async def _send(
     metadata: str | None,
     on_progress: Callable[[int, int], object] | None,
     timeout: float | None,
+    options: CallOptions | None = None,
 ) -> tuple[str, float]:
     """Run both steps for an open source; return the URI and when it was issued (clock)."""
-    response = await host.call("uploads.create", {"filename": source.filename, "type": "ephemeral"})
+    response = await host.call(
+        "uploads.create", {"filename": source.filename, "type": "ephemeral"}, options=options
+    )
     issued = host.clock.now()
     target = structure(response.data, UploadTarget)
     _check_upload_url(target.upload_url, loopback_ok=host.allow_loopback_http)
@@ -679,14 +693,14 @@ def _string_media(node: TypeSpec | None) -> object:
     return _NOT_MEDIA
 
 
-def _variant_body(endpoint: str, body: Mapping[str, Any]) -> TypeSpec | None:
+def _variant_body(endpoint: str, body: Mapping[str, Any]) -> TypeSpec:
     spec = get_endpoint(endpoint)
     if spec.discriminator is None:
         return spec.variants[0].body
     for variant in spec.variants:
         if variant.value == body.get(spec.discriminator):
             return variant.body
-    return None
+    return union_body(spec)  # a model the spec does not know: any variant's media members
 
 
 @attrs.frozen
@@ -700,12 +714,20 @@ class _Swapped:
 
 
 def _swap_and_validate(
-    endpoint: str, params: Mapping[str, Any], pick: Callable[[object], bool], loopback: bool
+    endpoint: str,
+    params: Mapping[str, Any],
+    pick: Callable[[object], bool],
+    loopback: bool,
+    *,
+    extra_body: Mapping[str, Any] | None = None,
+    validate: bool = True,
 ) -> _Swapped:
     """Validate ``params`` with placeholders for what ``pick`` selects; find their kinds."""
     holders = _Placeholders(pick)
     swapped = holders.swap(params, ())
-    body = to_wire(endpoint, swapped, allow_loopback_http=loopback)
+    body = to_wire(
+        endpoint, swapped, allow_loopback_http=loopback, extra_body=extra_body, validate=validate
+    )
     kinds: dict[str, object] = {}
     _media_positions(_variant_body(endpoint, body), body, holders.found, kinds)
     return _Swapped(body, swapped, holders.found, kinds)
@@ -720,7 +742,12 @@ def _is_local(value: object) -> bool:
 
 
 def wire_body(
-    endpoint: str, params: Mapping[str, Any], *, allow_loopback_http: bool = False
+    endpoint: str,
+    params: Mapping[str, Any],
+    *,
+    allow_loopback_http: bool = False,
+    extra_body: Mapping[str, Any] | None = None,
+    validate: bool = True,
 ) -> tuple[dict[str, Any], dict[str, LocalFile]]:
     """Return a create's validated wire body, with a placeholder URI for each local file.
 
@@ -733,6 +760,11 @@ def wire_body(
         endpoint: The endpoint name (``image_to_video``).
         params: The call's keyword arguments by Python name (``None`` values omitted).
         allow_loopback_http: Accept ``http://`` media URLs to loopback hosts.
+        extra_body: Wire-named members merged into the body, as ``to_wire`` takes them
+            (sent as given: a local file there is refused, not uploaded).
+        validate: ``False`` skips the spec's checks, as ``to_wire`` does; local files are
+            still found and checked (a model the spec does not know: by any variant's
+            media members).
 
     Returns:
         The body (placeholders in place of files) and the files by placeholder.
@@ -743,13 +775,33 @@ def wire_body(
 
     """
     if not _contains(params, _is_local):
-        return to_wire(endpoint, params, allow_loopback_http=allow_loopback_http), {}
-    swapped = _swap_and_validate(endpoint, params, _is_local, allow_loopback_http)
+        body = to_wire(
+            endpoint,
+            params,
+            allow_loopback_http=allow_loopback_http,
+            extra_body=extra_body,
+            validate=validate,
+        )
+        return body, {}
+    swapped = _swap_and_validate(
+        endpoint,
+        params,
+        _is_local,
+        allow_loopback_http,
+        extra_body=extra_body,
+        validate=validate,
+    )
     return swapped.body, _local_files(endpoint, swapped.found, swapped.kinds)
 
 
 def plain_request_with_files(
-    endpoint: str, params: Mapping[str, Any], *, allow_loopback_http: bool = False
+    endpoint: str,
+    params: Mapping[str, Any],
+    *,
+    allow_loopback_http: bool = False,
+    extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    validate: bool = True,
 ) -> tuple[PlainRequest, dict[str, LocalFile]]:
     """Return a plain endpoint call's validated request, with a placeholder for each file.
 
@@ -764,6 +816,10 @@ def plain_request_with_files(
         endpoint: The client method path (``avatars.create``).
         params: The call's keyword arguments by Python name, path parameters included.
         allow_loopback_http: Accept ``http://`` media URLs to loopback hosts.
+        extra_body: Wire-named body members, as ``to_request`` takes them (sent as given).
+        extra_query: Wire-named query parameters, as ``to_request`` takes them.
+        validate: ``False`` skips the spec's checks, as ``to_request`` does; local files
+            are still found and checked.
 
     Returns:
         The request (placeholders in place of files in its body) and the files by
@@ -774,12 +830,16 @@ def plain_request_with_files(
             it is given (naming the field). Nothing has been sent.
 
     """
+    options: dict[str, Any] = {
+        "allow_loopback_http": allow_loopback_http,
+        "extra_body": extra_body,
+        "extra_query": extra_query,
+        "validate": validate,
+    }
     if not _contains(params, _is_local):
-        return to_request(endpoint, params, allow_loopback_http=allow_loopback_http), {}
+        return to_request(endpoint, params, **options), {}
     holders = _Placeholders(_is_local)
-    request = to_request(
-        endpoint, holders.swap(params, ()), allow_loopback_http=allow_loopback_http
-    )
+    request = to_request(endpoint, holders.swap(params, ()), **options)
     kinds: dict[str, object] = {}
     if request.body is not None:
         body_spec = get_plain_endpoint(endpoint).body

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from ._config import is_loopback_host, is_loopback_url
-from ._models import task_path
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ if TYPE_CHECKING:
     from ._config import PollConfig
     from ._journal import SQLiteBatchJournal
     from ._models import Organization as OrganizationInfo
-    from ._models import SucceededTask, Task
+    from ._models import SucceededTask, Task, WireModel
     from ._names import NameTemplate
     from ._spend import BatchCredits
     from .emulator import Emulator
@@ -390,10 +389,11 @@ def _run_with_client(
         raise click.ClickException(_api_error_message(exc, base_url, task_id=task_id)) from None
 
 
-def _print_json(data: object) -> None:
+def _print_json(model: WireModel) -> None:
+    """Print a reply model as the API sent it (its keys, unknown ones included), indented."""
     import click
 
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(model.to_json(indent=2))
 
 
 # -- runway-async batch ---------------------------------------------------------------------
@@ -1336,14 +1336,10 @@ def tasks_command() -> click.Command:
     @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON reply.")
     def get(task_id: str, as_json: bool) -> None:
         """Show a task: its status, progress, outputs or failure."""
-        if as_json:
-            _print_json(
-                _run_with_client(
-                    lambda client: client.request("GET", task_path(task_id)), task_id=task_id
-                )
-            )
-            return
         task = _run_with_client(lambda client: client.tasks.retrieve(task_id), task_id=task_id)
+        if as_json:
+            _print_json(task)
+            return
         _print_task(task)
 
     @tasks.command(name="wait")
@@ -1430,10 +1426,10 @@ def org_command() -> click.Command:
     @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON reply.")
     def org(as_json: bool) -> None:
         """Show the credit balance and, per model, the limits and the past day's usage."""
-        if as_json:
-            _print_json(_run_with_client(lambda client: client.request("GET", "/v1/organization")))
-            return
         organization = _run_with_client(lambda client: client.organization.retrieve())
+        if as_json:
+            _print_json(organization)
+            return
         _print_organization(organization)
 
     return org

@@ -5,12 +5,19 @@ Nested objects take snake_case keys, as in the official SDK, for example
 ``voice={"type": "runway-preset", "preset_id": "Leslie"}``; their wire (camelCase)
 names are accepted too. Where models of one endpoint give a field different shapes,
 the type is their union: the client checks each model's own rules before sending.
+
+Every type name of the official SDK's ``runwayml.types`` and ``runwayml.lib.polling``
+imports from here too (the last section; docs/official-names.md lists them): request
+TypedDicts, our response models and exceptions under the official names.
 """
 
+import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, Literal, TypeAlias
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
+
+from . import _exceptions, _handles, _models
 
 if sys.version_info >= (3, 11):
     from typing import Required, TypedDict
@@ -19,122 +26,622 @@ else:
 
 __all__ = [
     "AdLocalizationTargetLanguage",
+    "AnyToVideoParams",
     "ArrayToolParameter",
+    "AsyncAwaitableCancelled",
+    "AsyncAwaitableFailed",
+    "AsyncAwaitablePending",
+    "AsyncAwaitableRunning",
+    "AsyncAwaitableSucceeded",
+    "AsyncAwaitableTaskResponseMixin",
+    "AsyncAwaitableTaskRetrieveResponse",
+    "AsyncAwaitableThrottled",
+    "AsyncAwaitableWICancelled",
+    "AsyncAwaitableWIFailed",
+    "AsyncAwaitableWIPending",
+    "AsyncAwaitableWIRunning",
+    "AsyncAwaitableWISucceeded",
+    "AsyncAwaitableWIThrottled",
+    "AsyncAwaitableWorkflowInvocationResponseMixin",
+    "AsyncAwaitableWorkflowInvocationRetrieveResponse",
+    "AsyncNewTaskCreatedResponse",
+    "AudioCreateParams",
+    "AudioCreateResponse",
     "AudioInput",
     "AudioMedia",
     "AudioSpeech",
     "AudioVoiceSource",
     "AuditAction",
+    "AuditLogListParams",
+    "AuditLogListResponse",
+    "AuditLogRetrieveParams",
+    "AuditLogRetrieveResponse",
+    "Avatar",
+    "AvatarConversationListParams",
+    "AvatarConversationListResponse",
+    "AvatarConversationListResponseAvatar",
+    "AvatarConversationListResponseAvatarCustom",
+    "AvatarConversationListResponseAvatarRunwayPreset",
+    "AvatarConversationRetrieveResponse",
+    "AvatarConversationRetrieveResponseFailed",
+    "AvatarCreateParams",
+    "AvatarCreateResponse",
+    "AvatarCreateResponseFailed",
+    "AvatarCustom",
+    "AvatarGetUsageParams",
+    "AvatarGetUsageResponse",
+    "AvatarListParams",
+    "AvatarListResponse",
+    "AvatarListResponseFailed",
     "AvatarPresetId",
+    "AvatarRetrieveResponse",
+    "AvatarRetrieveResponseFailed",
+    "AvatarRunwayPreset",
+    "AvatarUpdateParams",
+    "AvatarUpdateResponse",
+    "AvatarUpdateResponseFailed",
+    "AvatarVideoCreateParams",
+    "AvatarVideoCreateResponse",
     "AvatarVideosModel",
+    "AwaitableCancelled",
+    "AwaitableFailed",
+    "AwaitablePending",
+    "AwaitableRunning",
+    "AwaitableSucceeded",
+    "AwaitableTaskResponseMixin",
+    "AwaitableTaskRetrieveResponse",
+    "AwaitableThrottled",
+    "AwaitableWICancelled",
+    "AwaitableWIFailed",
+    "AwaitableWIPending",
+    "AwaitableWIRunning",
+    "AwaitableWISucceeded",
+    "AwaitableWIThrottled",
+    "AwaitableWorkflowInvocationResponseMixin",
+    "AwaitableWorkflowInvocationRetrieveResponse",
     "BackendRpcTool",
     "BooleanToolParameter",
+    "BriaFibo1_5",
+    "BriaFibo1_5ReferenceImage",
+    "BriaFiboEdit1_5",
+    "BriaFiboEdit1_5ReferenceImage",
+    "ByDay",
+    "Cancelled",
+    "CancelledCost",
+    "Character",
+    "CharacterImage",
+    "CharacterPerformanceCreateParams",
+    "CharacterPerformanceCreateParamsReference",
+    "CharacterPerformanceCreateResponse",
     "CharacterPerformanceModel",
     "CharacterPerformanceRatio",
+    "CharacterVideo",
     "ClientEventTool",
+    "Completed",
     "ContentModeration",
     "CustomAvatar",
     "CustomVoice",
+    "Data",
+    "DataVersion",
     "DeprecatedLivekit",
+    "DeprecatedLivekitParam",
+    "DocumentCreateParams",
+    "DocumentCreateResponse",
+    "DocumentListParams",
+    "DocumentListResponse",
+    "DocumentRetrieveResponse",
+    "DocumentUpdateParams",
+    "ElevenMultilingualV2",
+    "ElevenMultilingualV2Voice",
+    "ElevenTextToSoundV2",
+    "ElevenV3",
+    "ElevenV3Voice",
+    "ElevenV4",
+    "ElevenV4Voice",
     "ElevenVoiceId",
     "ElevenlabsIntegration",
+    "Ended",
+    "EndedAvatar",
+    "EndedAvatarCustom",
+    "EndedAvatarRunwayPreset",
+    "EndedTool",
+    "EndedTranscript",
+    "EndedTranscriptToolCall",
+    "EndedTranscriptToolResult",
+    "EnhanceFrameRate",
+    "EstimatedCost",
+    "Failed",
+    "FailedAvatar",
+    "FailedAvatarCustom",
+    "FailedAvatarRunwayPreset",
+    "FailedCost",
+    "FailedNodeErrors",
+    "FailedTool",
+    "FailedTranscript",
+    "FailedTranscriptToolCall",
+    "FailedTranscriptToolResult",
+    "FailedVoice",
+    "FailedVoiceCustom",
+    "FailedVoiceRunwayLivePreset",
+    "From",
+    "FromAudio",
+    "FromText",
+    "Gemini2_5Flash",
+    "Gemini2_5FlashReferenceImage",
+    "GeminiImage3Pro",
+    "GeminiImage3ProReferenceImage",
+    "GeminiImage3_1Flash",
+    "GeminiImage3_1FlashLite",
+    "GeminiImage3_1FlashLiteReferenceImage",
+    "GeminiImage3_1FlashReferenceImage",
+    "GeminiOmniFlash",
+    "GeminiOmniFlash1_1",
+    "GeminiOmniFlash1_1PromptImagePromptImage",
+    "GeminiOmniFlash1_1Reference",
+    "GeminiOmniFlash1_1ReferenceVideo",
+    "GeminiOmniFlashPromptImagePromptImage",
+    "GeminiOmniFlashReference",
+    "Gen4Image",
+    "Gen4ImageContentModeration",
+    "Gen4ImageReferenceImage",
+    "Gen4ImageTurbo",
+    "Gen4ImageTurboContentModeration",
+    "Gen4ImageTurboReferenceImage",
+    "Gen4Turbo",
+    "Gen4TurboContentModeration",
+    "Gen4TurboPromptImagePromptImage",
+    "Gen4_5",
+    "Gen4_5ContentModeration",
+    "Gen4_5PromptImagePromptImage",
     "GenerateAudioInput",
     "GenerateAudioPresetVoice",
     "GenerateImageInput",
     "GenerateVideoInput",
     "GenerateVideoReferenceImage",
     "GenerateVideoReferenceVideo",
+    "GptImage2",
+    "GptImage2ReferenceImage",
+    "GptImage2_5Flare",
+    "GptImage2_5FlareReferenceImage",
+    "GptImage2_5Sunburst",
+    "GptImage2_5SunburstReferenceImage",
+    "Graph",
+    "GrokImagine1_5",
+    "GrokImagine1_5Lite",
+    "GrokImagine1_5LitePromptImagePromptImage",
+    "GrokImagine1_5PromptImagePromptImage",
+    "GrokImagine1_5Reference",
+    "GrokImagine1_5ReferenceAudio",
+    "GrokImagineImage2",
+    "GrokImagineImage2ReferenceImage",
+    "H3Max",
+    "H3MaxPromptImagePromptImage",
+    "Hailuo3",
+    "Hailuo3Reference",
+    "Hailuo3ReferenceAudio",
+    "Hailuo3ReferenceVideo",
+    "Happyhorse1_0",
+    "Happyhorse1_0PromptImagePromptImage",
+    "Ideogram4_0",
+    "Ideogram4_0ReferenceImage",
+    "Ideogram4_5",
+    "Ideogram4_5ReferenceImage",
+    "Image",
+    "ImageCreateParams",
+    "ImageCreateResponse",
     "ImageInput",
     "ImageMedia",
+    "ImageOrTextToVideoParams",
+    "ImageToVideoCreateParams",
+    "ImageToVideoCreateResponse",
     "ImageToVideoModel",
     "ImageToVideoOutputFormat",
     "ImageToVideoPromptExpansionMode",
     "ImageToVideoRatio",
     "ImageToVideoResolution",
+    "ImageUpscaleCreateParams",
+    "ImageUpscaleCreateResponse",
     "ImageUpscaleFlavor",
     "ImageUpscaleModel",
     "ImageUpscaleScaleFactor",
+    "InProgress",
+    "InProgressAvatar",
+    "InProgressAvatarCustom",
+    "InProgressAvatarRunwayPreset",
+    "InProgressTool",
+    "InProgressTranscript",
+    "InProgressTranscriptToolCall",
+    "InProgressTranscriptToolResult",
+    "Input",
+    "InputContentModeration",
+    "InputKeyframe",
+    "InputKeyframeUnionMember0",
+    "InputKeyframeUnionMember0Range",
+    "InputKeyframeUnionMember1",
+    "InputKeyframeUnionMember1Range",
+    "InputReferenceAudio",
+    "InputReferenceImage",
+    "InputReferenceVideo",
+    "InputVoice",
+    "InputVoicePreset",
     "IntegerToolParameter",
+    "Integration",
+    "IntegrationElevenlabs",
+    "IntegrationLivekit",
     "Keyframe",
     "KeyframeRange",
+    "Kling2_5TurboPro",
+    "Kling2_5TurboProPromptImagePromptImage",
+    "Kling3_0Pro",
+    "Kling3_0ProPromptImagePromptImage",
+    "Kling3_0ProProviderSettings",
+    "Kling3_0ProProviderSettingsMultiPrompt",
+    "Kling3_0Standard",
+    "Kling3_0StandardPromptImagePromptImage",
+    "Kling3_0StandardProviderSettings",
+    "Kling3_0StandardProviderSettingsMultiPrompt",
+    "Kling3_0_4k",
+    "Kling3_0_4kPromptImagePromptImage",
+    "Kling3_0_4kProviderSettings",
+    "Kling3_0_4kProviderSettingsMultiPrompt",
+    "Kling4",
+    "Kling4Reference",
+    "KlingO3Pro",
+    "KlingO3ProPromptImagePromptImage",
+    "KlingO3ProProviderSettings",
+    "KlingO3ProProviderSettingsMultiPrompt",
+    "KlingO3ProReferencesPromptImage",
+    "KlingO3ProReferencesReferenceImage",
+    "KlingO3Standard",
+    "KlingO3StandardPromptImagePromptImage",
+    "KlingO3StandardProviderSettings",
+    "KlingO3StandardProviderSettingsMultiPrompt",
+    "KlingO3StandardReferencesPromptImage",
+    "KlingO3StandardReferencesReferenceImage",
+    "KlingO3_4k",
+    "KlingO3_4kPromptImagePromptImage",
+    "KlingO3_4kProviderSettings",
+    "KlingO3_4kProviderSettingsMultiPrompt",
+    "KlingO3_4kReferencesPromptImage",
+    "KlingO3_4kReferencesReferenceImage",
     "LiveVoiceId",
     "LivekitIntegration",
+    "MagnificVideoUpscalerCreative",
     "MarketingStockImageQuality",
+    "Media",
+    "MediaAudio",
+    "MediaVideo",
+    "Metadata",
+    "MireloSfx2_0",
     "MultiPromptSegment",
     "MultiShotVideoDuration",
     "MultiShotVideoMode",
     "MultiShotVideoRatio",
+    "MuseImage",
+    "MuseImageReferenceImage",
+    "NanoBanana2_1",
+    "NanoBanana2_1ReferenceImage",
     "NewProductImage",
+    "NewTaskCreatedResponse",
+    "NodeOutputsNodeOutputsItem",
+    "NodeOutputsNodeOutputsItemAudio",
+    "NodeOutputsNodeOutputsItemImage",
+    "NodeOutputsNodeOutputsItemPrimitive",
+    "NodeOutputsNodeOutputsItemVideo",
+    "NotReady",
     "NumberToolParameter",
     "ObjectToolParameter",
+    "OrganizationRetrieveResponse",
+    "OrganizationRetrieveUsageParams",
+    "OrganizationRetrieveUsageResponse",
+    "OriginalProductImage",
+    "Pending",
+    "PendingEstimatedCost",
+    "Pipeline",
+    "PipelineCapacity",
+    "PipelineFilter",
+    "PipelineRank",
     "PositionedImage",
     "PresetVoice",
     "PrimitiveNodeOutput",
+    "Processing",
+    "ProcessingVoice",
+    "ProcessingVoiceCustom",
+    "ProcessingVoiceRunwayLivePreset",
     "ProductAdRatio",
     "ProductAdVersion",
+    "ProductImage",
     "ProductSwapResolution",
     "ProductUgcRatio",
     "ProresProfile",
     "ProviderSettings",
+    "Ready",
+    "ReadyVoice",
+    "ReadyVoiceCustom",
+    "ReadyVoiceRunwayLivePreset",
+    "RealtimeSessionCreateParams",
+    "RealtimeSessionCreateResponse",
+    "RealtimeSessionRetrieveResponse",
+    "RealtimeSessionRetrieveResponseCancelled",
+    "RealtimeSessionRetrieveResponseFailed",
+    "RealtimeSessionRetrieveResponseReady",
+    "RealtimeSessionRetrieveResponseRunning",
+    "RecipeAdLocalizationParams",
+    "RecipeAdLocalizationResponse",
+    "RecipeMarketingStockImageParams",
+    "RecipeMarketingStockImageResponse",
+    "RecipeMultiShotVideoParams",
+    "RecipeMultiShotVideoResponse",
+    "RecipeProductAdParams",
+    "RecipeProductAdResponse",
+    "RecipeProductCampaignImageParams",
+    "RecipeProductCampaignImageResponse",
+    "RecipeProductSwapParams",
+    "RecipeProductSwapResponse",
+    "RecipeProductUgcParams",
+    "RecipeProductUgcResponse",
     "RecipeVersion",
+    "RecraftV4_1Flash",
+    "RecraftV4_1Vector",
     "Reference",
+    "ReferenceAudioParam",
     "ReferenceAudioVoice",
     "ReferenceImage",
     "ReferenceVideo",
+    "ReferenceVoiceParam",
+    "Result",
+    "ResultUsedCredit",
+    "ResultsByAPIKey",
+    "ResultsByAPIKeyUsedCredit",
+    "RouterCreateParams",
+    "RouterCreateResponse",
+    "RouterCreateResponseSettings",
+    "RouterCreateResponseSettingsFallback",
+    "RouterCreateResponseSettingsMaxCreditsPerGeneration",
+    "RouterCreateResponseSettingsModels",
     "RouterCreditCaps",
     "RouterCreditCapsUpdate",
     "RouterFallback",
+    "RouterListParams",
+    "RouterListRequestsParams",
+    "RouterListRequestsResponse",
+    "RouterListResponse",
+    "RouterListResponseSettings",
+    "RouterListResponseSettingsFallback",
+    "RouterListResponseSettingsMaxCreditsPerGeneration",
+    "RouterListResponseSettingsModels",
     "RouterModels",
+    "RouterRetrieveResponse",
+    "RouterRetrieveResponseSettings",
+    "RouterRetrieveResponseSettingsFallback",
+    "RouterRetrieveResponseSettingsMaxCreditsPerGeneration",
+    "RouterRetrieveResponseSettingsModels",
     "RouterSettings",
     "RouterSettingsUpdate",
+    "RouterUpdateParams",
+    "RouterUpdateResponse",
+    "RouterUpdateResponseSettings",
+    "RouterUpdateResponseSettingsFallback",
+    "RouterUpdateResponseSettingsMaxCreditsPerGeneration",
+    "RouterUpdateResponseSettingsModels",
+    "Routing",
+    "RoutingCapacityFallback",
+    "RoutingEstimatedCost",
+    "RoutingResolvedInput",
+    "RoutingResolvedSettings",
+    "Running",
+    "RunningEstimatedCost",
+    "RunningNodeErrors",
     "RunwayLivePresetVoice",
     "RunwayPresetAvatar",
     "RunwayPresetVoice",
+    "SeedAudio",
+    "SeedAudioVoice",
+    "Seedance2",
+    "Seedance2Fast",
+    "Seedance2FastPromptImagePromptImage",
+    "Seedance2FastReference",
+    "Seedance2FastReferenceAudio",
+    "Seedance2FastReferenceVideo",
+    "Seedance2Mini",
+    "Seedance2MiniPromptImagePromptImage",
+    "Seedance2MiniReference",
+    "Seedance2MiniReferenceAudio",
+    "Seedance2MiniReferenceVideo",
+    "Seedance2PromptImagePromptImage",
+    "Seedance2Reference",
+    "Seedance2ReferenceAudio",
+    "Seedance2ReferenceVideo",
+    "Seedance2_5",
+    "Seedance2_5PromptImagePromptImage",
+    "Seedance2_5Reference",
+    "Seedance2_5ReferenceAudio",
+    "Seedance2_5ReferenceVideo",
+    "Seedream5Flash",
+    "Seedream5FlashReferenceImage",
+    "Seedream5Lite",
+    "Seedream5LiteReferenceImage",
+    "Seedream5Pro",
+    "Seedream5ProReferenceImage",
+    "Settings",
+    "SettingsFallback",
+    "SettingsMaxCreditsPerGeneration",
+    "SettingsModels",
     "Shot",
+    "SoundEffectCreateParams",
+    "SoundEffectCreateResponse",
     "SoundEffectFormat",
     "SoundEffectModel",
     "SoundEffectOutputFormat",
     "SoundEffectSampleRate",
+    "Speech",
+    "SpeechAudio",
+    "SpeechText",
+    "SpeechTextVoice",
+    "SpeechTextVoiceCustom",
+    "SpeechTextVoicePreset",
+    "SpeechToSpeechCreateParams",
+    "SpeechToSpeechCreateResponse",
     "SpeechToSpeechModel",
     "StringToolParameter",
+    "StyleImage",
+    "Succeeded",
+    "SucceededCost",
+    "SucceededNodeErrors",
+    "TaskCreateResponse",
+    "TaskFailedError",
+    "TaskRetrieveResponse",
+    "TaskTimeoutError",
     "TextSpeech",
     "TextToImageBackground",
+    "TextToImageCreateParams",
+    "TextToImageCreateResponse",
     "TextToImageModel",
     "TextToImageOutputFormat",
     "TextToImageQuality",
     "TextToImageThinkingLevel",
     "TextToSpeechApplyTextNormalization",
+    "TextToSpeechCreateParams",
+    "TextToSpeechCreateResponse",
     "TextToSpeechModel",
     "TextToSpeechOutputFormat",
     "TextToSpeechSampleRate",
+    "TextToVideoCreateParams",
+    "TextToVideoCreateResponse",
     "TextToVideoModel",
     "TextToVideoOutputFormat",
     "TextToVideoPromptExpansionMode",
     "TextToVideoRatio",
     "TextToVideoResolution",
     "TextVoiceSource",
+    "Throttled",
+    "ThrottledEstimatedCost",
+    "Tier",
+    "TierModels",
+    "Tool",
+    "ToolBackendRpc",
+    "ToolBackendRpcParameter",
+    "ToolBackendRpcParameterArray",
+    "ToolBackendRpcParameterArrayItems",
+    "ToolBackendRpcParameterBoolean",
+    "ToolBackendRpcParameterInteger",
+    "ToolBackendRpcParameterNumber",
+    "ToolBackendRpcParameterObject",
+    "ToolBackendRpcParameterString",
+    "ToolClientEvent",
+    "ToolClientEventParameter",
+    "ToolClientEventParameterArray",
+    "ToolClientEventParameterArrayItems",
+    "ToolClientEventParameterBoolean",
+    "ToolClientEventParameterInteger",
+    "ToolClientEventParameterNumber",
+    "ToolClientEventParameterObject",
+    "ToolClientEventParameterString",
     "ToolParameterItems",
+    "UploadCreateEphemeralResponse",
+    "Usage",
+    "UsageModels",
+    "UsedBy",
+    "Variant0",
+    "Variant0ContentModeration",
+    "Variant0FirstFrame",
+    "Variant0Keyframe",
+    "Variant0KeyframeUnionMember0",
+    "Variant0KeyframeUnionMember0Range",
+    "Variant0KeyframeUnionMember1",
+    "Variant0KeyframeUnionMember1Range",
+    "Variant1",
+    "Variant1FirstFrame",
+    "Variant1Shot",
+    "Veo3_1",
+    "Veo3_1Fast",
+    "Veo3_1FastPromptImagePromptImage",
+    "Veo3_1PromptImagePromptImage",
+    "VideoCreateParams",
+    "VideoCreateResponse",
     "VideoInput",
     "VideoMedia",
     "VideoOutputFormat",
+    "VideoToAudioCreateParams",
+    "VideoToAudioCreateResponse",
     "VideoToAudioFormat",
     "VideoToAudioModel",
+    "VideoToHdrCreateParams",
+    "VideoToHdrCreateResponse",
     "VideoToHdrModel",
     "VideoToHdrOutputFormat",
     "VideoToHdrProresProfile",
+    "VideoToVideoCreateParams",
+    "VideoToVideoCreateResponse",
     "VideoToVideoMode",
     "VideoToVideoModel",
     "VideoToVideoOutputFormat",
     "VideoToVideoProviderSettings",
     "VideoToVideoResolution",
     "VideoToVideoTargetAspectRatio",
+    "VideoUpscaleCreateParams",
+    "VideoUpscaleCreateResponse",
     "VideoUpscaleFlavor",
     "VideoUpscaleModel",
     "VideoUpscaleResolution",
     "VideoUpscaleTargetFramerate",
+    "Voice",
+    "VoiceCreateParams",
+    "VoiceCreateResponse",
+    "VoiceCustom",
+    "VoiceDubbingCreateParams",
+    "VoiceDubbingCreateResponse",
     "VoiceDubbingModel",
     "VoiceDubbingTargetLang",
+    "VoiceIsolationCreateParams",
+    "VoiceIsolationCreateResponse",
     "VoiceIsolationModel",
+    "VoiceListParams",
+    "VoiceListResponse",
+    "VoiceListResponseFailed",
+    "VoiceListResponseProcessing",
+    "VoiceListResponseReady",
+    "VoicePreviewParams",
+    "VoicePreviewResponse",
+    "VoiceRetrieveResponse",
+    "VoiceRetrieveResponseFailed",
+    "VoiceRetrieveResponseProcessing",
+    "VoiceRetrieveResponseReady",
+    "VoiceRunwayLivePreset",
+    "VoiceUpdateParams",
+    "VoiceUpdateResponse",
+    "VoiceUpdateResponseFailed",
+    "VoiceUpdateResponseProcessing",
+    "VoiceUpdateResponseReady",
+    "WICancelled",
+    "WIFailed",
+    "WIPending",
+    "WIRunning",
+    "WISucceeded",
+    "WIThrottled",
+    "Wan3",
+    "Wan3Prime",
+    "Wan3PrimeReference",
+    "Wan3PrimeReferenceAudio",
+    "Wan3PrimeReferenceVideo",
+    "Wan3Reference",
+    "Wan3ReferenceAudio",
+    "Wan3ReferenceVideo",
+    "WebappListUsageParams",
+    "WebappListUsageResponse",
+    "WorkflowInvocationFailedError",
+    "WorkflowInvocationRetrieveResponse",
+    "WorkflowInvocationRetrieveResponseCancelled",
+    "WorkflowInvocationRetrieveResponseFailed",
+    "WorkflowInvocationRetrieveResponsePending",
+    "WorkflowInvocationRetrieveResponseRunning",
+    "WorkflowInvocationRetrieveResponseSucceeded",
+    "WorkflowInvocationRetrieveResponseThrottled",
+    "WorkflowInvocationTimeoutError",
+    "WorkflowListResponse",
+    "WorkflowRetrieveResponse",
+    "WorkflowRunParams",
+    "WorkflowRunResponse",
 ]
 
 
@@ -1738,3 +2245,1415 @@ class RouterSettingsUpdate(TypedDict, total=False):
 
     schema_version: Literal[1]
     """Settings schema version; omit it on writes."""
+
+
+# --------------------------------------------------------------------------------------------
+# The official SDK's type names (runwayml 5.24.0), from scripts/official_names.json
+# --------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class TaskCreateResponse(Protocol):
+    """What a create call returns on either client: a task handle's id, cost and routing.
+
+    Both clients' ``TaskHandle`` match it (``isinstance`` checks the attributes). The official
+    SDK's ``<Endpoint>CreateResponse`` names are this protocol, so code annotated with them
+    type-checks with the async and the sync client.
+    """
+
+    @property
+    def id(self) -> str:
+        """The task id."""
+        ...
+
+    @property
+    def estimated_cost(self) -> _models.Cost | None:
+        """The most the task may charge, when the server said."""
+        ...
+
+    @property
+    def routing(self) -> _models.Routing | None:
+        """For ``generate.*``: the model the router picked."""
+        ...
+
+
+@runtime_checkable
+class AwaitableTaskResponseMixin(Protocol):
+    """Anything the sync client can wait for: its task handles and tasks."""
+
+    def wait_for_task_output(
+        self, timeout: float | None = _models.DEFAULT_WAIT_TIMEOUT
+    ) -> _models.SucceededTask:
+        """Wait until the task ends; return it when it succeeded."""
+        ...
+
+
+@runtime_checkable
+class AsyncAwaitableTaskResponseMixin(Protocol):
+    """Anything the async client can wait for: its task handles and tasks."""
+
+    async def wait_for_task_output(
+        self, timeout: float | None = _models.DEFAULT_WAIT_TIMEOUT
+    ) -> _models.SucceededTask:
+        """Wait until the task ends; return it when it succeeded."""
+        ...
+
+
+@runtime_checkable
+class AwaitableWorkflowInvocationResponseMixin(Protocol):
+    """A workflow run or invocation the sync client can wait for."""
+
+    def wait_for_task_output(
+        self, timeout: float | None = _models.DEFAULT_WAIT_TIMEOUT
+    ) -> _models.SucceededWorkflowInvocation:
+        """Wait until the invocation ends; return it when it succeeded."""
+        ...
+
+
+@runtime_checkable
+class AsyncAwaitableWorkflowInvocationResponseMixin(Protocol):
+    """A workflow run or invocation the async client can wait for."""
+
+    async def wait_for_task_output(
+        self, timeout: float | None = _models.DEFAULT_WAIT_TIMEOUT
+    ) -> _models.SucceededWorkflowInvocation:
+        """Wait until the invocation ends; return it when it succeeded."""
+        ...
+
+
+@runtime_checkable
+class NewTaskCreatedResponse(TaskCreateResponse, AwaitableTaskResponseMixin, Protocol):
+    """What a create call of the sync client returns (its ``TaskHandle`` matches it)."""
+
+
+class AvatarConversationListParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.avatar_conversations.list(**params)``.
+    """
+
+    limit: Required[int]
+    avatar: str
+    cursor: str
+    end_date: str | dt.datetime
+    start_date: str | dt.datetime
+
+
+class AvatarCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.avatars.create(**params)``.
+    """
+
+    name: Required[str]
+    personality: Required[str]
+    reference_image: Required[str | os.PathLike[str]]
+    voice: Required[RunwayLivePresetVoice | CustomVoice]
+    document_ids: Sequence[str]
+    image_processing: Literal["optimize", "none"]
+    start_script: str
+
+
+class AvatarGetUsageParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.avatars.get_usage(**params)``.
+    """
+
+    end_date: Required[str | dt.datetime]
+    start_date: Required[str | dt.datetime]
+
+
+class AvatarListParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.avatars.list(**params)``.
+    """
+
+    limit: Required[int]
+    cursor: str
+
+
+class AvatarUpdateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.avatars.update(**params)``.
+    """
+
+    document_ids: Sequence[str]
+    image_processing: Literal["optimize", "none"]
+    name: str
+    personality: str
+    reference_image: str | os.PathLike[str]
+    start_script: str | None
+    voice: RunwayLivePresetVoice | CustomVoice
+
+
+class AvatarVideoCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.avatar_videos.create(**params)``.
+    """
+
+    model: Required[AvatarVideosModel]
+    avatar: Required[RunwayPresetAvatar | CustomAvatar]
+    speech: Required[AudioSpeech | TextSpeech]
+
+
+class CharacterPerformanceCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.character_performance.create(**params)``.
+    """
+
+    model: Required[CharacterPerformanceModel]
+    character: Required[ImageMedia | VideoMedia]
+    reference: Required[VideoMedia]
+    body_control: bool
+    content_moderation: ContentModeration
+    expression_intensity: int
+    ratio: CharacterPerformanceRatio
+    seed: int
+
+
+class DocumentCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.documents.create(**params)``.
+    """
+
+    content: Required[str]
+    name: Required[str]
+
+
+class DocumentListParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.documents.list(**params)``.
+    """
+
+    limit: Required[int]
+    order: Required[Literal["asc", "desc"]]
+    sort: Required[Literal["createdAt", "updatedAt"]]
+    cursor: str
+
+
+class DocumentUpdateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.documents.update(**params)``.
+    """
+
+    content: str
+    name: str
+
+
+class AudioCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.generate.audio.create(**params)``.
+    """
+
+    config_id: Required[str]
+    input: Required[GenerateAudioInput]
+
+
+class ImageCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.generate.image.create(**params)``.
+    """
+
+    config_id: Required[str]
+    input: Required[GenerateImageInput]
+
+
+class VideoCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.generate.video.create(**params)``.
+    """
+
+    config_id: Required[str]
+    input: Required[GenerateVideoInput]
+
+
+class ImageToVideoCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.image_to_video.create(**params)``.
+    """
+
+    model: Required[ImageToVideoModel]
+    prompt_image: Required[str | os.PathLike[str] | Sequence[PositionedImage]]
+    audio: bool
+    cfg_scale: float
+    content_moderation: ContentModeration
+    draft: bool
+    duration: Literal["auto"] | int
+    negative_prompt: str
+    output_format: ImageToVideoOutputFormat
+    prompt_expansion_mode: ImageToVideoPromptExpansionMode
+    prompt_text: str
+    prores_profile: ProresProfile
+    provider_settings: ProviderSettings
+    ratio: ImageToVideoRatio
+    reference_audio: Sequence[AudioMedia]
+    reference_videos: Sequence[VideoMedia]
+    references: str | os.PathLike[str] | Sequence[PositionedImage]
+    resolution: ImageToVideoResolution
+    seed: int
+
+
+class ImageUpscaleCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.image_upscale.create(**params)``.
+    """
+
+    model: Required[ImageUpscaleModel]
+    image_uri: Required[str | os.PathLike[str]]
+    flavor: ImageUpscaleFlavor
+    scale_factor: ImageUpscaleScaleFactor
+    sharpen: int
+    smart_grain: int
+    ultra_detail: int
+
+
+class AuditLogListParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.organization.webapp.audit_logs.list(**params)``.
+    """
+
+    limit: Required[int]
+    actions: str | Sequence[str]
+    actor_emails: str | Sequence[str]
+    cursor: str
+    from_: str | dt.datetime
+    organization_id: str
+    to: str | dt.datetime
+    workspace_ids: str | Sequence[str]
+
+
+class AuditLogRetrieveParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.organization.webapp.audit_logs.retrieve(**params)``.
+    """
+
+    organization_id: str
+
+
+class WebappListUsageParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.organization.webapp.list_usage(**params)``.
+    """
+
+    from_: Required[str | dt.datetime | dt.date]
+    limit: Required[int]
+    to: Required[str | dt.datetime | dt.date]
+    cursor: str
+    organization_id: str
+    workspace_ids: str | Sequence[str]
+
+
+class OrganizationRetrieveUsageParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.organization.retrieve_usage(**params)``.
+    """
+
+    before_date: str | dt.date
+    start_date: str | dt.date
+
+
+class RealtimeSessionCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.realtime_sessions.create(**params)``.
+    """
+
+    avatar: Required[RunwayPresetAvatar | CustomAvatar]
+    model: Required[Literal["gwm1_avatars"]]
+    integration: ElevenlabsIntegration | LivekitIntegration
+    livekit: DeprecatedLivekit
+    max_duration: int
+    personality: str
+    start_script: str
+    tools: Iterable[ClientEventTool | BackendRpcTool]
+
+
+class RecipeAdLocalizationParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.recipes.ad_localization(**params)``.
+    """
+
+    reference_image: Required[ImageInput]
+    target_language: Required[AdLocalizationTargetLanguage]
+    version: Required[RecipeVersion]
+
+
+class RecipeMarketingStockImageParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.recipes.marketing_stock_image(**params)``.
+    """
+
+    prompt: Required[str]
+    version: Required[RecipeVersion]
+    output_count: int
+    quality: MarketingStockImageQuality
+    reference_image: ImageInput
+
+
+class RecipeMultiShotVideoParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.recipes.multi_shot_video(**params)``.
+    """
+
+    mode: Required[MultiShotVideoMode]
+    version: Required[RecipeVersion]
+    audio: bool
+    duration: MultiShotVideoDuration
+    first_frame: ImageInput
+    prompt: str
+    ratio: MultiShotVideoRatio
+    shots: Sequence[Shot]
+
+
+class RecipeProductAdParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.recipes.product_ad(**params)``.
+    """
+
+    product_images: Required[Sequence[ImageInput]]
+    version: Required[ProductAdVersion]
+    audio: bool
+    duration: int
+    product_info: str
+    ratio: ProductAdRatio
+    style_images: Sequence[ImageInput]
+    user_concept: str
+
+
+class RecipeProductCampaignImageParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.recipes.product_campaign_image(**params)``.
+    """
+
+    image: Required[ImageInput]
+    prompt: Required[str]
+    version: Required[RecipeVersion]
+
+
+class RecipeProductSwapParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.recipes.product_swap(**params)``.
+    """
+
+    new_product_images: Required[Sequence[NewProductImage]]
+    original_product_image: Required[ImageInput]
+    reference_video: Required[VideoInput]
+    version: Required[RecipeVersion]
+    audio: bool
+    duration: int
+    resolution: ProductSwapResolution
+
+
+class RecipeProductUgcParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.recipes.product_ugc(**params)``.
+    """
+
+    character_image: Required[ImageInput]
+    product_image: Required[ImageInput]
+    version: Required[RecipeVersion]
+    audio: bool
+    duration: int
+    product_info: str
+    ratio: ProductUgcRatio
+    user_concept: str
+
+
+class RouterCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.routers.create(**params)``.
+    """
+
+    slug: Required[str]
+    description: str
+    name: str
+    settings: RouterSettings
+
+
+class RouterListParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.routers.list(**params)``.
+    """
+
+    limit: Required[int]
+    cursor: str
+
+
+class RouterListRequestsParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.routers.list_requests(**params)``.
+    """
+
+    limit: Required[int]
+    cursor: str
+
+
+class RouterUpdateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.routers.update(**params)``.
+    """
+
+    description: str | None
+    name: str
+    settings: RouterSettingsUpdate
+
+
+class SoundEffectCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.sound_effect.create(**params)``.
+    """
+
+    model: Required[SoundEffectModel]
+    prompt_text: Required[str]
+    duration: float
+    format: SoundEffectFormat
+    loop: bool
+    loudness_rate: int
+    negative_prompt: str
+    num_variants: int
+    output_format: SoundEffectOutputFormat
+    pitch_rate: int
+    reference_audios: Sequence[str | os.PathLike[str]]
+    sample_rate: SoundEffectSampleRate
+    seed: int
+    speech_rate: int
+
+
+class SpeechToSpeechCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.speech_to_speech.create(**params)``.
+    """
+
+    model: Required[SpeechToSpeechModel]
+    media: Required[AudioMedia | VideoMedia]
+    voice: Required[RunwayPresetVoice]
+    remove_background_noise: bool
+
+
+class TextToImageCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.text_to_image.create(**params)``.
+    """
+
+    model: Required[TextToImageModel]
+    prompt_text: Required[str]
+    background: TextToImageBackground
+    background_color: str
+    colors: Sequence[str]
+    content_moderation: ContentModeration
+    edit: bool
+    grounding: bool
+    mask_uri: str | os.PathLike[str]
+    output_count: int
+    output_format: TextToImageOutputFormat
+    precise_edit: bool
+    quality: TextToImageQuality
+    ratio: str
+    reference_images: Sequence[ReferenceImage]
+    seed: int
+    thinking_level: TextToImageThinkingLevel
+
+
+class TextToSpeechCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.text_to_speech.create(**params)``.
+    """
+
+    model: Required[TextToSpeechModel]
+    prompt_text: Required[str]
+    apply_text_normalization: TextToSpeechApplyTextNormalization
+    language_code: str
+    loudness_rate: int
+    next_text: str
+    output_format: TextToSpeechOutputFormat
+    pitch_rate: int
+    previous_text: str
+    sample_rate: TextToSpeechSampleRate
+    seed: int
+    similarity_boost: float
+    speech_rate: int
+    speed: float
+    stability: float
+    style: float
+    use_speaker_boost: bool
+    voice: ReferenceAudioVoice | RunwayPresetVoice
+
+
+class TextToVideoCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.text_to_video.create(**params)``.
+    """
+
+    model: Required[TextToVideoModel]
+    audio: bool
+    cfg_scale: float
+    content_moderation: ContentModeration
+    draft: bool
+    draft_task_id: str
+    duration: Literal["auto"] | int
+    negative_prompt: str
+    output_format: TextToVideoOutputFormat
+    prompt_expansion_mode: TextToVideoPromptExpansionMode
+    prompt_text: str
+    prores_profile: ProresProfile
+    provider_settings: ProviderSettings
+    ratio: TextToVideoRatio
+    reference_audio: Sequence[AudioMedia]
+    reference_videos: Sequence[ReferenceVideo]
+    references: Sequence[ImageInput]
+    resolution: TextToVideoResolution
+    seed: int
+
+
+class VideoToAudioCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.video_to_audio.create(**params)``.
+    """
+
+    model: Required[VideoToAudioModel]
+    duration: Required[float]
+    video_uri: Required[str | os.PathLike[str]]
+    format: VideoToAudioFormat
+    negative_prompt: str
+    num_variants: int
+    preserve_speech: bool
+    prompt_text: str
+    seed: int
+
+
+class VideoToHdrCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.video_to_hdr.create(**params)``.
+    """
+
+    model: Required[VideoToHdrModel]
+    video_uri: Required[str | os.PathLike[str]]
+    output_format: VideoToHdrOutputFormat
+    prores_profile: VideoToHdrProresProfile
+
+
+class VideoToVideoCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.video_to_video.create(**params)``.
+    """
+
+    model: Required[VideoToVideoModel]
+    audio: bool
+    content_moderation: ContentModeration
+    draft: bool
+    duration: Literal["auto"] | int
+    keyframes: Sequence[Keyframe]
+    mode: VideoToVideoMode
+    output_format: VideoToVideoOutputFormat
+    prompt_text: str
+    prompt_video: str | os.PathLike[str]
+    prores_profile: ProresProfile
+    provider_settings: VideoToVideoProviderSettings
+    ratio: str
+    reference_audio: Sequence[AudioMedia]
+    reference_videos: Sequence[VideoMedia]
+    references: str | os.PathLike[str] | Sequence[Reference]
+    resolution: VideoToVideoResolution
+    seed: int
+    target_aspect_ratio: VideoToVideoTargetAspectRatio
+    video_uri: str | os.PathLike[str]
+
+
+class VideoUpscaleCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.video_upscale.create(**params)``.
+    """
+
+    model: Required[VideoUpscaleModel]
+    video_uri: Required[str | os.PathLike[str]]
+    creativity: int
+    flavor: VideoUpscaleFlavor
+    fps_boost: bool
+    resolution: VideoUpscaleResolution
+    sharpen: int
+    smart_grain: int
+    target_framerate: VideoUpscaleTargetFramerate
+
+
+class VoiceCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.voices.create(**params)``.
+    """
+
+    from_: Required[AudioVoiceSource | TextVoiceSource]
+    name: Required[str]
+    description: str | None
+
+
+class VoiceDubbingCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.voice_dubbing.create(**params)``.
+    """
+
+    model: Required[VoiceDubbingModel]
+    audio_uri: Required[str | os.PathLike[str]]
+    target_lang: Required[VoiceDubbingTargetLang]
+    disable_voice_cloning: bool
+    drop_background_audio: bool
+    num_speakers: int
+
+
+class VoiceIsolationCreateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.voice_isolation.create(**params)``.
+    """
+
+    model: Required[VoiceIsolationModel]
+    audio_uri: Required[str | os.PathLike[str]]
+
+
+class VoiceListParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.voices.list(**params)``.
+    """
+
+    limit: Required[int]
+    cursor: str
+
+
+class VoicePreviewParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.voices.preview(**params)``.
+    """
+
+    model: Required[Literal["eleven_ttv_v3", "eleven_multilingual_ttv_v2"]]
+    prompt: Required[str]
+
+
+class VoiceUpdateParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.voices.update(**params)``.
+    """
+
+    description: str | None
+    name: str
+
+
+class WorkflowRunParams(TypedDict, total=False):
+    """The keyword arguments of one call as one dict (the official SDK's name).
+
+    For ``client.workflows.run(**params)``.
+    """
+
+    node_outputs: Mapping[
+        str, Mapping[str, PrimitiveNodeOutput | ImageMedia | VideoMedia | AudioMedia]
+    ]
+
+
+class CharacterImage(TypedDict, total=False):
+    """Every key of several parameter TypedDicts, for a dict that suits any of them.
+
+    Merges ``ImageInput``, ``ImageMedia``. An official name that means a different TypedDict in
+    different official modules is this one, so a dict built with it suits every one of them.
+    """
+
+    uri: Required[str | os.PathLike[str]]
+    type: Literal["image"]
+
+
+class AnyToVideoParams(TypedDict, total=False):
+    """Every key of several parameter TypedDicts, for a dict that suits any of them.
+
+    Merges ``ImageToVideoCreateParams``, ``TextToVideoCreateParams``,
+    ``VideoToVideoCreateParams``. An official name that means a different TypedDict in different
+    official modules is this one, so a dict built with it suits every one of them.
+    """
+
+    model: Required[ImageToVideoModel | TextToVideoModel | VideoToVideoModel]
+    prompt_image: str | os.PathLike[str] | Sequence[PositionedImage]
+    audio: bool
+    cfg_scale: float
+    content_moderation: ContentModeration
+    draft: bool
+    duration: Literal["auto"] | int
+    negative_prompt: str
+    output_format: ImageToVideoOutputFormat | TextToVideoOutputFormat | VideoToVideoOutputFormat
+    prompt_expansion_mode: ImageToVideoPromptExpansionMode | TextToVideoPromptExpansionMode
+    prompt_text: str
+    prores_profile: ProresProfile
+    provider_settings: ProviderSettings | VideoToVideoProviderSettings
+    ratio: ImageToVideoRatio | TextToVideoRatio | str
+    reference_audio: Sequence[AudioMedia]
+    reference_videos: Sequence[VideoMedia] | Sequence[ReferenceVideo]
+    references: (
+        str
+        | os.PathLike[str]
+        | Sequence[PositionedImage]
+        | Sequence[ImageInput]
+        | Sequence[Reference]
+    )
+    resolution: ImageToVideoResolution | TextToVideoResolution | VideoToVideoResolution
+    seed: int
+    draft_task_id: str
+    keyframes: Sequence[Keyframe]
+    mode: VideoToVideoMode
+    prompt_video: str | os.PathLike[str]
+    target_aspect_ratio: VideoToVideoTargetAspectRatio
+    video_uri: str | os.PathLike[str]
+
+
+class ImageOrTextToVideoParams(TypedDict, total=False):
+    """Every key of several parameter TypedDicts, for a dict that suits any of them.
+
+    Merges ``ImageToVideoCreateParams``, ``TextToVideoCreateParams``. An official name that
+    means a different TypedDict in different official modules is this one, so a dict built with
+    it suits every one of them.
+    """
+
+    model: Required[ImageToVideoModel | TextToVideoModel]
+    prompt_image: str | os.PathLike[str] | Sequence[PositionedImage]
+    audio: bool
+    cfg_scale: float
+    content_moderation: ContentModeration
+    draft: bool
+    duration: Literal["auto"] | int
+    negative_prompt: str
+    output_format: ImageToVideoOutputFormat | TextToVideoOutputFormat
+    prompt_expansion_mode: ImageToVideoPromptExpansionMode | TextToVideoPromptExpansionMode
+    prompt_text: str
+    prores_profile: ProresProfile
+    provider_settings: ProviderSettings
+    ratio: ImageToVideoRatio | TextToVideoRatio
+    reference_audio: Sequence[AudioMedia]
+    reference_videos: Sequence[VideoMedia] | Sequence[ReferenceVideo]
+    references: str | os.PathLike[str] | Sequence[PositionedImage] | Sequence[ImageInput]
+    resolution: ImageToVideoResolution | TextToVideoResolution
+    seed: int
+    draft_task_id: str
+
+
+class Input(TypedDict, total=False):
+    """Every key of several parameter TypedDicts, for a dict that suits any of them.
+
+    Merges ``GenerateAudioInput``, ``GenerateImageInput``, ``GenerateVideoInput``. An official
+    name that means a different TypedDict in different official modules is this one, so a dict
+    built with it suits every one of them.
+    """
+
+    duration: float | int
+    loop: bool
+    prompt_text: str
+    reference_audios: Sequence[AudioInput]
+    type: Literal["speech", "audio"]
+    voice: GenerateAudioPresetVoice | ReferenceAudioVoice
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "2:3", "3:2", "4:5", "5:4"]
+    content_moderation: ContentModeration
+    output_count: int
+    reference_images: Sequence[ImageInput] | Sequence[GenerateVideoReferenceImage]
+    resolution: Literal["1k", "2k", "4k", "480p", "720p", "1080p"]
+    seed: int
+    audio: bool
+    keyframes: Sequence[Keyframe]
+    negative_prompt: str
+    reference_audio: Sequence[AudioInput]
+    reference_videos: Sequence[GenerateVideoReferenceVideo]
+
+
+class InputReferenceImage(TypedDict, total=False):
+    """Every key of several parameter TypedDicts, for a dict that suits any of them.
+
+    Merges ``GenerateVideoReferenceImage``, ``ImageInput``. An official name that means a
+    different TypedDict in different official modules is this one, so a dict built with it suits
+    every one of them.
+    """
+
+    role: Literal["first", "last", "reference"]
+    uri: Required[str | os.PathLike[str]]
+
+
+class SeedAudio(TypedDict, total=False):
+    """Every key of several parameter TypedDicts, for a dict that suits any of them.
+
+    Merges ``SoundEffectCreateParams``, ``TextToSpeechCreateParams``. An official name that
+    means a different TypedDict in different official modules is this one, so a dict built with
+    it suits every one of them.
+    """
+
+    model: Required[SoundEffectModel | TextToSpeechModel]
+    prompt_text: Required[str]
+    duration: float
+    format: SoundEffectFormat
+    loop: bool
+    loudness_rate: int
+    negative_prompt: str
+    num_variants: int
+    output_format: SoundEffectOutputFormat | TextToSpeechOutputFormat
+    pitch_rate: int
+    reference_audios: Sequence[str | os.PathLike[str]]
+    sample_rate: SoundEffectSampleRate | TextToSpeechSampleRate
+    seed: int
+    speech_rate: int
+    apply_text_normalization: TextToSpeechApplyTextNormalization
+    language_code: str
+    next_text: str
+    previous_text: str
+    similarity_boost: float
+    speed: float
+    stability: float
+    style: float
+    use_speaker_boost: bool
+    voice: ReferenceAudioVoice | RunwayPresetVoice
+
+
+class Settings(TypedDict, total=False):
+    """Every key of several parameter TypedDicts, for a dict that suits any of them.
+
+    Merges ``RouterSettings``, ``RouterSettingsUpdate``. An official name that means a different
+    TypedDict in different official modules is this one, so a dict built with it suits every one
+    of them.
+    """
+
+    fallback: RouterFallback
+    max_credits_per_generation: RouterCreditCaps | RouterCreditCapsUpdate | None
+    models: RouterModels
+    optimize_for: Literal["cost", "latency", "quality"]
+    schema_version: Literal[1]
+
+
+class Variant0(TypedDict, total=False):
+    """Every key of several parameter TypedDicts, for a dict that suits any of them.
+
+    Merges ``RecipeMultiShotVideoParams``, ``VideoToVideoCreateParams``. An official name that
+    means a different TypedDict in different official modules is this one, so a dict built with
+    it suits every one of them.
+    """
+
+    mode: MultiShotVideoMode | VideoToVideoMode
+    version: RecipeVersion
+    audio: bool
+    duration: MultiShotVideoDuration | Literal["auto"] | int
+    first_frame: ImageInput
+    prompt: str
+    ratio: MultiShotVideoRatio | str
+    shots: Sequence[Shot]
+    model: VideoToVideoModel
+    content_moderation: ContentModeration
+    draft: bool
+    keyframes: Sequence[Keyframe]
+    output_format: VideoToVideoOutputFormat
+    prompt_text: str
+    prompt_video: str | os.PathLike[str]
+    prores_profile: ProresProfile
+    provider_settings: VideoToVideoProviderSettings
+    reference_audio: Sequence[AudioMedia]
+    reference_videos: Sequence[VideoMedia]
+    references: str | os.PathLike[str] | Sequence[Reference]
+    resolution: VideoToVideoResolution
+    seed: int
+    target_aspect_ratio: VideoToVideoTargetAspectRatio
+    video_uri: str | os.PathLike[str]
+
+
+class Voice(TypedDict, total=False):
+    """Every key of several parameter TypedDicts, for a dict that suits any of them.
+
+    Merges ``CustomVoice``, ``RunwayLivePresetVoice``, ``RunwayPresetVoice``. An official name
+    that means a different TypedDict in different official modules is this one, so a dict built
+    with it suits every one of them.
+    """
+
+    id: str
+    type: Required[Literal["custom", "runway-live-preset", "runway-preset"]]
+    preset_id: LiveVoiceId | ElevenVoiceId
+
+
+AsyncAwaitableCancelled: TypeAlias = _models.CancelledTask
+AsyncAwaitableFailed: TypeAlias = _models.FailedTask
+AsyncAwaitablePending: TypeAlias = _models.PendingTask
+AsyncAwaitableRunning: TypeAlias = _models.RunningTask
+AsyncAwaitableSucceeded: TypeAlias = _models.SucceededTask
+AsyncAwaitableTaskRetrieveResponse: TypeAlias = _models.Task
+AsyncAwaitableThrottled: TypeAlias = _models.ThrottledTask
+AsyncAwaitableWICancelled: TypeAlias = _models.CancelledWorkflowInvocation
+AsyncAwaitableWIFailed: TypeAlias = _models.FailedWorkflowInvocation
+AsyncAwaitableWIPending: TypeAlias = _models.PendingWorkflowInvocation
+AsyncAwaitableWIRunning: TypeAlias = _models.RunningWorkflowInvocation
+AsyncAwaitableWISucceeded: TypeAlias = _models.SucceededWorkflowInvocation
+AsyncAwaitableWIThrottled: TypeAlias = _models.ThrottledWorkflowInvocation
+AsyncAwaitableWorkflowInvocationRetrieveResponse: TypeAlias = _models.WorkflowInvocation
+AsyncNewTaskCreatedResponse: TypeAlias = _handles.TaskHandle
+AudioCreateResponse: TypeAlias = TaskCreateResponse
+AuditLogListResponse: TypeAlias = _models.AuditLogItem
+AuditLogRetrieveResponse: TypeAlias = _models.AuditLogEntry
+Avatar: TypeAlias = RunwayPresetAvatar | CustomAvatar
+AvatarConversationListResponse: TypeAlias = _models.AvatarConversationSummary
+AvatarConversationListResponseAvatar: TypeAlias = _models.ConversationAvatar
+AvatarConversationListResponseAvatarCustom: TypeAlias = _models.ConversationCustomAvatar
+AvatarConversationListResponseAvatarRunwayPreset: TypeAlias = _models.ConversationPresetAvatar
+AvatarConversationRetrieveResponse: TypeAlias = _models.AvatarConversation
+AvatarConversationRetrieveResponseFailed: TypeAlias = _models.FailedConversation
+AvatarCreateResponse: TypeAlias = _models.Avatar
+AvatarCreateResponseFailed: TypeAlias = _models.FailedAvatar
+AvatarCustom: TypeAlias = CustomAvatar
+AvatarGetUsageResponse: TypeAlias = _models.AvatarUsage
+AvatarListResponse: TypeAlias = _models.Avatar
+AvatarListResponseFailed: TypeAlias = _models.FailedAvatar
+AvatarRetrieveResponse: TypeAlias = _models.Avatar
+AvatarRetrieveResponseFailed: TypeAlias = _models.FailedAvatar
+AvatarRunwayPreset: TypeAlias = RunwayPresetAvatar
+AvatarUpdateResponse: TypeAlias = _models.Avatar
+AvatarUpdateResponseFailed: TypeAlias = _models.FailedAvatar
+AvatarVideoCreateResponse: TypeAlias = TaskCreateResponse
+AwaitableCancelled: TypeAlias = _models.CancelledTask
+AwaitableFailed: TypeAlias = _models.FailedTask
+AwaitablePending: TypeAlias = _models.PendingTask
+AwaitableRunning: TypeAlias = _models.RunningTask
+AwaitableSucceeded: TypeAlias = _models.SucceededTask
+AwaitableTaskRetrieveResponse: TypeAlias = _models.Task
+AwaitableThrottled: TypeAlias = _models.ThrottledTask
+AwaitableWICancelled: TypeAlias = _models.CancelledWorkflowInvocation
+AwaitableWIFailed: TypeAlias = _models.FailedWorkflowInvocation
+AwaitableWIPending: TypeAlias = _models.PendingWorkflowInvocation
+AwaitableWIRunning: TypeAlias = _models.RunningWorkflowInvocation
+AwaitableWISucceeded: TypeAlias = _models.SucceededWorkflowInvocation
+AwaitableWIThrottled: TypeAlias = _models.ThrottledWorkflowInvocation
+AwaitableWorkflowInvocationRetrieveResponse: TypeAlias = _models.WorkflowInvocation
+BriaFibo1_5: TypeAlias = TextToImageCreateParams
+BriaFibo1_5ReferenceImage: TypeAlias = ReferenceImage
+BriaFiboEdit1_5: TypeAlias = TextToImageCreateParams
+BriaFiboEdit1_5ReferenceImage: TypeAlias = ReferenceImage
+ByDay: TypeAlias = _models.AvatarUsageDay
+Cancelled: TypeAlias = _models.CancelledTask
+CancelledCost: TypeAlias = _models.Cost
+Character: TypeAlias = ImageMedia | VideoMedia
+CharacterPerformanceCreateParamsReference: TypeAlias = VideoMedia
+CharacterPerformanceCreateResponse: TypeAlias = TaskCreateResponse
+CharacterVideo: TypeAlias = VideoMedia
+Completed: TypeAlias = _models.CompletedRealtimeSession
+Data: TypeAlias = _models.WorkflowListItem
+DataVersion: TypeAlias = _models.WorkflowVersion
+DeprecatedLivekitParam: TypeAlias = DeprecatedLivekit
+DocumentCreateResponse: TypeAlias = _models.Document
+DocumentListResponse: TypeAlias = _models.DocumentSummary
+DocumentRetrieveResponse: TypeAlias = _models.Document
+ElevenMultilingualV2: TypeAlias = TextToSpeechCreateParams
+ElevenMultilingualV2Voice: TypeAlias = RunwayPresetVoice
+ElevenTextToSoundV2: TypeAlias = SoundEffectCreateParams
+ElevenV3: TypeAlias = TextToSpeechCreateParams
+ElevenV3Voice: TypeAlias = RunwayPresetVoice
+ElevenV4: TypeAlias = TextToSpeechCreateParams
+ElevenV4Voice: TypeAlias = RunwayPresetVoice
+Ended: TypeAlias = _models.EndedConversation
+EndedAvatar: TypeAlias = _models.ConversationAvatar
+EndedAvatarCustom: TypeAlias = _models.ConversationCustomAvatar
+EndedAvatarRunwayPreset: TypeAlias = _models.ConversationPresetAvatar
+EndedTool: TypeAlias = _models.ConversationTool
+EndedTranscript: TypeAlias = _models.TranscriptEntry
+EndedTranscriptToolCall: TypeAlias = _models.TranscriptToolCall
+EndedTranscriptToolResult: TypeAlias = _models.TranscriptToolResult
+EnhanceFrameRate: TypeAlias = VideoUpscaleCreateParams
+EstimatedCost: TypeAlias = _models.Cost
+Failed: TypeAlias = _models.FailedTask
+FailedAvatar: TypeAlias = _models.ConversationAvatar
+FailedAvatarCustom: TypeAlias = _models.ConversationCustomAvatar
+FailedAvatarRunwayPreset: TypeAlias = _models.ConversationPresetAvatar
+FailedCost: TypeAlias = _models.Cost
+FailedNodeErrors: TypeAlias = _models.WorkflowNodeError
+FailedTool: TypeAlias = _models.ConversationTool
+FailedTranscript: TypeAlias = _models.TranscriptEntry
+FailedTranscriptToolCall: TypeAlias = _models.TranscriptToolCall
+FailedTranscriptToolResult: TypeAlias = _models.TranscriptToolResult
+FailedVoice: TypeAlias = _models.AvatarVoice
+FailedVoiceCustom: TypeAlias = _models.AvatarCustomVoice
+FailedVoiceRunwayLivePreset: TypeAlias = _models.AvatarPresetVoice
+From: TypeAlias = AudioVoiceSource | TextVoiceSource
+FromAudio: TypeAlias = AudioVoiceSource
+FromText: TypeAlias = TextVoiceSource
+Gemini2_5Flash: TypeAlias = TextToImageCreateParams
+Gemini2_5FlashReferenceImage: TypeAlias = ReferenceImage
+GeminiImage3Pro: TypeAlias = TextToImageCreateParams
+GeminiImage3ProReferenceImage: TypeAlias = ReferenceImage
+GeminiImage3_1Flash: TypeAlias = TextToImageCreateParams
+GeminiImage3_1FlashLite: TypeAlias = TextToImageCreateParams
+GeminiImage3_1FlashLiteReferenceImage: TypeAlias = ReferenceImage
+GeminiImage3_1FlashReferenceImage: TypeAlias = ReferenceImage
+GeminiOmniFlash: TypeAlias = AnyToVideoParams
+GeminiOmniFlash1_1: TypeAlias = AnyToVideoParams
+GeminiOmniFlash1_1PromptImagePromptImage: TypeAlias = PositionedImage
+GeminiOmniFlash1_1Reference: TypeAlias = Reference
+GeminiOmniFlash1_1ReferenceVideo: TypeAlias = ReferenceVideo
+GeminiOmniFlashPromptImagePromptImage: TypeAlias = PositionedImage
+GeminiOmniFlashReference: TypeAlias = Reference
+Gen4Image: TypeAlias = TextToImageCreateParams
+Gen4ImageContentModeration: TypeAlias = ContentModeration
+Gen4ImageReferenceImage: TypeAlias = ReferenceImage
+Gen4ImageTurbo: TypeAlias = TextToImageCreateParams
+Gen4ImageTurboContentModeration: TypeAlias = ContentModeration
+Gen4ImageTurboReferenceImage: TypeAlias = ReferenceImage
+Gen4Turbo: TypeAlias = ImageToVideoCreateParams
+Gen4TurboContentModeration: TypeAlias = ContentModeration
+Gen4TurboPromptImagePromptImage: TypeAlias = PositionedImage
+Gen4_5: TypeAlias = ImageOrTextToVideoParams
+Gen4_5ContentModeration: TypeAlias = ContentModeration
+Gen4_5PromptImagePromptImage: TypeAlias = PositionedImage
+GptImage2: TypeAlias = TextToImageCreateParams
+GptImage2ReferenceImage: TypeAlias = ReferenceImage
+GptImage2_5Flare: TypeAlias = TextToImageCreateParams
+GptImage2_5FlareReferenceImage: TypeAlias = ReferenceImage
+GptImage2_5Sunburst: TypeAlias = TextToImageCreateParams
+GptImage2_5SunburstReferenceImage: TypeAlias = ReferenceImage
+Graph: TypeAlias = _models.WorkflowGraph
+GrokImagine1_5: TypeAlias = ImageOrTextToVideoParams
+GrokImagine1_5Lite: TypeAlias = ImageOrTextToVideoParams
+GrokImagine1_5LitePromptImagePromptImage: TypeAlias = PositionedImage
+GrokImagine1_5PromptImagePromptImage: TypeAlias = PositionedImage
+GrokImagine1_5Reference: TypeAlias = ImageInput
+GrokImagine1_5ReferenceAudio: TypeAlias = AudioMedia
+GrokImagineImage2: TypeAlias = TextToImageCreateParams
+GrokImagineImage2ReferenceImage: TypeAlias = ReferenceImage
+H3Max: TypeAlias = ImageOrTextToVideoParams
+H3MaxPromptImagePromptImage: TypeAlias = PositionedImage
+Hailuo3: TypeAlias = AnyToVideoParams
+Hailuo3Reference: TypeAlias = Reference
+Hailuo3ReferenceAudio: TypeAlias = AudioMedia
+Hailuo3ReferenceVideo: TypeAlias = ReferenceVideo
+Happyhorse1_0: TypeAlias = ImageOrTextToVideoParams
+Happyhorse1_0PromptImagePromptImage: TypeAlias = PositionedImage
+Ideogram4_0: TypeAlias = TextToImageCreateParams
+Ideogram4_0ReferenceImage: TypeAlias = ReferenceImage
+Ideogram4_5: TypeAlias = TextToImageCreateParams
+Ideogram4_5ReferenceImage: TypeAlias = ReferenceImage
+Image: TypeAlias = ImageInput
+ImageCreateResponse: TypeAlias = TaskCreateResponse
+ImageToVideoCreateResponse: TypeAlias = TaskCreateResponse
+ImageUpscaleCreateResponse: TypeAlias = TaskCreateResponse
+InProgress: TypeAlias = _models.InProgressConversation
+InProgressAvatar: TypeAlias = _models.ConversationAvatar
+InProgressAvatarCustom: TypeAlias = _models.ConversationCustomAvatar
+InProgressAvatarRunwayPreset: TypeAlias = _models.ConversationPresetAvatar
+InProgressTool: TypeAlias = _models.ConversationTool
+InProgressTranscript: TypeAlias = _models.TranscriptEntry
+InProgressTranscriptToolCall: TypeAlias = _models.TranscriptToolCall
+InProgressTranscriptToolResult: TypeAlias = _models.TranscriptToolResult
+InputContentModeration: TypeAlias = ContentModeration
+InputKeyframe: TypeAlias = Keyframe
+InputKeyframeUnionMember0: TypeAlias = Keyframe
+InputKeyframeUnionMember0Range: TypeAlias = KeyframeRange
+InputKeyframeUnionMember1: TypeAlias = Keyframe
+InputKeyframeUnionMember1Range: TypeAlias = KeyframeRange
+InputReferenceAudio: TypeAlias = AudioInput
+InputReferenceVideo: TypeAlias = GenerateVideoReferenceVideo
+InputVoice: TypeAlias = GenerateAudioPresetVoice | ReferenceAudioVoice
+InputVoicePreset: TypeAlias = GenerateAudioPresetVoice
+Integration: TypeAlias = ElevenlabsIntegration | LivekitIntegration
+IntegrationElevenlabs: TypeAlias = ElevenlabsIntegration
+IntegrationLivekit: TypeAlias = LivekitIntegration
+Kling2_5TurboPro: TypeAlias = ImageOrTextToVideoParams
+Kling2_5TurboProPromptImagePromptImage: TypeAlias = PositionedImage
+Kling3_0Pro: TypeAlias = ImageOrTextToVideoParams
+Kling3_0ProPromptImagePromptImage: TypeAlias = PositionedImage
+Kling3_0ProProviderSettings: TypeAlias = ProviderSettings
+Kling3_0ProProviderSettingsMultiPrompt: TypeAlias = MultiPromptSegment
+Kling3_0Standard: TypeAlias = ImageOrTextToVideoParams
+Kling3_0StandardPromptImagePromptImage: TypeAlias = PositionedImage
+Kling3_0StandardProviderSettings: TypeAlias = ProviderSettings
+Kling3_0StandardProviderSettingsMultiPrompt: TypeAlias = MultiPromptSegment
+Kling3_0_4k: TypeAlias = ImageOrTextToVideoParams
+Kling3_0_4kPromptImagePromptImage: TypeAlias = PositionedImage
+Kling3_0_4kProviderSettings: TypeAlias = ProviderSettings
+Kling3_0_4kProviderSettingsMultiPrompt: TypeAlias = MultiPromptSegment
+Kling4: TypeAlias = AnyToVideoParams
+Kling4Reference: TypeAlias = Reference
+KlingO3Pro: TypeAlias = AnyToVideoParams
+KlingO3ProPromptImagePromptImage: TypeAlias = PositionedImage
+KlingO3ProProviderSettings: TypeAlias = VideoToVideoProviderSettings
+KlingO3ProProviderSettingsMultiPrompt: TypeAlias = MultiPromptSegment
+KlingO3ProReferencesPromptImage: TypeAlias = Reference
+KlingO3ProReferencesReferenceImage: TypeAlias = PositionedImage
+KlingO3Standard: TypeAlias = AnyToVideoParams
+KlingO3StandardPromptImagePromptImage: TypeAlias = PositionedImage
+KlingO3StandardProviderSettings: TypeAlias = VideoToVideoProviderSettings
+KlingO3StandardProviderSettingsMultiPrompt: TypeAlias = MultiPromptSegment
+KlingO3StandardReferencesPromptImage: TypeAlias = Reference
+KlingO3StandardReferencesReferenceImage: TypeAlias = PositionedImage
+KlingO3_4k: TypeAlias = AnyToVideoParams
+KlingO3_4kPromptImagePromptImage: TypeAlias = PositionedImage
+KlingO3_4kProviderSettings: TypeAlias = VideoToVideoProviderSettings
+KlingO3_4kProviderSettingsMultiPrompt: TypeAlias = MultiPromptSegment
+KlingO3_4kReferencesPromptImage: TypeAlias = Reference
+KlingO3_4kReferencesReferenceImage: TypeAlias = PositionedImage
+MagnificVideoUpscalerCreative: TypeAlias = VideoUpscaleCreateParams
+Media: TypeAlias = AudioMedia | VideoMedia
+MediaAudio: TypeAlias = AudioMedia
+MediaVideo: TypeAlias = VideoMedia
+Metadata: TypeAlias = Mapping[str, Any]
+MireloSfx2_0: TypeAlias = SoundEffectCreateParams
+MuseImage: TypeAlias = TextToImageCreateParams
+MuseImageReferenceImage: TypeAlias = ReferenceImage
+NanoBanana2_1: TypeAlias = TextToImageCreateParams
+NanoBanana2_1ReferenceImage: TypeAlias = ReferenceImage
+NodeOutputsNodeOutputsItem: TypeAlias = PrimitiveNodeOutput | ImageMedia | VideoMedia | AudioMedia
+NodeOutputsNodeOutputsItemAudio: TypeAlias = AudioMedia
+NodeOutputsNodeOutputsItemImage: TypeAlias = ImageMedia
+NodeOutputsNodeOutputsItemPrimitive: TypeAlias = PrimitiveNodeOutput
+NodeOutputsNodeOutputsItemVideo: TypeAlias = VideoMedia
+NotReady: TypeAlias = _models.NotReadyRealtimeSession
+OrganizationRetrieveResponse: TypeAlias = _models.Organization
+OrganizationRetrieveUsageResponse: TypeAlias = _models.OrganizationUsage
+OriginalProductImage: TypeAlias = ImageInput
+Pending: TypeAlias = _models.PendingTask
+PendingEstimatedCost: TypeAlias = _models.Cost
+Pipeline: TypeAlias = _models.RoutingStep
+PipelineCapacity: TypeAlias = _models.CapacityStep
+PipelineFilter: TypeAlias = _models.FilterStep
+PipelineRank: TypeAlias = _models.RankStep
+Processing: TypeAlias = _models.ProcessingAvatar
+ProcessingVoice: TypeAlias = _models.AvatarVoice
+ProcessingVoiceCustom: TypeAlias = _models.AvatarCustomVoice
+ProcessingVoiceRunwayLivePreset: TypeAlias = _models.AvatarPresetVoice
+ProductImage: TypeAlias = ImageInput
+Ready: TypeAlias = _models.ReadyAvatar
+ReadyVoice: TypeAlias = _models.AvatarVoice
+ReadyVoiceCustom: TypeAlias = _models.AvatarCustomVoice
+ReadyVoiceRunwayLivePreset: TypeAlias = _models.AvatarPresetVoice
+RealtimeSessionCreateResponse: TypeAlias = _models.RealtimeSessionCreated
+RealtimeSessionRetrieveResponse: TypeAlias = _models.RealtimeSession
+RealtimeSessionRetrieveResponseCancelled: TypeAlias = _models.CancelledRealtimeSession
+RealtimeSessionRetrieveResponseFailed: TypeAlias = _models.FailedRealtimeSession
+RealtimeSessionRetrieveResponseReady: TypeAlias = _models.ReadyRealtimeSession
+RealtimeSessionRetrieveResponseRunning: TypeAlias = _models.RunningRealtimeSession
+RecipeAdLocalizationResponse: TypeAlias = TaskCreateResponse
+RecipeMarketingStockImageResponse: TypeAlias = TaskCreateResponse
+RecipeMultiShotVideoResponse: TypeAlias = TaskCreateResponse
+RecipeProductAdResponse: TypeAlias = TaskCreateResponse
+RecipeProductCampaignImageResponse: TypeAlias = TaskCreateResponse
+RecipeProductSwapResponse: TypeAlias = TaskCreateResponse
+RecipeProductUgcResponse: TypeAlias = TaskCreateResponse
+RecraftV4_1Flash: TypeAlias = TextToImageCreateParams
+RecraftV4_1Vector: TypeAlias = TextToImageCreateParams
+ReferenceAudioParam: TypeAlias = AudioInput
+ReferenceVoiceParam: TypeAlias = ReferenceAudioVoice
+Result: TypeAlias = _models.UsageDay
+ResultUsedCredit: TypeAlias = _models.UsedCredit
+ResultsByAPIKey: TypeAlias = _models.ApiKeyUsageDay
+ResultsByAPIKeyUsedCredit: TypeAlias = _models.ApiKeyUsedCredit
+RouterCreateResponse: TypeAlias = _models.Router
+RouterCreateResponseSettings: TypeAlias = _models.RouterSettings
+RouterCreateResponseSettingsFallback: TypeAlias = _models.RouterFallback
+RouterCreateResponseSettingsMaxCreditsPerGeneration: TypeAlias = _models.RouterMaxCredits
+RouterCreateResponseSettingsModels: TypeAlias = _models.RouterModels
+RouterListRequestsResponse: TypeAlias = _models.RoutingRequest
+RouterListResponse: TypeAlias = _models.Router
+RouterListResponseSettings: TypeAlias = _models.RouterSettings
+RouterListResponseSettingsFallback: TypeAlias = _models.RouterFallback
+RouterListResponseSettingsMaxCreditsPerGeneration: TypeAlias = _models.RouterMaxCredits
+RouterListResponseSettingsModels: TypeAlias = _models.RouterModels
+RouterRetrieveResponse: TypeAlias = _models.Router
+RouterRetrieveResponseSettings: TypeAlias = _models.RouterSettings
+RouterRetrieveResponseSettingsFallback: TypeAlias = _models.RouterFallback
+RouterRetrieveResponseSettingsMaxCreditsPerGeneration: TypeAlias = _models.RouterMaxCredits
+RouterRetrieveResponseSettingsModels: TypeAlias = _models.RouterModels
+RouterUpdateResponse: TypeAlias = _models.Router
+RouterUpdateResponseSettings: TypeAlias = _models.RouterSettings
+RouterUpdateResponseSettingsFallback: TypeAlias = _models.RouterFallback
+RouterUpdateResponseSettingsMaxCreditsPerGeneration: TypeAlias = _models.RouterMaxCredits
+RouterUpdateResponseSettingsModels: TypeAlias = _models.RouterModels
+Routing: TypeAlias = _models.Routing
+RoutingCapacityFallback: TypeAlias = _models.CapacityFallback
+RoutingEstimatedCost: TypeAlias = _models.Cost
+RoutingResolvedInput: TypeAlias = Mapping[str, Any]
+RoutingResolvedSettings: TypeAlias = _models.ResolvedSettings
+Running: TypeAlias = _models.RunningTask
+RunningEstimatedCost: TypeAlias = _models.Cost
+RunningNodeErrors: TypeAlias = _models.WorkflowNodeError
+SeedAudioVoice: TypeAlias = ReferenceAudioVoice
+Seedance2: TypeAlias = AnyToVideoParams
+Seedance2Fast: TypeAlias = AnyToVideoParams
+Seedance2FastPromptImagePromptImage: TypeAlias = PositionedImage
+Seedance2FastReference: TypeAlias = Reference
+Seedance2FastReferenceAudio: TypeAlias = AudioMedia
+Seedance2FastReferenceVideo: TypeAlias = ReferenceVideo
+Seedance2Mini: TypeAlias = AnyToVideoParams
+Seedance2MiniPromptImagePromptImage: TypeAlias = PositionedImage
+Seedance2MiniReference: TypeAlias = Reference
+Seedance2MiniReferenceAudio: TypeAlias = AudioMedia
+Seedance2MiniReferenceVideo: TypeAlias = ReferenceVideo
+Seedance2PromptImagePromptImage: TypeAlias = PositionedImage
+Seedance2Reference: TypeAlias = Reference
+Seedance2ReferenceAudio: TypeAlias = AudioMedia
+Seedance2ReferenceVideo: TypeAlias = ReferenceVideo
+Seedance2_5: TypeAlias = AnyToVideoParams
+Seedance2_5PromptImagePromptImage: TypeAlias = PositionedImage
+Seedance2_5Reference: TypeAlias = Reference
+Seedance2_5ReferenceAudio: TypeAlias = AudioMedia
+Seedance2_5ReferenceVideo: TypeAlias = ReferenceVideo
+Seedream5Flash: TypeAlias = TextToImageCreateParams
+Seedream5FlashReferenceImage: TypeAlias = ReferenceImage
+Seedream5Lite: TypeAlias = TextToImageCreateParams
+Seedream5LiteReferenceImage: TypeAlias = ReferenceImage
+Seedream5Pro: TypeAlias = TextToImageCreateParams
+Seedream5ProReferenceImage: TypeAlias = ReferenceImage
+SettingsFallback: TypeAlias = RouterFallback
+SettingsMaxCreditsPerGeneration: TypeAlias = RouterCreditCapsUpdate
+SettingsModels: TypeAlias = RouterModels
+SoundEffectCreateResponse: TypeAlias = TaskCreateResponse
+Speech: TypeAlias = AudioSpeech | TextSpeech
+SpeechAudio: TypeAlias = AudioSpeech
+SpeechText: TypeAlias = TextSpeech
+SpeechTextVoice: TypeAlias = PresetVoice | CustomVoice
+SpeechTextVoiceCustom: TypeAlias = CustomVoice
+SpeechTextVoicePreset: TypeAlias = PresetVoice
+SpeechToSpeechCreateResponse: TypeAlias = TaskCreateResponse
+StyleImage: TypeAlias = ImageInput
+Succeeded: TypeAlias = _models.SucceededTask
+SucceededCost: TypeAlias = _models.Cost
+SucceededNodeErrors: TypeAlias = _models.WorkflowNodeError
+TaskFailedError: TypeAlias = _exceptions.TaskFailedError
+TaskRetrieveResponse: TypeAlias = _models.Task
+TaskTimeoutError: TypeAlias = _exceptions.TaskTimeoutError
+TextToImageCreateResponse: TypeAlias = TaskCreateResponse
+TextToSpeechCreateResponse: TypeAlias = TaskCreateResponse
+TextToVideoCreateResponse: TypeAlias = TaskCreateResponse
+Throttled: TypeAlias = _models.ThrottledTask
+ThrottledEstimatedCost: TypeAlias = _models.Cost
+Tier: TypeAlias = _models.Tier
+TierModels: TypeAlias = _models.ModelLimits
+Tool: TypeAlias = ClientEventTool | BackendRpcTool
+ToolBackendRpc: TypeAlias = BackendRpcTool
+ToolBackendRpcParameter: TypeAlias = (
+    StringToolParameter
+    | IntegerToolParameter
+    | NumberToolParameter
+    | BooleanToolParameter
+    | ArrayToolParameter
+    | ObjectToolParameter
+)
+ToolBackendRpcParameterArray: TypeAlias = ArrayToolParameter
+ToolBackendRpcParameterArrayItems: TypeAlias = ToolParameterItems
+ToolBackendRpcParameterBoolean: TypeAlias = BooleanToolParameter
+ToolBackendRpcParameterInteger: TypeAlias = IntegerToolParameter
+ToolBackendRpcParameterNumber: TypeAlias = NumberToolParameter
+ToolBackendRpcParameterObject: TypeAlias = ObjectToolParameter
+ToolBackendRpcParameterString: TypeAlias = StringToolParameter
+ToolClientEvent: TypeAlias = ClientEventTool
+ToolClientEventParameter: TypeAlias = (
+    StringToolParameter
+    | IntegerToolParameter
+    | NumberToolParameter
+    | BooleanToolParameter
+    | ArrayToolParameter
+    | ObjectToolParameter
+)
+ToolClientEventParameterArray: TypeAlias = ArrayToolParameter
+ToolClientEventParameterArrayItems: TypeAlias = ToolParameterItems
+ToolClientEventParameterBoolean: TypeAlias = BooleanToolParameter
+ToolClientEventParameterInteger: TypeAlias = IntegerToolParameter
+ToolClientEventParameterNumber: TypeAlias = NumberToolParameter
+ToolClientEventParameterObject: TypeAlias = ObjectToolParameter
+ToolClientEventParameterString: TypeAlias = StringToolParameter
+UploadCreateEphemeralResponse: TypeAlias = _models.UploadCreateEphemeralResponse
+Usage: TypeAlias = _models.Usage
+UsageModels: TypeAlias = _models.ModelUsage
+UsedBy: TypeAlias = _models.DocumentUser
+Variant0ContentModeration: TypeAlias = ContentModeration
+Variant0FirstFrame: TypeAlias = ImageInput
+Variant0Keyframe: TypeAlias = Keyframe
+Variant0KeyframeUnionMember0: TypeAlias = Keyframe
+Variant0KeyframeUnionMember0Range: TypeAlias = KeyframeRange
+Variant0KeyframeUnionMember1: TypeAlias = Keyframe
+Variant0KeyframeUnionMember1Range: TypeAlias = KeyframeRange
+Variant1: TypeAlias = RecipeMultiShotVideoParams
+Variant1FirstFrame: TypeAlias = ImageInput
+Variant1Shot: TypeAlias = Shot
+Veo3_1: TypeAlias = ImageOrTextToVideoParams
+Veo3_1Fast: TypeAlias = ImageOrTextToVideoParams
+Veo3_1FastPromptImagePromptImage: TypeAlias = PositionedImage
+Veo3_1PromptImagePromptImage: TypeAlias = PositionedImage
+VideoCreateResponse: TypeAlias = TaskCreateResponse
+VideoToAudioCreateResponse: TypeAlias = TaskCreateResponse
+VideoToHdrCreateResponse: TypeAlias = TaskCreateResponse
+VideoToVideoCreateResponse: TypeAlias = TaskCreateResponse
+VideoUpscaleCreateResponse: TypeAlias = TaskCreateResponse
+VoiceCreateResponse: TypeAlias = _models.VoiceCreated
+VoiceCustom: TypeAlias = CustomVoice
+VoiceDubbingCreateResponse: TypeAlias = TaskCreateResponse
+VoiceIsolationCreateResponse: TypeAlias = TaskCreateResponse
+VoiceListResponse: TypeAlias = _models.Voice
+VoiceListResponseFailed: TypeAlias = _models.FailedVoice
+VoiceListResponseProcessing: TypeAlias = _models.ProcessingVoice
+VoiceListResponseReady: TypeAlias = _models.ReadyVoice
+VoicePreviewResponse: TypeAlias = _models.VoicePreview
+VoiceRetrieveResponse: TypeAlias = _models.Voice
+VoiceRetrieveResponseFailed: TypeAlias = _models.FailedVoice
+VoiceRetrieveResponseProcessing: TypeAlias = _models.ProcessingVoice
+VoiceRetrieveResponseReady: TypeAlias = _models.ReadyVoice
+VoiceRunwayLivePreset: TypeAlias = RunwayLivePresetVoice
+VoiceUpdateResponse: TypeAlias = _models.Voice
+VoiceUpdateResponseFailed: TypeAlias = _models.FailedVoice
+VoiceUpdateResponseProcessing: TypeAlias = _models.ProcessingVoice
+VoiceUpdateResponseReady: TypeAlias = _models.ReadyVoice
+WICancelled: TypeAlias = _models.CancelledWorkflowInvocation
+WIFailed: TypeAlias = _models.FailedWorkflowInvocation
+WIPending: TypeAlias = _models.PendingWorkflowInvocation
+WIRunning: TypeAlias = _models.RunningWorkflowInvocation
+WISucceeded: TypeAlias = _models.SucceededWorkflowInvocation
+WIThrottled: TypeAlias = _models.ThrottledWorkflowInvocation
+Wan3: TypeAlias = ImageOrTextToVideoParams
+Wan3Prime: TypeAlias = ImageOrTextToVideoParams
+Wan3PrimeReference: TypeAlias = ImageInput
+Wan3PrimeReferenceAudio: TypeAlias = AudioMedia
+Wan3PrimeReferenceVideo: TypeAlias = ReferenceVideo
+Wan3Reference: TypeAlias = ImageInput
+Wan3ReferenceAudio: TypeAlias = AudioMedia
+Wan3ReferenceVideo: TypeAlias = ReferenceVideo
+WebappListUsageResponse: TypeAlias = _models.WebappUsageRow
+WorkflowInvocationFailedError: TypeAlias = _exceptions.TaskFailedError
+WorkflowInvocationRetrieveResponse: TypeAlias = _models.WorkflowInvocation
+WorkflowInvocationRetrieveResponseCancelled: TypeAlias = _models.CancelledWorkflowInvocation
+WorkflowInvocationRetrieveResponseFailed: TypeAlias = _models.FailedWorkflowInvocation
+WorkflowInvocationRetrieveResponsePending: TypeAlias = _models.PendingWorkflowInvocation
+WorkflowInvocationRetrieveResponseRunning: TypeAlias = _models.RunningWorkflowInvocation
+WorkflowInvocationRetrieveResponseSucceeded: TypeAlias = _models.SucceededWorkflowInvocation
+WorkflowInvocationRetrieveResponseThrottled: TypeAlias = _models.ThrottledWorkflowInvocation
+WorkflowInvocationTimeoutError: TypeAlias = _exceptions.TaskTimeoutError
+WorkflowListResponse: TypeAlias = _models.WorkflowList
+WorkflowRetrieveResponse: TypeAlias = _models.Workflow
+WorkflowRunResponse: TypeAlias = _models.WorkflowRunCreated

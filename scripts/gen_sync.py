@@ -53,6 +53,7 @@ SOURCES: list[tuple[str, tuple[str, ...] | None, str]] = [
     ("runway_async/_resources/workflow_invocations.py", ("WorkflowInvocations",), "resource"),
     ("runway_async/_handles.py", ("TaskHandle",), "wrapper"),
     ("runway_async/_batch.py", ("Batch",), "wrapper"),
+    ("runway_async/_raw.py", ("AsyncAPIResponse",), "wrapper"),
     (
         "runway_async/_models/task.py",
         (
@@ -98,14 +99,19 @@ BOUND_KINDS = {
 }
 
 # Rename rules. Every one must be used, or the generator fails (a stale rule hides drift).
-CLASS_RENAMES = {"AsyncRunway": "Runway"}
+CLASS_RENAMES = {"AsyncRunway": "Runway", "AsyncAPIResponse": "APIResponse"}
 # Awaiting a creation gives the handle; a paginated list gives its first page, already fetched.
 TYPE_RENAMES = {"TaskCreation": "TaskHandle", "AsyncPaginator": "SyncCursorPage"}
 ITERATOR_TYPES = {"AsyncGenerator", "AsyncIterator"}  # -> Iterator[first argument]
 METHOD_RENAMES = {"__aenter__": "__enter__", "__aexit__": "__exit__", "__aiter__": "__iter__"}
 # Async-only methods whose sync meaning the runtime base class provides (close() stops the
-# event-loop thread too).
-SKIP_METHODS = {("AsyncRunway", "aclose"), ("AsyncRunway", "close")}
+# event-loop thread too; the raw-response namespaces block and give sync results).
+SKIP_METHODS = {
+    ("AsyncRunway", "aclose"),
+    ("AsyncRunway", "close"),
+    ("AsyncRunway", "with_raw_response"),
+    ("AsyncRunway", "with_streaming_response"),
+}
 # Parameters that make no sense in a sync client: an aiohttp session lives in one loop.
 DROP_PARAMS = {("AsyncRunway", "__init__", "session")}
 # Docstring wording: the sync equivalents of async idioms.

@@ -8,6 +8,7 @@ milliseconds of real time, whatever the machine's load.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -187,9 +188,7 @@ class TestWithOptionsNotGiven:
         lifted = limited.with_options(max_concurrency=None, slot_timeout=None)
         assert (lifted.max_concurrency, lifted.slot_timeout) == (None, None)
 
-    @pytest.mark.parametrize(
-        "name", ["timeout", "max_retries", "retry", "poll", "max_response_bytes"]
-    )
+    @pytest.mark.parametrize("name", ["max_retries", "retry", "poll", "max_response_bytes"])
     async def test_none_is_refused_where_it_means_nothing(
         self, client: tuple[AsyncRunway, TimelineAPI], name: str
     ) -> None:
@@ -197,3 +196,10 @@ class TestWithOptionsNotGiven:
         runway, _api = client
         with pytest.raises(TypeError, match=rf"with_options\({name}=None\)"):
             runway.with_options(**{name: None})
+
+    async def test_timeout_none_means_no_per_request_deadline(
+        self, client: tuple[AsyncRunway, TimelineAPI]
+    ) -> None:
+        """As in the official SDK: the retry budget is then the only bound of a call."""
+        runway, _api = client
+        assert math.isinf(runway.with_options(timeout=None).timeout.total)

@@ -13,9 +13,11 @@ from typing import Any, get_args
 
 import pytest
 
-from runway_async import TaskCreation, types
+from runway_async import NOT_GIVEN, TaskCreation, Timeout, types
+from runway_async._options import CallOptions
 from runway_async._resources import generation
 from runway_async._resources._base import Resource, TaskCreatingResource
+from runway_async._resources.generation import TextToImage
 from runway_async._spec import ENDPOINTS, EndpointSpec, get_endpoint
 
 from .test_spec import minimal_params
@@ -116,14 +118,21 @@ def expected_params(spec: EndpointSpec) -> dict[str, bool]:
     return names
 
 
+OPTION_NAMES = ("extra_headers", "extra_query", "extra_body", "timeout")
+
+
 class RecordingCore:
     """Stands in for the core: records what the resources ask it to create."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.options: list[CallOptions | None] = []
 
-    async def create_task(self, endpoint: str, params: dict[str, Any]) -> str:
+    async def create_task(
+        self, endpoint: str, params: dict[str, Any], *, options: CallOptions | None = None
+    ) -> str:
         self.calls.append((endpoint, dict(params)))
+        self.options.append(options)
         return f"handle-of-{endpoint}"
 
 
@@ -193,6 +202,10 @@ class TestResourceClasses:
         signature = inspect.signature(getattr(cls, name))
         params = [p for p in signature.parameters.values() if p.name != "self"]
         assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params)
+        # The official SDK's per-call options come last, in its order, after the spec's own.
+        assert [p.name for p in params[-len(OPTION_NAMES) :]] == list(OPTION_NAMES)
+        assert [p.default for p in params[-len(OPTION_NAMES) :]] == [None, None, None, NOT_GIVEN]
+        params = params[: -len(OPTION_NAMES)]
         expected = expected_params(spec)
         assert {p.name: p.default is inspect.Parameter.empty for p in params} == expected
         assert all(p.default is None for p in params if not expected[p.name])
@@ -238,6 +251,29 @@ class TestResourceClasses:
         assert sent_endpoint == endpoint
         assert set(sent) == set(expected_params(spec))
         assert {k: v for k, v in sent.items() if v is not None} == params
+        assert client.options == [None]  # no option given: nothing extra travels
+
+    async def test_options_reach_the_core(self) -> None:
+        """The per-call options travel to the core as one ``CallOptions``."""
+        client = RecordingCore()
+        resource = TextToImage(client)  # type: ignore[arg-type]
+        await resource.create(
+            model="gen4_image",
+            prompt_text="x",
+            ratio="1920:1080",
+            extra_headers={"X-A": "1"},
+            extra_query={"q": 1},
+            extra_body={"seed": 3},
+            timeout=4.0,
+        )
+        assert client.options == [
+            CallOptions(
+                extra_headers={"X-A": "1"},
+                extra_query={"q": 1},
+                extra_body={"seed": 3},
+                timeout=Timeout(total=4.0, connect=4.0),
+            )
+        ]
 
 
 class TestTypesModule:

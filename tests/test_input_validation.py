@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -34,6 +35,10 @@ BAD_DURATIONS: list[tuple[object, type[Exception]]] = [
     ("5", TypeError),
     (True, TypeError),
     ([5], TypeError),
+]
+TIMEOUT_BUILDERS: list[Callable[[object], object]] = [
+    lambda v: Timeout(total=v),  # type: ignore[arg-type]
+    lambda v: Timeout(connect=v),  # type: ignore[arg-type]
 ]
 OFFLINE_URL = "http://127.0.0.1:9"  # nothing listens there; nothing here connects
 IMAGE_URL = "https://example.com/cat.png"
@@ -112,8 +117,8 @@ class TestConfigDurations:
     @pytest.mark.parametrize(
         "build",
         [
-            pytest.param(lambda v: Timeout(total=v), id="Timeout.total"),
-            pytest.param(lambda v: Timeout(connect=v), id="Timeout.connect"),
+            pytest.param(TIMEOUT_BUILDERS[0], id="Timeout.total"),
+            pytest.param(TIMEOUT_BUILDERS[1], id="Timeout.connect"),
             pytest.param(Timeout.coerce, id="Timeout.coerce"),
             pytest.param(lambda v: RetryConfig(initial_delay=v), id="RetryConfig.initial_delay"),
             pytest.param(lambda v: RetryConfig(max_delay=v), id="RetryConfig.max_delay"),
@@ -142,7 +147,16 @@ class TestConfigDurations:
     def test_bad_values_are_refused(
         self, build: Callable[[object], object], value: object, error: type[Exception]
     ) -> None:
-        """Every duration (and rate) field refuses NaN, infinity, negatives and non-numbers."""
+        """Every duration (and rate) field refuses NaN, infinity, negatives and non-numbers.
+
+        Except ``Timeout``'s infinity, which means "no per-request deadline"
+        (``timeout=None``; the retry budget still bounds every call).
+        """
+        if value == INF and build in TIMEOUT_BUILDERS:
+            built = build(value)
+            assert isinstance(built, Timeout)
+            assert math.isinf(built.total) or math.isinf(built.connect)
+            return
         with pytest.raises(error) as info:
             build(value)
         assert repr(value) in str(info.value)

@@ -322,10 +322,12 @@ class TestTolerance:
         assert isinstance(task, FailedTask)
         assert (task.cost, task.failure_code) == (None, None)
 
-    def test_unknown_keys_elsewhere_are_ignored(self) -> None:
-        """Non-task replies with new keys parse, the new keys ignored."""
+    def test_unknown_keys_elsewhere_are_kept(self) -> None:
+        """Non-task replies with new keys parse, the new keys kept in ``extra`` at each level."""
         body = {"id": "t-3", "estimatedCost": {"credits": 5, "currency": "credits"}, "queue": 2}
-        assert structure(body, TaskCreated) == TaskCreated(id="t-3", estimated_cost=Cost(5))
+        assert structure(body, TaskCreated) == TaskCreated(
+            id="t-3", estimated_cost=Cost(5, extra={"currency": "credits"}), extra={"queue": 2}
+        )
 
 
 class TestMalformed:

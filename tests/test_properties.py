@@ -213,7 +213,10 @@ def test_invalid_task_parameters_name_the_field(name: str, data: Any) -> None:
         # Legacy variants are checked lightly, by design: JSON types only (see _validate).
         choices = [choice for choice in choices if choice[1] == "type"]
     if spec.discriminator is not None:
-        choices.append((spec.discriminator, "enum", NOT_IN_ENUM))
+        # A model name the spec does not know is sent (with a warning): only a non-name is a
+        # defect there (tests/test_forward_compat.py).
+        bad_value = 10**9 + 7 if spec.discriminator == "model" else NOT_IN_ENUM
+        choices.append((spec.discriminator, "enum", bad_value))
     field, what, bad = data.draw(st.sampled_from(choices))
     broken = dict(params)
     if what == "missing":
@@ -290,7 +293,12 @@ def test_invalid_plain_parameters_name_the_field(name: str, data: Any) -> None:
     ]
     for field, member in members.items():
         if field in params:
-            choices += [(field, what, bad) for what, bad in defects(member.type, params[field])]
+            choices += [
+                (field, what, bad)
+                for what, bad in defects(member.type, params[field])
+                # A new model's name is sent with a warning (tests/test_forward_compat.py).
+                if not (field == "model" and what == "enum")
+            ]
     if not choices:
         return
     field, what, bad = data.draw(st.sampled_from(choices))

@@ -56,7 +56,11 @@ class TestNamespace:
             assert inspect.isclass(getattr(runway_async, name)), name
 
     def test_one_exception_tree(self) -> None:
-        """Every exception class derives from RunwayError."""
+        """Every exception class derives from RunwayError; the one warning is a UserWarning."""
         for name in _exceptions.__all__:
             obj = getattr(_exceptions, name)
+            if name == "UnknownModelWarning":
+                assert issubclass(obj, UserWarning)
+                assert not issubclass(obj, runway_async.RunwayError)
+                continue
             assert issubclass(obj, runway_async.RunwayError), name

@@ -129,6 +129,13 @@ def rejects(endpoint: str, params: dict[str, Any], **kwargs: Any) -> InvalidRequ
     return info.value
 
 
+def without_hint(error: InvalidRequestError) -> str:
+    """Return an error's message without its closing how-to-send-it-anyway hint."""
+    text, hint, _ = str(error).partition(" To send it anyway: ")
+    assert hint, "the message has no hint"
+    return text
+
+
 def gen45(**extra: Any) -> dict[str, Any]:
     """Return valid gen4.5 image_to_video parameters, updated with ``extra``."""
     params: dict[str, Any] = {
@@ -819,7 +826,7 @@ class TestValidationErrors:
             "832:1104",
             "1584:672",
         )
-        assert str(error) == (
+        assert without_hint(error) == (
             "ratio must be one of '1280:720', '720:1280', '1104:832', '960:960', '832:1104', "
             "'1584:672' for model 'gen4.5' (got '1920:1080')."
         )
@@ -848,7 +855,10 @@ class TestValidationErrors:
             to_wire("image_to_video", gen45(duration=value))
             return
         error = rejects("image_to_video", gen45(duration=value))
-        assert str(error) == f"duration must be between 2 and 10 for model 'gen4.5' (got {value})."
+        assert (
+            without_hint(error)
+            == f"duration must be between 2 and 10 for model 'gen4.5' (got {value})."
+        )
 
     def test_bool_is_not_an_integer(self) -> None:
         """True is refused where an integer is expected."""
@@ -875,7 +885,7 @@ class TestValidationErrors:
         text = "a" * 999 + "\N{GRINNING FACE}"
         assert len(text) == 1000
         error = rejects("image_to_video", gen45(prompt_text=text))
-        assert str(error) == (
+        assert without_hint(error) == (
             "prompt_text (promptText) must be at most 1000 UTF-16 code units long for model "
             "'gen4.5' (got 1001 UTF-16 code units)."
         )
@@ -898,7 +908,9 @@ class TestValidationErrors:
     def test_empty_string_is_refused_where_non_empty(self) -> None:
         """A required non-empty string may not be empty."""
         error = rejects("image_to_video", gen45(prompt_text=""))
-        assert str(error) == "prompt_text (promptText) must not be empty for model 'gen4.5'."
+        assert (
+            without_hint(error) == "prompt_text (promptText) must not be empty for model 'gen4.5'."
+        )
 
     def test_pattern(self) -> None:
         """A reference-image tag must start with a letter and use only word characters."""
@@ -931,13 +943,16 @@ class TestValidationErrors:
             "model is required for text_to_image; allowed: 'gen4_image_turbo'"
         )
 
-    def test_unknown_discriminator_lists_every_model(self) -> None:
-        """An unknown model is reported with every allowed model, the legacy ones too."""
-        error = rejects("video_to_video", {"model": "aleph3", "video_uri": VIDEO})
+    def test_discriminator_that_is_no_name_lists_every_model(self) -> None:
+        """A model that is not a name is reported with every allowed model, the legacy ones too.
+
+        (A name the spec does not know is let through: tests/test_forward_compat.py.)
+        """
+        error = rejects("video_to_video", {"model": 3, "video_uri": VIDEO})
         assert error.field == "model"
         assert error.allowed == get_endpoint("video_to_video").models
         assert "'gen4_aleph'" in str(error)
-        assert "(got 'aleph3')" in str(error)
+        assert "(got 3)" in str(error)
 
     def test_unknown_mode_of_a_recipe(self) -> None:
         """The multi-shot recipe is told apart by mode, with the same kind of error."""
@@ -980,7 +995,10 @@ class TestValidationErrors:
         """Keyframes given with ``at`` are checked as the at-branch, not as a wall of text."""
         params = {"model": "aleph2", "video_uri": VIDEO, "keyframes": [{"uri": IMAGE, "at": 2}]}
         error = rejects("video_to_video", params)
-        assert str(error) == "keyframes[0].at must be between 0 and 1 for model 'aleph2' (got 2)."
+        assert (
+            without_hint(error)
+            == "keyframes[0].at must be between 0 and 1 for model 'aleph2' (got 2)."
+        )
 
     def test_scalar_union_names_every_branch(self) -> None:
         """The duration error of gemini_omni_flash_1.1 says it takes 'auto' or 3 to 10."""

@@ -1,5 +1,7 @@
 """The API's objects as frozen attrs classes (snake_case); ``_convert`` maps them to the wire."""
 
+from ._serial import WireModel as WireModel
+from ._serial import install_codec as install_codec
 from .avatars import (
     Avatar,
     AvatarCustomVoice,

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import attrs
 
+from ._serial import WireModel
+
 __all__ = [
     "Avatar",
     "AvatarCustomVoice",
@@ -30,7 +32,7 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class AvatarPresetVoice:
+class AvatarPresetVoice(WireModel):
     """A Runway preset voice of an avatar (``type: "runway-live-preset"``).
 
     Attributes:
@@ -51,7 +53,7 @@ class AvatarPresetVoice:
 
 
 @attrs.frozen(kw_only=True)
-class AvatarCustomVoice:
+class AvatarCustomVoice(WireModel):
     """A custom voice (made with ``client.voices``) of an avatar (``type: "custom"``).
 
     Attributes:
@@ -74,7 +76,7 @@ class AvatarCustomVoice:
 
 
 @attrs.frozen(kw_only=True)
-class UnknownAvatarVoice:
+class UnknownAvatarVoice(WireModel):
     """An avatar voice of a ``type`` this SDK does not know, kept instead of failing.
 
     Attributes:
@@ -92,7 +94,7 @@ AvatarVoice = AvatarPresetVoice | AvatarCustomVoice | UnknownAvatarVoice
 
 
 @attrs.frozen(kw_only=True)
-class ProcessingAvatar:
+class ProcessingAvatar(WireModel):
     """An avatar whose reference image is still being processed (``PROCESSING``).
 
     Attributes:
@@ -127,7 +129,7 @@ class ProcessingAvatar:
 
 
 @attrs.frozen(kw_only=True)
-class ReadyAvatar:
+class ReadyAvatar(WireModel):
     """An avatar ready for realtime sessions (``READY``).
 
     Attributes:
@@ -162,7 +164,7 @@ class ReadyAvatar:
 
 
 @attrs.frozen(kw_only=True)
-class FailedAvatar:
+class FailedAvatar(WireModel):
     """An avatar whose processing failed (``FAILED``).
 
     Attributes:
@@ -199,7 +201,7 @@ class FailedAvatar:
 
 
 @attrs.frozen(kw_only=True)
-class UnknownAvatar:
+class UnknownAvatar(WireModel):
     """An avatar whose status this SDK does not know, kept instead of failing to parse.
 
     Attributes:
@@ -225,23 +227,25 @@ Avatar = ProcessingAvatar | ReadyAvatar | FailedAvatar | UnknownAvatar
 
 
 @attrs.frozen(kw_only=True)
-class AvatarUsageDay:
+class AvatarUsageDay(WireModel):
     """Realtime-session usage of one day.
 
     Attributes:
         date: The day (UTC).
         sessions: Sessions started that day.
         seconds: Seconds of sessions that day.
+        extra: Wire keys this SDK does not know, kept verbatim (not part of the hash).
 
     """
 
     date: dt.date
     sessions: int
     seconds: int
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
-class AvatarUsage:
+class AvatarUsage(WireModel):
     """Realtime-session usage over a date range (``GET /v1/avatar_usage``).
 
     Attributes:

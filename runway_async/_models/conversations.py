@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import attrs
 
+from ._serial import WireModel
+
 __all__ = [
     "AvatarConversation",
     "AvatarConversationSummary",
@@ -33,7 +35,7 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class ConversationPresetAvatar:
+class ConversationPresetAvatar(WireModel):
     """A Runway preset avatar that held a conversation (``type: "runway-preset"``).
 
     Attributes:
@@ -51,7 +53,7 @@ class ConversationPresetAvatar:
 
 
 @attrs.frozen(kw_only=True)
-class ConversationCustomAvatar:
+class ConversationCustomAvatar(WireModel):
     """One of your custom avatars that held a conversation (``type: "custom"``).
 
     Attributes:
@@ -71,7 +73,7 @@ class ConversationCustomAvatar:
 
 
 @attrs.frozen(kw_only=True)
-class UnknownConversationAvatar:
+class UnknownConversationAvatar(WireModel):
     """A conversation's avatar of a ``type`` this SDK does not know.
 
     Attributes:
@@ -89,7 +91,7 @@ ConversationAvatar = ConversationPresetAvatar | ConversationCustomAvatar | Unkno
 
 
 @attrs.frozen(kw_only=True)
-class AvatarConversationSummary:
+class AvatarConversationSummary(WireModel):
     """One conversation as ``GET /v1/avatar_conversations`` lists it.
 
     Attributes:
@@ -116,7 +118,7 @@ class AvatarConversationSummary:
 
 
 @attrs.frozen(kw_only=True)
-class ConversationTool:
+class ConversationTool(WireModel):
     """A tool the avatar was given for the session.
 
     Attributes:
@@ -134,7 +136,7 @@ class ConversationTool:
 
 
 @attrs.frozen(kw_only=True)
-class TranscriptToolCall:
+class TranscriptToolCall(WireModel):
     """A tool call the avatar made.
 
     Attributes:
@@ -152,7 +154,7 @@ class TranscriptToolCall:
 
 
 @attrs.frozen(kw_only=True)
-class TranscriptToolResult:
+class TranscriptToolResult(WireModel):
     """The result of a tool call.
 
     Attributes:
@@ -174,7 +176,7 @@ class TranscriptToolResult:
 
 
 @attrs.frozen(kw_only=True)
-class TranscriptEntry:
+class TranscriptEntry(WireModel):
     """One turn of a conversation's transcript.
 
     Attributes:
@@ -196,7 +198,7 @@ class TranscriptEntry:
 
 
 @attrs.frozen(kw_only=True)
-class InProgressConversation:
+class InProgressConversation(WireModel):
     """A conversation whose session is still going (``in_progress``).
 
     Attributes:
@@ -230,7 +232,7 @@ class InProgressConversation:
 
 
 @attrs.frozen(kw_only=True)
-class EndedConversation:
+class EndedConversation(WireModel):
     """A conversation whose session ended normally (``ended``).
 
     Attributes:
@@ -266,7 +268,7 @@ class EndedConversation:
 
 
 @attrs.frozen(kw_only=True)
-class FailedConversation:
+class FailedConversation(WireModel):
     """A conversation whose session failed (``failed``).
 
     Attributes:
@@ -306,7 +308,7 @@ class FailedConversation:
 
 
 @attrs.frozen(kw_only=True)
-class UnknownConversation:
+class UnknownConversation(WireModel):
     """A conversation whose status this SDK does not know, kept instead of failing to parse.
 
     Attributes:

@@ -8,11 +8,13 @@ from typing import Any
 
 import attrs
 
+from ._serial import WireModel
+
 __all__ = ["Document", "DocumentSummary", "DocumentUser"]
 
 
 @attrs.frozen(kw_only=True)
-class DocumentUser:
+class DocumentUser(WireModel):
     """An avatar that uses a document.
 
     Attributes:
@@ -30,7 +32,7 @@ class DocumentUser:
 
 
 @attrs.frozen(kw_only=True)
-class Document:
+class Document(WireModel):
     """A knowledge document, with its content (``create`` and ``retrieve``).
 
     Attributes:
@@ -56,7 +58,7 @@ class Document:
 
 
 @attrs.frozen(kw_only=True)
-class DocumentSummary:
+class DocumentSummary(WireModel):
     """A knowledge document as ``list`` gives it: without its content.
 
     Attributes:

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import attrs
 
+from ._serial import WireModel
+
 __all__ = [
     "CancelledRealtimeSession",
     "CompletedRealtimeSession",
@@ -28,7 +30,7 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class RealtimeSessionCreated:
+class RealtimeSessionCreated(WireModel):
     """The reply of ``POST /v1/realtime_sessions``.
 
     Attributes:
@@ -42,7 +44,7 @@ class RealtimeSessionCreated:
 
 
 @attrs.frozen(kw_only=True)
-class NotReadyRealtimeSession:
+class NotReadyRealtimeSession(WireModel):
     """A session being prepared (``NOT_READY``).
 
     Attributes:
@@ -63,7 +65,7 @@ class NotReadyRealtimeSession:
 
 
 @attrs.frozen(kw_only=True)
-class ReadyRealtimeSession:
+class ReadyRealtimeSession(WireModel):
     """A session ready to be joined (``READY``).
 
     Attributes:
@@ -86,7 +88,7 @@ class ReadyRealtimeSession:
 
 
 @attrs.frozen(kw_only=True)
-class RunningRealtimeSession:
+class RunningRealtimeSession(WireModel):
     """A session in progress (``RUNNING``).
 
     Attributes:
@@ -104,7 +106,7 @@ class RunningRealtimeSession:
 
 
 @attrs.frozen(kw_only=True)
-class CompletedRealtimeSession:
+class CompletedRealtimeSession(WireModel):
     """A session that ended normally (``COMPLETED``).
 
     Attributes:
@@ -124,7 +126,7 @@ class CompletedRealtimeSession:
 
 
 @attrs.frozen(kw_only=True)
-class FailedRealtimeSession:
+class FailedRealtimeSession(WireModel):
     """A session that failed (``FAILED``).
 
     Attributes:
@@ -146,7 +148,7 @@ class FailedRealtimeSession:
 
 
 @attrs.frozen(kw_only=True)
-class CancelledRealtimeSession:
+class CancelledRealtimeSession(WireModel):
     """A session that was cancelled (``CANCELLED``), by ``delete`` for instance.
 
     Attributes:
@@ -164,7 +166,7 @@ class CancelledRealtimeSession:
 
 
 @attrs.frozen(kw_only=True)
-class UnknownRealtimeSession:
+class UnknownRealtimeSession(WireModel):
     """A session whose status this SDK does not know, kept instead of failing to parse.
 
     Attributes:

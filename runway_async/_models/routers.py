@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import attrs
 
+from ._serial import WireModel
+
 __all__ = [
     "CapacityStep",
     "FilterStep",
@@ -29,7 +31,7 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class RouterFallback:
+class RouterFallback(WireModel):
     """What routing does when the preferred model cannot start at once.
 
     Attributes:
@@ -43,7 +45,7 @@ class RouterFallback:
 
 
 @attrs.frozen(kw_only=True)
-class RouterMaxCredits:
+class RouterMaxCredits(WireModel):
     """Per-modality credit caps, applied to each generated output (``None``: no cap).
 
     Attributes:
@@ -61,7 +63,7 @@ class RouterMaxCredits:
 
 
 @attrs.frozen(kw_only=True)
-class RouterModels:
+class RouterModels(WireModel):
     """Which models a router may pick.
 
     Attributes:
@@ -78,7 +80,7 @@ class RouterModels:
 
 
 @attrs.frozen(kw_only=True)
-class RouterSettings:
+class RouterSettings(WireModel):
     """A router's routing preferences (one settings version).
 
     Attributes:
@@ -101,7 +103,7 @@ class RouterSettings:
 
 
 @attrs.frozen(kw_only=True)
-class Router:
+class Router(WireModel):
     """A Model Router configuration.
 
     Attributes:
@@ -133,7 +135,7 @@ class Router:
 
 
 @attrs.frozen(kw_only=True)
-class FilterStep:
+class FilterStep(WireModel):
     """A hard-filter stage of a routing decision.
 
     Attributes:
@@ -152,7 +154,7 @@ class FilterStep:
 
 
 @attrs.frozen(kw_only=True)
-class CapacityStep:
+class CapacityStep(WireModel):
     """The capacity stage of a routing decision (models skipped at their limit).
 
     Attributes:
@@ -170,7 +172,7 @@ class CapacityStep:
 
 
 @attrs.frozen(kw_only=True)
-class RankStep:
+class RankStep(WireModel):
     """The ranking stage of a routing decision.
 
     Attributes:
@@ -187,7 +189,7 @@ class RankStep:
 
 
 @attrs.frozen(kw_only=True)
-class UnknownRoutingStep:
+class UnknownRoutingStep(WireModel):
     """A routing stage of a type this SDK does not know, kept instead of failing to parse.
 
     Attributes:
@@ -205,7 +207,7 @@ RoutingStep = FilterStep | CapacityStep | RankStep | UnknownRoutingStep
 
 
 @attrs.frozen(kw_only=True)
-class RoutingRequest:
+class RoutingRequest(WireModel):
     """One recorded routing decision of a router (``routers.list_requests``).
 
     Attributes:

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Final, Literal, Protocol, TypeVar
 
 import attrs
 
+from ._serial import WireModel
 from .cost import Cost
 
 __all__ = [
@@ -51,7 +52,7 @@ def _require_aware(
         raise ValueError(f"{attribute.name} must be timezone-aware, got {value!r}")
 
 
-class _TaskBehaviour:
+class _TaskBehaviour(WireModel):
     """What every task class can do; each class declares its own fields."""
 
     __slots__ = ()

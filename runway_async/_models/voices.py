@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 import attrs
 
+from ._serial import WireModel
+
 __all__ = [
     "FailedVoice",
     "ProcessingVoice",
@@ -20,7 +22,7 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class VoiceCreated:
+class VoiceCreated(WireModel):
     """The reply of ``POST /v1/voices``.
 
     Attributes:
@@ -34,7 +36,7 @@ class VoiceCreated:
 
 
 @attrs.frozen(kw_only=True)
-class VoicePreview:
+class VoicePreview(WireModel):
     """A sample of a voice described in words (``POST /v1/voices/preview``).
 
     Attributes:
@@ -50,7 +52,7 @@ class VoicePreview:
 
 
 @attrs.frozen(kw_only=True)
-class ProcessingVoice:
+class ProcessingVoice(WireModel):
     """A voice being made (``PROCESSING``).
 
     Attributes:
@@ -72,7 +74,7 @@ class ProcessingVoice:
 
 
 @attrs.frozen(kw_only=True)
-class ReadyVoice:
+class ReadyVoice(WireModel):
     """A voice ready for use (``READY``).
 
     Attributes:
@@ -96,7 +98,7 @@ class ReadyVoice:
 
 
 @attrs.frozen(kw_only=True)
-class FailedVoice:
+class FailedVoice(WireModel):
     """A voice that could not be made (``FAILED``).
 
     Attributes:
@@ -120,7 +122,7 @@ class FailedVoice:
 
 
 @attrs.frozen(kw_only=True)
-class UnknownVoice:
+class UnknownVoice(WireModel):
     """A voice whose status this SDK does not know, kept instead of failing to parse.
 
     Attributes:

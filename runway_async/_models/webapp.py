@@ -14,11 +14,13 @@ from typing import Any
 
 import attrs
 
+from ._serial import WireModel
+
 __all__ = ["AuditLogEntry", "AuditLogItem", "WebappUsageRow"]
 
 
 @attrs.frozen(kw_only=True)
-class WebappUsageRow:
+class WebappUsageRow(WireModel):
     """One credit charge (or refund) of a linked workspace (``organization.webapp.list_usage``).
 
     Attributes:
@@ -44,7 +46,7 @@ class WebappUsageRow:
 
 
 @attrs.frozen(kw_only=True)
-class AuditLogItem:
+class AuditLogItem(WireModel):
     """One audit log entry as listed (``organization.webapp.audit_logs.list``).
 
     Attributes:
@@ -72,7 +74,7 @@ class AuditLogItem:
 
 
 @attrs.frozen(kw_only=True)
-class AuditLogEntry:
+class AuditLogEntry(WireModel):
     """One audit log entry in full (``organization.webapp.audit_logs.retrieve``).
 
     Attributes:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 import attrs
 
+from ._serial import WireModel
 from .cost import Cost
 from .task import DEFAULT_WAIT_TIMEOUT
 
@@ -49,7 +50,7 @@ class InvocationWaiter(Protocol):
 
 
 @attrs.frozen(kw_only=True)
-class WorkflowVersion:
+class WorkflowVersion(WireModel):
     """One published version of a workflow.
 
     Attributes:
@@ -68,7 +69,7 @@ class WorkflowVersion:
 
 
 @attrs.frozen(kw_only=True)
-class WorkflowListItem:
+class WorkflowListItem(WireModel):
     """A published workflow with its versions, as ``workflows.list()`` groups them.
 
     Attributes:
@@ -84,7 +85,7 @@ class WorkflowListItem:
 
 
 @attrs.frozen(kw_only=True)
-class WorkflowList:
+class WorkflowList(WireModel):
     """The reply of ``GET /v1/workflows``: every published workflow (not paginated).
 
     Attributes:
@@ -98,7 +99,7 @@ class WorkflowList:
 
 
 @attrs.frozen(kw_only=True)
-class WorkflowGraph:
+class WorkflowGraph(WireModel):
     """The graph of a published workflow, as the server describes it.
 
     Attributes:
@@ -116,7 +117,7 @@ class WorkflowGraph:
 
 
 @attrs.frozen(kw_only=True)
-class Workflow:
+class Workflow(WireModel):
     """One published workflow version (``GET /v1/workflows/{id}``).
 
     Attributes:
@@ -145,7 +146,7 @@ class Workflow:
 
 
 @attrs.frozen(kw_only=True)
-class WorkflowNodeError:
+class WorkflowNodeError(WireModel):
     """What went wrong in one node of a workflow invocation.
 
     Attributes:
@@ -163,7 +164,7 @@ class WorkflowNodeError:
     extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
-class _InvocationBehaviour:
+class _InvocationBehaviour(WireModel):
     """What every invocation class can do; each class declares its own fields."""
 
     __slots__ = ()
@@ -431,7 +432,7 @@ def invocation_path(invocation_id: str) -> str:
 
 
 @attrs.frozen(kw_only=True)
-class WorkflowRunCreated:
+class WorkflowRunCreated(WireModel):
     """The reply of ``workflows.run``: the id of the new workflow invocation.
 
     Attributes:

@@ -18,6 +18,7 @@ from typing import Any
 from .._convert import json_type, structure
 from .._core import Core
 from .._exceptions import ResponseValidationError
+from .._options import CallOptions
 from ._pagination import AsyncPaginator, CursorPage, PageFetcher
 
 __all__ = ["object_path", "paginate", "parse_object", "parse_page"]
@@ -102,7 +103,12 @@ def parse_page(data: object, item_type: Any, fetch: PageFetcher[Any]) -> CursorP
 
 
 def paginate(
-    core: Core, endpoint: str, params: Mapping[str, Any], item_type: Any
+    core: Core,
+    endpoint: str,
+    params: Mapping[str, Any],
+    item_type: Any,
+    *,
+    options: CallOptions | None = None,
 ) -> AsyncPaginator[Any]:
     """Return the paginator of a cursor-paginated ``list`` call.
 
@@ -115,6 +121,7 @@ def paginate(
         params: The call's keyword arguments by Python name; ``cursor`` (if given) is where
             the first page starts.
         item_type: The model class (or tagged union) of the items.
+        options: The call's ``extra_*`` and ``timeout``, used for every page.
 
     Returns:
         The paginator; nothing is sent until it is awaited or iterated.
@@ -124,7 +131,7 @@ def paginate(
 
     async def fetch(cursor: str | None) -> CursorPage[Any]:
         query = {**params, "cursor": first_cursor if cursor is None else cursor}
-        response = await core.call(endpoint, query)
+        response = await core.call(endpoint, query, options=options)
         return parse_page(response.data, item_type, fetch)
 
     return AsyncPaginator(fetch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
+from .._config import NOT_GIVEN
 from .._convert import converter, register_tagged_union
 from .._models.conversations import (
     AvatarConversation,
@@ -18,6 +19,7 @@ from .._models.conversations import (
     UnknownConversation,
     UnknownConversationAvatar,
 )
+from .._options import Body, Headers, Query, RequestTimeout, call_options
 from ._base import Resource
 from ._pagination import AsyncPaginator
 from ._replies import object_path, paginate, parse_object
@@ -57,13 +59,28 @@ _PREFIX: Final = "/v1/avatar_conversations/"
 class AvatarConversations(Resource):
     """Recorded realtime sessions, with transcripts: ``/v1/avatar_conversations``."""
 
-    async def retrieve(self, id: str) -> AvatarConversation:
+    async def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> AvatarConversation:
         """Fetch a conversation with its transcript.
 
         ``GET /v1/avatar_conversations/{id}``.
 
         Args:
             id: The conversation's id (the realtime session's id).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The conversation, typed by its status (``InProgressConversation``,
@@ -75,7 +92,11 @@ class AvatarConversations(Resource):
             ResponseValidationError: The reply was not a conversation, or was another one.
 
         """
-        response = await self._core.call("avatar_conversations.retrieve", {"id": id})
+        response = await self._core.call(
+            "avatar_conversations.retrieve",
+            {"id": id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
         conversation: AvatarConversation = parse_object(
             response.data,
             AvatarConversation,
@@ -92,6 +113,10 @@ class AvatarConversations(Resource):
         cursor: str | None = None,
         end_date: str | datetime | None = None,
         start_date: str | datetime | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> AsyncPaginator[AvatarConversationSummary]:
         """List conversations, a page at a time.
 
@@ -105,6 +130,13 @@ class AvatarConversations(Resource):
             end_date: Only those created before this moment (exclusive; ISO-8601 string or
                 ``datetime``).
             start_date: Only those created at or after this moment (inclusive).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             A paginator: ``await`` it for the first page, or ``async for`` over every
@@ -126,18 +158,38 @@ class AvatarConversations(Resource):
                 "start_date": start_date,
             },
             AvatarConversationSummary,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
-    async def delete(self, id: str) -> None:
+    async def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Delete a conversation's transcript and recording for good.
 
         ``DELETE /v1/avatar_conversations/{id}``.
 
         Args:
             id: The conversation's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such conversation.
 
         """
-        await self._core.call("avatar_conversations.delete", {"id": id})
+        await self._core.call(
+            "avatar_conversations.delete",
+            {"id": id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )

@@ -22,6 +22,7 @@ from .._models.avatars import (
     UnknownAvatarVoice,
 )
 from .._models.task import DEFAULT_WAIT_TIMEOUT
+from .._options import Body, Headers, Query, RequestTimeout, call_options
 from .._spec import NULL
 from ..types import CustomVoice, RunwayLivePresetVoice
 from ._base import Resource
@@ -65,6 +66,10 @@ class Avatars(Resource):
         document_ids: Sequence[str] | None = None,
         image_processing: Literal["optimize", "none"] | None = None,
         start_script: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> Avatar:
         """Create a custom avatar; it is ``PROCESSING`` until its image is processed.
 
@@ -83,6 +88,13 @@ class Avatars(Resource):
             image_processing: ``optimize`` to improve the image for the avatar, or ``none``
                 to use it as is.
             start_script: The opening line said when a session starts.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The new avatar (usually a ``ProcessingAvatar``).
@@ -105,17 +117,33 @@ class Avatars(Resource):
                 "image_processing": image_processing,
                 "start_script": start_script,
             },
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
         )
         avatar: Avatar = structure(response.data, Avatar)  # type: ignore[arg-type]  # a union
         return avatar
 
-    async def retrieve(self, id: str) -> Avatar:
+    async def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> Avatar:
         """Fetch an avatar.
 
         ``GET /v1/avatars/{id}``.
 
         Args:
             id: The avatar's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The avatar, typed by its status (``ReadyAvatar``, ...; ``UnknownAvatar`` for a
@@ -126,7 +154,11 @@ class Avatars(Resource):
             ResponseValidationError: The reply was not an avatar, or was another one.
 
         """
-        response = await self._core.call("avatars.retrieve", {"id": id})
+        response = await self._core.call(
+            "avatars.retrieve",
+            {"id": id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
         return _parse_avatar(response.data, id)
 
     async def update(
@@ -140,6 +172,10 @@ class Avatars(Resource):
         reference_image: str | os.PathLike[str] | None = None,
         start_script: str | NotGiven | None = NOT_GIVEN,
         voice: RunwayLivePresetVoice | CustomVoice | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> Avatar:
         """Change an avatar; give at least one field.
 
@@ -155,6 +191,13 @@ class Avatars(Resource):
                 local ``pathlib.Path``, uploaded first).
             start_script: The opening line; ``None`` removes it (leave it out to keep it).
             voice: The voice (see ``create``).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The changed avatar.
@@ -176,10 +219,23 @@ class Avatars(Resource):
         }
         if not isinstance(start_script, NotGiven):
             params["start_script"] = NULL if start_script is None else start_script
-        response = await self._core.call("avatars.update", params)
+        response = await self._core.call(
+            "avatars.update",
+            params,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
         return _parse_avatar(response.data, id)
 
-    def list(self, *, limit: int, cursor: str | None = None) -> AsyncPaginator[Avatar]:
+    def list(
+        self,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> AsyncPaginator[Avatar]:
         """List your avatars, a page at a time.
 
         ``GET /v1/avatars``. Nothing is sent until the result is awaited or iterated.
@@ -187,6 +243,13 @@ class Avatars(Resource):
         Args:
             limit: Avatars per page.
             cursor: Where to start (a page's ``next_cursor``); the first page by default.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             A paginator: ``await`` it for the first page (``.data``, ``.has_next_page()``,
@@ -197,24 +260,56 @@ class Avatars(Resource):
                 validation; nothing was sent.
 
         """
-        return paginate(self._core, "avatars.list", {"limit": limit, "cursor": cursor}, Avatar)
+        return paginate(
+            self._core,
+            "avatars.list",
+            {"limit": limit, "cursor": cursor},
+            Avatar,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
-    async def delete(self, id: str) -> None:
+    async def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Delete an avatar.
 
         ``DELETE /v1/avatars/{id}``.
 
         Args:
             id: The avatar's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such avatar.
 
         """
-        await self._core.call("avatars.delete", {"id": id})
+        await self._core.call(
+            "avatars.delete",
+            {"id": id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
     async def get_usage(
-        self, *, end_date: str | datetime, start_date: str | datetime
+        self,
+        *,
+        end_date: str | datetime,
+        start_date: str | datetime,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> AvatarUsage:
         """Report realtime-session usage per day over a date range of at most 90 days.
 
@@ -223,6 +318,13 @@ class Avatars(Resource):
         Args:
             end_date: The end of the range, exclusive (ISO-8601 string or ``datetime``; UTC).
             start_date: The start of the range, inclusive.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             Totals and one entry per day (days without sessions included).
@@ -233,7 +335,9 @@ class Avatars(Resource):
 
         """
         response = await self._core.call(
-            "avatars.get_usage", {"end_date": end_date, "start_date": start_date}
+            "avatars.get_usage",
+            {"end_date": end_date, "start_date": start_date},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
         )
         return structure(response.data, AvatarUsage)
 

@@ -12,8 +12,10 @@ import os
 from collections.abc import Sequence
 from typing import Literal
 
+from .._config import NOT_GIVEN
 from .._core import Core
 from .._handles import TaskCreation
+from .._options import Body, Headers, Query, RequestTimeout, call_options
 from ..types import (
     AdLocalizationTargetLanguage,
     AudioMedia,
@@ -151,6 +153,10 @@ class ImageToVideo(TaskCreatingResource):
         references: str | os.PathLike[str] | Sequence[PositionedImage] | None = None,
         resolution: ImageToVideoResolution | None = None,
         seed: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create a video from an image and an optional text prompt.
 
@@ -198,6 +204,14 @@ class ImageToVideo(TaskCreatingResource):
             seed: Random seed, random when omitted; the same seed and inputs give similar output.
                 Only for models gen4.5, gen4_turbo, veo3.1, veo3.1_fast, seedance2, seedance2_fast,
                 seedance2_mini, h3_max, seedance2_5.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -236,6 +250,7 @@ class ImageToVideo(TaskCreatingResource):
                 "resolution": resolution,
                 "seed": seed,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -264,6 +279,10 @@ class TextToVideo(TaskCreatingResource):
         references: Sequence[ImageInput] | None = None,
         resolution: TextToVideoResolution | None = None,
         seed: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create a video from a text prompt.
 
@@ -317,6 +336,14 @@ class TextToVideo(TaskCreatingResource):
             seed: Random seed, random when omitted; the same seed and inputs give similar output.
                 Only for models gen4.5, veo3.1, veo3.1_fast, seedance2, seedance2_fast,
                 seedance2_mini, h3_max, seedance2_5.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -355,6 +382,7 @@ class TextToVideo(TaskCreatingResource):
                 "resolution": resolution,
                 "seed": seed,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -384,6 +412,10 @@ class VideoToVideo(TaskCreatingResource):
         seed: int | None = None,
         target_aspect_ratio: VideoToVideoTargetAspectRatio | None = None,
         video_uri: str | os.PathLike[str] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Transform, extend or edit a video guided by a prompt and references.
 
@@ -434,6 +466,14 @@ class VideoToVideo(TaskCreatingResource):
                 keyframes. Only for model aleph2.
             video_uri: The input video. Only for models aleph2, gemini_omni_flash,
                 gemini_omni_flash_1.1, kling_4, which require it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -473,6 +513,7 @@ class VideoToVideo(TaskCreatingResource):
                 "target_aspect_ratio": target_aspect_ratio,
                 "video_uri": video_uri,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -499,6 +540,10 @@ class TextToImage(TaskCreatingResource):
         reference_images: Sequence[ReferenceImage] | None = None,
         seed: int | None = None,
         thinking_level: TextToImageThinkingLevel | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create images from a text prompt and optional reference images.
 
@@ -551,6 +596,14 @@ class TextToImage(TaskCreatingResource):
                 gen4_image_turbo, gen4_image, bria_fibo_1_5, bria_fibo_edit_1_5, recraft_v4_1_flash.
             thinking_level: How much the model reasons before drawing (default medium). Only for
                 model nano_banana_2.1.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -587,6 +640,7 @@ class TextToImage(TaskCreatingResource):
                 "seed": seed,
                 "thinking_level": thinking_level,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -604,6 +658,10 @@ class CharacterPerformance(TaskCreatingResource):
         expression_intensity: int | None = None,
         ratio: CharacterPerformanceRatio | None = None,
         seed: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Animate a character with the performance of a reference video.
 
@@ -618,6 +676,14 @@ class CharacterPerformance(TaskCreatingResource):
             expression_intensity: Strength of the transferred facial expressions (default 3).
             ratio: Size of the output as width:height in pixels, or an aspect preset.
             seed: Random seed, random when omitted; the same seed and inputs give similar output.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -645,6 +711,7 @@ class CharacterPerformance(TaskCreatingResource):
                 "ratio": ratio,
                 "seed": seed,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -661,6 +728,10 @@ class ImageUpscale(TaskCreatingResource):
         sharpen: int | None = None,
         smart_grain: int | None = None,
         ultra_detail: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Upscale an image.
 
@@ -675,6 +746,14 @@ class ImageUpscale(TaskCreatingResource):
             sharpen: Amount of sharpening.
             smart_grain: Amount of grain added to keep textures natural.
             ultra_detail: Amount of fine detail added.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -701,6 +780,7 @@ class ImageUpscale(TaskCreatingResource):
                 "smart_grain": smart_grain,
                 "ultra_detail": ultra_detail,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -719,6 +799,10 @@ class VideoUpscale(TaskCreatingResource):
         sharpen: int | None = None,
         smart_grain: int | None = None,
         target_framerate: VideoUpscaleTargetFramerate | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Upscale a video or raise its frame rate.
 
@@ -739,6 +823,14 @@ class VideoUpscale(TaskCreatingResource):
                 magnific_video_upscaler_creative.
             target_framerate: Frame rate of the output; 23_98 means 23.976, and so on. Only for
                 model enhance_frame_rate, which requires it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -767,6 +859,7 @@ class VideoUpscale(TaskCreatingResource):
                 "smart_grain": smart_grain,
                 "target_framerate": target_framerate,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -780,6 +873,10 @@ class VideoToHdr(TaskCreatingResource):
         video_uri: str | os.PathLike[str],
         output_format: VideoToHdrOutputFormat | None = None,
         prores_profile: VideoToHdrProresProfile | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Convert an SDR video to HDR at its source resolution.
 
@@ -791,6 +888,14 @@ class VideoToHdr(TaskCreatingResource):
             video_uri: The SDR video to convert.
             output_format: HDR format of the output (default hdr10).
             prores_profile: ProRes profile of a ProRes output.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -814,6 +919,7 @@ class VideoToHdr(TaskCreatingResource):
                 "output_format": output_format,
                 "prores_profile": prores_profile,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -832,6 +938,10 @@ class VideoToAudio(TaskCreatingResource):
         preserve_speech: bool | None = None,
         prompt_text: str | None = None,
         seed: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create sound effects synchronised to a video.
 
@@ -847,6 +957,14 @@ class VideoToAudio(TaskCreatingResource):
             preserve_speech: Keep the speech of the video's sound; its removal is not guaranteed.
             prompt_text: Description of the sound to create.
             seed: Random seed.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -875,6 +993,7 @@ class VideoToAudio(TaskCreatingResource):
                 "prompt_text": prompt_text,
                 "seed": seed,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -898,6 +1017,10 @@ class SoundEffect(TaskCreatingResource):
         sample_rate: SoundEffectSampleRate | None = None,
         seed: int | None = None,
         speech_rate: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create a sound effect from a text description.
 
@@ -922,6 +1045,14 @@ class SoundEffect(TaskCreatingResource):
             seed: Random seed. Only for model mirelo_sfx_2_0.
             speech_rate: Speaking speed change: 0 is normal, negative is slower, positive faster.
                 Only for model seed_audio.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -955,6 +1086,7 @@ class SoundEffect(TaskCreatingResource):
                 "seed": seed,
                 "speech_rate": speech_rate,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -982,6 +1114,10 @@ class TextToSpeech(TaskCreatingResource):
         style: float | None = None,
         use_speaker_boost: bool | None = None,
         voice: ReferenceAudioVoice | RunwayPresetVoice | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Speak a text with a preset or cloned voice.
 
@@ -1016,6 +1152,14 @@ class TextToSpeech(TaskCreatingResource):
             voice: The voice: a preset voice for the Eleven models, or a voice cloned from an audio
                 sample for seed_audio. Required by models eleven_v4, eleven_multilingual_v2,
                 eleven_v3.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1053,6 +1197,7 @@ class TextToSpeech(TaskCreatingResource):
                 "use_speaker_boost": use_speaker_boost,
                 "voice": voice,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -1066,6 +1211,10 @@ class SpeechToSpeech(TaskCreatingResource):
         media: AudioMedia | VideoMedia,
         voice: RunwayPresetVoice,
         remove_background_noise: bool | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Re-voice the speech of an audio or video clip.
 
@@ -1076,6 +1225,14 @@ class SpeechToSpeech(TaskCreatingResource):
             media: The audio or video clip whose speech to convert.
             voice: The preset voice to convert the speech to.
             remove_background_noise: Remove background noise from the input first.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1099,6 +1256,7 @@ class SpeechToSpeech(TaskCreatingResource):
                 "voice": voice,
                 "remove_background_noise": remove_background_noise,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -1114,6 +1272,10 @@ class VoiceDubbing(TaskCreatingResource):
         disable_voice_cloning: bool | None = None,
         drop_background_audio: bool | None = None,
         num_speakers: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Dub the speech of an audio clip into another language.
 
@@ -1126,6 +1288,14 @@ class VoiceDubbing(TaskCreatingResource):
             disable_voice_cloning: Use a generic voice instead of cloning the original speakers.
             drop_background_audio: Leave the background audio out of the result.
             num_speakers: Number of speakers; detected automatically when omitted.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1151,6 +1321,7 @@ class VoiceDubbing(TaskCreatingResource):
                 "drop_background_audio": drop_background_audio,
                 "num_speakers": num_speakers,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -1162,6 +1333,10 @@ class VoiceIsolation(TaskCreatingResource):
         *,
         model: VoiceIsolationModel,
         audio_uri: str | os.PathLike[str],
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Isolate the voice of an audio clip from its background.
 
@@ -1171,6 +1346,14 @@ class VoiceIsolation(TaskCreatingResource):
         Args:
             model: The model to run.
             audio_uri: The audio to isolate the voice from.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1186,7 +1369,11 @@ class VoiceIsolation(TaskCreatingResource):
                 task was created.
 
         """
-        return self._create("voice_isolation", {"model": model, "audio_uri": audio_uri})
+        return self._create(
+            "voice_isolation",
+            {"model": model, "audio_uri": audio_uri},
+            call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
 
 class AvatarVideos(TaskCreatingResource):
@@ -1198,6 +1385,10 @@ class AvatarVideos(TaskCreatingResource):
         model: AvatarVideosModel,
         avatar: RunwayPresetAvatar | CustomAvatar,
         speech: AudioSpeech | TextSpeech,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create a video of an avatar speaking a text or an audio clip.
 
@@ -1207,6 +1398,14 @@ class AvatarVideos(TaskCreatingResource):
             model: The model to run.
             avatar: The avatar: a Runway preset or one of your custom avatars.
             speech: What the avatar says: an audio clip or a text to speak.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle (this endpoint
@@ -1222,7 +1421,11 @@ class AvatarVideos(TaskCreatingResource):
                 task was created.
 
         """
-        return self._create("avatar_videos", {"model": model, "avatar": avatar, "speech": speech})
+        return self._create(
+            "avatar_videos",
+            {"model": model, "avatar": avatar, "speech": speech},
+            call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
 
 class Recipes(TaskCreatingResource):
@@ -1234,6 +1437,10 @@ class Recipes(TaskCreatingResource):
         reference_image: ImageInput,
         target_language: AdLocalizationTargetLanguage,
         version: RecipeVersion,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Localise an ad image into another language.
 
@@ -1243,6 +1450,14 @@ class Recipes(TaskCreatingResource):
             reference_image: The ad image to localise.
             target_language: Language to localise the ad into.
             version: Recipe version: a dated pin, or unsafe-latest, which may change without notice.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1265,6 +1480,7 @@ class Recipes(TaskCreatingResource):
                 "target_language": target_language,
                 "version": version,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
     def marketing_stock_image(
@@ -1275,6 +1491,10 @@ class Recipes(TaskCreatingResource):
         output_count: int | None = None,
         quality: MarketingStockImageQuality | None = None,
         reference_image: ImageInput | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create marketing stock images from a prompt.
 
@@ -1286,6 +1506,14 @@ class Recipes(TaskCreatingResource):
             output_count: Number of images to generate; the cost scales with it.
             quality: Quality tier (default high).
             reference_image: Image guiding the result.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1310,6 +1538,7 @@ class Recipes(TaskCreatingResource):
                 "quality": quality,
                 "reference_image": reference_image,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
     def multi_shot_video(
@@ -1323,6 +1552,10 @@ class Recipes(TaskCreatingResource):
         prompt: str | None = None,
         ratio: MultiShotVideoRatio | None = None,
         shots: Sequence[Shot] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create a multi-shot video from a prompt or from a shot list.
 
@@ -1338,6 +1571,14 @@ class Recipes(TaskCreatingResource):
             ratio: Size of the video as width:height in pixels.
             shots: The shot list; shot durations must add up to the video's duration. Only for mode
                 custom, which requires it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1365,6 +1606,7 @@ class Recipes(TaskCreatingResource):
                 "ratio": ratio,
                 "shots": shots,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
     def product_ad(
@@ -1378,6 +1620,10 @@ class Recipes(TaskCreatingResource):
         ratio: ProductAdRatio | None = None,
         style_images: Sequence[ImageInput] | None = None,
         user_concept: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create a product ad video from product photos.
 
@@ -1392,6 +1638,14 @@ class Recipes(TaskCreatingResource):
             ratio: Size of the video as width:height in pixels.
             style_images: Moodboard images setting the look.
             user_concept: Your idea for the ad.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1419,6 +1673,7 @@ class Recipes(TaskCreatingResource):
                 "style_images": style_images,
                 "user_concept": user_concept,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
     def product_campaign_image(
@@ -1427,6 +1682,10 @@ class Recipes(TaskCreatingResource):
         image: ImageInput,
         prompt: str,
         version: RecipeVersion,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create four campaign images of a product.
 
@@ -1436,6 +1695,14 @@ class Recipes(TaskCreatingResource):
             image: Image of the product.
             prompt: Description of the campaign.
             version: Recipe version: a dated pin, or unsafe-latest, which may change without notice.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1452,7 +1719,9 @@ class Recipes(TaskCreatingResource):
 
         """
         return self._create(
-            "recipes.product_campaign_image", {"image": image, "prompt": prompt, "version": version}
+            "recipes.product_campaign_image",
+            {"image": image, "prompt": prompt, "version": version},
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
     def product_swap(
@@ -1465,6 +1734,10 @@ class Recipes(TaskCreatingResource):
         audio: bool | None = None,
         duration: int | None = None,
         resolution: ProductSwapResolution | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Swap the product shown in a video for another one.
 
@@ -1478,6 +1751,14 @@ class Recipes(TaskCreatingResource):
             audio: Whether the video gets an audio track.
             duration: Length of the video in seconds.
             resolution: Resolution of the video (default 720p).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1504,6 +1785,7 @@ class Recipes(TaskCreatingResource):
                 "duration": duration,
                 "resolution": resolution,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
     def product_ugc(
@@ -1517,6 +1799,10 @@ class Recipes(TaskCreatingResource):
         product_info: str | None = None,
         ratio: ProductUgcRatio | None = None,
         user_concept: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create a vertical UGC-style ad of a person presenting a product.
 
@@ -1531,6 +1817,14 @@ class Recipes(TaskCreatingResource):
             product_info: Facts about the product to weave into the ad.
             ratio: Size of the video as width:height in pixels.
             user_concept: Your idea for the ad.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with its
@@ -1558,6 +1852,7 @@ class Recipes(TaskCreatingResource):
                 "ratio": ratio,
                 "user_concept": user_concept,
             },
+            call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -1569,6 +1864,10 @@ class GenerateVideo(TaskCreatingResource):
         *,
         config_id: str,
         input: GenerateVideoInput,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create a video through a model router, which picks the model.
 
@@ -1578,6 +1877,14 @@ class GenerateVideo(TaskCreatingResource):
         Args:
             config_id: Slug of the model router to use.
             input: What to generate; the router picks a model able to do it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with the
@@ -1594,7 +1901,11 @@ class GenerateVideo(TaskCreatingResource):
                 task was created.
 
         """
-        return self._create("generate.video", {"config_id": config_id, "input": input})
+        return self._create(
+            "generate.video",
+            {"config_id": config_id, "input": input},
+            call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
 
 class GenerateImage(TaskCreatingResource):
@@ -1605,6 +1916,10 @@ class GenerateImage(TaskCreatingResource):
         *,
         config_id: str,
         input: GenerateImageInput,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create images through a model router, which picks the model.
 
@@ -1614,6 +1929,14 @@ class GenerateImage(TaskCreatingResource):
         Args:
             config_id: Slug of the model router to use.
             input: What to generate; the router picks a model able to do it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with the
@@ -1630,7 +1953,11 @@ class GenerateImage(TaskCreatingResource):
                 task was created.
 
         """
-        return self._create("generate.image", {"config_id": config_id, "input": input})
+        return self._create(
+            "generate.image",
+            {"config_id": config_id, "input": input},
+            call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
 
 class GenerateAudio(TaskCreatingResource):
@@ -1641,6 +1968,10 @@ class GenerateAudio(TaskCreatingResource):
         *,
         config_id: str,
         input: GenerateAudioInput,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> TaskCreation:
         """Create speech or sound through a model router, which picks the model.
 
@@ -1650,6 +1981,14 @@ class GenerateAudio(TaskCreatingResource):
         Args:
             config_id: Slug of the model router to use.
             input: What to generate; the router picks a model able to do it.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check: the way to send a parameter or value this SDK
+                does not know yet.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or
+                ``None`` for none; not the wait for a concurrency slot nor for the task.
 
         Returns:
             Awaitable: awaiting it sends the create and gives the new task's handle, with the
@@ -1666,7 +2005,11 @@ class GenerateAudio(TaskCreatingResource):
                 task was created.
 
         """
-        return self._create("generate.audio", {"config_id": config_id, "input": input})
+        return self._create(
+            "generate.audio",
+            {"config_id": config_id, "input": input},
+            call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
 
 class Generate(Resource):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .._config import NOT_GIVEN
 from .._convert import structure
 from .._core import Core
 from .._exceptions import InvalidRequestError
 from .._models import Organization as OrganizationInfo
 from .._models import OrganizationUsage
+from .._options import Body, Headers, Query, RequestTimeout, call_options
 from ._base import Resource
 from .webapp import Webapp
 
@@ -46,20 +48,42 @@ class Organization(Resource):
         super().__init__(core)
         self.webapp = Webapp(core)
 
-    async def retrieve(self) -> OrganizationInfo:
+    async def retrieve(
+        self,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> OrganizationInfo:
         """Fetch the credit balance, the tier's per-model limits and today's usage.
+
+        Args:
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The organization; ``None`` limits mean unlimited.
 
         """
-        return await self._core.retrieve_organization()
+        return await self._core.retrieve_organization(
+            options=call_options(extra_headers, extra_query, extra_body, timeout)
+        )
 
     async def retrieve_usage(
         self,
         *,
         before_date: str | dt.date | None = None,
         start_date: str | dt.date | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> OrganizationUsage:
         """Fetch credit usage by day and model (up to 90 days per call).
 
@@ -67,6 +91,13 @@ class Organization(Resource):
             before_date: End date (exclusive), ``YYYY-MM-DD`` or a ``date``; default 30 days
                 after the start. At most 90 days after ``start_date``.
             start_date: Start date, ``YYYY-MM-DD`` or a ``date``; default 30 days ago (UTC).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             Credits used per day and model.
@@ -96,6 +127,10 @@ class Organization(Resource):
                 )
         # A report read: safe to re-send, unlike the POSTs that create tasks.
         response = await self._core.request(
-            "POST", "/v1/organization/usage", json=body, idempotent=True
+            "POST",
+            "/v1/organization/usage",
+            json=body,
+            idempotent=True,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
         )
         return structure(response.data, OrganizationUsage)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, Literal
 
+from .._config import NOT_GIVEN
 from .._convert import register_tagged_union, structure
 from .._exceptions import ResourceFailedError
 from .._models.realtime import (
@@ -19,6 +20,7 @@ from .._models.realtime import (
     UnknownRealtimeSession,
 )
 from .._models.task import DEFAULT_WAIT_TIMEOUT
+from .._options import Body, Headers, Query, RequestTimeout, call_options
 from ..types import (
     BackendRpcTool,
     ClientEventTool,
@@ -82,6 +84,10 @@ class RealtimeSessions(Resource):
         personality: str | None = None,
         start_script: str | None = None,
         tools: Iterable[ClientEventTool | BackendRpcTool] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> RealtimeSessionCreated:
         """Start a realtime session with an avatar; it is ``NOT_READY`` at first.
 
@@ -99,6 +105,13 @@ class RealtimeSessions(Resource):
             start_script: An opening line for this session (overrides the avatar's).
             tools: Tools the avatar may call: ``client_event`` (sent to your front end) or
                 ``backend_rpc`` (a round trip to your server) definitions.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The new session's id.
@@ -121,16 +134,32 @@ class RealtimeSessions(Resource):
                 "start_script": start_script,
                 "tools": None if tools is None else [*tools],
             },
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
         )
         return structure(response.data, RealtimeSessionCreated)
 
-    async def retrieve(self, id: str) -> RealtimeSession:
+    async def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> RealtimeSession:
         """Fetch a realtime session.
 
         ``GET /v1/realtime_sessions/{id}``.
 
         Args:
             id: The session's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The session, typed by its status (``ReadyRealtimeSession`` holds the
@@ -141,22 +170,45 @@ class RealtimeSessions(Resource):
             ResponseValidationError: The reply was not a session, or was another one.
 
         """
-        response = await self._core.call("realtime_sessions.retrieve", {"id": id})
+        response = await self._core.call(
+            "realtime_sessions.retrieve",
+            {"id": id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
         return _parse_session(response.data, id)
 
-    async def delete(self, id: str) -> None:
+    async def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Cancel a realtime session.
 
         ``DELETE /v1/realtime_sessions/{id}``; the session becomes ``CANCELLED``.
 
         Args:
             id: The session's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such session.
 
         """
-        await self._core.call("realtime_sessions.delete", {"id": id})
+        await self._core.call(
+            "realtime_sessions.delete",
+            {"id": id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
     async def wait(
         self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT

@@ -15,6 +15,7 @@ from .._models import (
     RoutingStep,
     UnknownRoutingStep,
 )
+from .._options import Body, Headers, Query, RequestTimeout, call_options
 from .._spec._plain import NULL
 from ..types import RouterSettings, RouterSettingsUpdate
 from ._base import Resource
@@ -41,6 +42,10 @@ class Routers(Resource):
         description: str | None = None,
         name: str | None = None,
         settings: RouterSettings | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> Router:
         """Create a Model Router configuration.
 
@@ -55,6 +60,13 @@ class Routers(Resource):
                 ``max_credits_per_generation`` (``{"audio"|"image"|"video": int}``),
                 ``fallback`` (``{"on_capacity": bool}``). Default: cost-optimised, every
                 model.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The new router (``version`` 1).
@@ -67,14 +79,30 @@ class Routers(Resource):
         response = await self._core.call(
             "routers.create",
             {"slug": slug, "description": description, "name": name, "settings": settings},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
         )
         return structure(response.data, Router)
 
-    async def retrieve(self, id: str) -> Router:
+    async def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> Router:
         """Fetch a router by its id.
 
         Args:
             id: The router's id (a UUID, not its slug).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The router.
@@ -83,7 +111,11 @@ class Routers(Resource):
             NotFoundError: No such router (or it was deleted).
 
         """
-        response = await self._core.call("routers.retrieve", {"id": id})
+        response = await self._core.call(
+            "routers.retrieve",
+            {"id": id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
         return structure(response.data, Router)
 
     async def update(
@@ -93,6 +125,10 @@ class Routers(Resource):
         description: str | NotGiven | None = NOT_GIVEN,
         name: str | None = None,
         settings: RouterSettingsUpdate | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> Router:
         """Change a router's name, description or settings.
 
@@ -106,6 +142,13 @@ class Routers(Resource):
             description: The new description; ``None`` clears it (left out: unchanged).
             name: The new display name (the slug cannot change).
             settings: The settings to change (see ``create``).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The router as updated.
@@ -119,10 +162,23 @@ class Routers(Resource):
         if not isinstance(description, NotGiven):
             # None clears the description: sent as JSON null (a None value is left out).
             params["description"] = NULL if description is None else description
-        response = await self._core.call("routers.update", params)
+        response = await self._core.call(
+            "routers.update",
+            params,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
         return structure(response.data, Router)
 
-    def list(self, *, limit: int, cursor: str | None = None) -> AsyncPaginator[Router]:
+    def list(
+        self,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> AsyncPaginator[Router]:
         """List the routers, a page at a time.
 
         Await the result for the first page (``.data``, ``.next_cursor``,
@@ -132,6 +188,13 @@ class Routers(Resource):
         Args:
             limit: Routers per page.
             cursor: Where to start (a ``next_cursor`` of an earlier page).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The paginator; nothing is sent until it is awaited or iterated.
@@ -140,22 +203,55 @@ class Routers(Resource):
             InvalidRequestError: (when awaited) ``limit`` is invalid; nothing was sent.
 
         """
-        return paginate(self._core, "routers.list", {"limit": limit, "cursor": cursor}, Router)
+        return paginate(
+            self._core,
+            "routers.list",
+            {"limit": limit, "cursor": cursor},
+            Router,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
-    async def delete(self, id: str) -> None:
+    async def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Delete a router; generation requests naming it fail afterwards.
 
         Args:
             id: The router's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such router.
 
         """
-        await self._core.call("routers.delete", {"id": id})
+        await self._core.call(
+            "routers.delete",
+            {"id": id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
     def list_requests(
-        self, id: str, *, limit: int, cursor: str | None = None
+        self,
+        id: str,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> AsyncPaginator[RoutingRequest]:
         """List a router's routing history (live requests, newest first), a page at a time.
 
@@ -163,6 +259,13 @@ class Routers(Resource):
             id: The router's id.
             limit: Records per page.
             cursor: Where to start (a ``next_cursor`` of an earlier page).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The paginator of ``RoutingRequest`` records (await it, or ``async for``).
@@ -177,4 +280,5 @@ class Routers(Resource):
             "routers.list_requests",
             {"id": id, "limit": limit, "cursor": cursor},
             RoutingRequest,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
         )

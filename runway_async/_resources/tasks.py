@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator
 
+from .._config import NOT_GIVEN
 from .._events import DEFAULT_EVENT_BUFFER, TaskEvent
 from .._models import SucceededTask, Task
 from .._models.task import DEFAULT_WAIT_TIMEOUT
+from .._options import Body, Headers, Query, RequestTimeout, call_options
 from ._base import Resource
 
 __all__ = ["Tasks"]
@@ -16,11 +18,26 @@ __all__ = ["Tasks"]
 class Tasks(Resource):
     """Read, wait for, follow and cancel tasks (``GET``/``DELETE /v1/tasks/{id}``)."""
 
-    async def retrieve(self, id: str) -> Task:
+    async def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> Task:
         """Fetch a task's current state.
 
         Args:
             id: The task id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The task, typed by its status (``SucceededTask``, ``RunningTask``, ...); an unknown
@@ -33,9 +50,19 @@ class Tasks(Resource):
                 ``id`` is not ``id``).
 
         """
-        return await self._core.retrieve_task(id)
+        return await self._core.retrieve_task(
+            id, options=call_options(extra_headers, extra_query, extra_body, timeout)
+        )
 
-    async def delete(self, id: str) -> None:
+    async def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Cancel a task that has not ended, or delete one that has.
 
         A running task becomes CANCELLED (refunds depend on the state the server sees at that
@@ -45,12 +72,21 @@ class Tasks(Resource):
 
         Args:
             id: The task id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such task.
 
         """
-        await self._core.cancel_task(id)
+        await self._core.cancel_task(
+            id, options=call_options(extra_headers, extra_query, extra_body, timeout)
+        )
 
     async def wait(self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:
         """Wait for any task (also one created elsewhere) to end; return it if it succeeded.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._models.uploads import UploadCreateEphemeralResponse
+from .._options import Body, Headers, Query, call_options
 from .._upload import DEFAULT_UPLOAD_TIMEOUT, FileTypes, upload_file
 from ._base import Resource
 
@@ -21,6 +22,9 @@ class Uploads(Resource):
         file_metadata: str | None = None,
         on_progress: Callable[[int, int], object] | None = None,
         timeout: float | None = DEFAULT_UPLOAD_TIMEOUT,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> UploadCreateEphemeralResponse:
         """Upload a temporary media file and return its ``runway://`` URI.
 
@@ -44,6 +48,11 @@ class Uploads(Resource):
                 0 again if the upload is retried).
             timeout: Seconds for sending the file, retries included (``None``: no limit).
                 The first request has the client's timeout.
+            extra_headers: Headers added to the ``POST /v1/uploads`` request (replacing the
+                client's of the same name); never sent to the storage host.
+            extra_query: Query parameters added to that request (wire names).
+            extra_body: Members merged into that request's JSON body by wire name, sent
+                as given and left to the server to check.
 
         Returns:
             The upload, whose ``uri`` is the ``runway://`` URI.
@@ -64,4 +73,5 @@ class Uploads(Resource):
             file_metadata=file_metadata,
             on_progress=on_progress,
             timeout=timeout,
+            options=call_options(extra_headers, extra_query, extra_body),
         )

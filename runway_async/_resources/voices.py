@@ -16,6 +16,7 @@ from .._models.voices import (
     VoiceCreated,
     VoicePreview,
 )
+from .._options import Body, Headers, Query, RequestTimeout, call_options
 from .._spec import NULL
 from ..types import AudioVoiceSource, TextVoiceSource
 from ._base import Resource
@@ -49,6 +50,10 @@ class Voices(Resource):
         from_: AudioVoiceSource | TextVoiceSource,
         name: str,
         description: str | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> VoiceCreated:
         """Create a custom voice; it is ``PROCESSING`` until made.
 
@@ -62,6 +67,13 @@ class Voices(Resource):
                 characters).
             name: The voice's name.
             description: A description of the voice, or ``None``.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The new voice's id.
@@ -74,16 +86,35 @@ class Voices(Resource):
         params: dict[str, Any] = {"from_": from_, "name": name}
         if not isinstance(description, NotGiven):
             params["description"] = NULL if description is None else description
-        response = await self._core.call("voices.create", params)
+        response = await self._core.call(
+            "voices.create",
+            params,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
         return structure(response.data, VoiceCreated)
 
-    async def retrieve(self, id: str) -> Voice:
+    async def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> Voice:
         """Fetch a custom voice.
 
         ``GET /v1/voices/{id}``.
 
         Args:
             id: The voice's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The voice, typed by its status (``ReadyVoice``, ...; ``UnknownVoice`` for a
@@ -94,7 +125,11 @@ class Voices(Resource):
             ResponseValidationError: The reply was not a voice, or was another one.
 
         """
-        response = await self._core.call("voices.retrieve", {"id": id})
+        response = await self._core.call(
+            "voices.retrieve",
+            {"id": id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
         return _parse_voice(response.data, id)
 
     async def update(
@@ -103,6 +138,10 @@ class Voices(Resource):
         *,
         description: str | NotGiven | None = NOT_GIVEN,
         name: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> Voice:
         """Rename a voice or change its description.
 
@@ -112,6 +151,13 @@ class Voices(Resource):
             id: The voice's id.
             description: The new description; ``None`` removes it (leave it out to keep it).
             name: The new name.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The changed voice.
@@ -124,10 +170,23 @@ class Voices(Resource):
         params: dict[str, Any] = {"id": id, "name": name}
         if not isinstance(description, NotGiven):
             params["description"] = NULL if description is None else description
-        response = await self._core.call("voices.update", params)
+        response = await self._core.call(
+            "voices.update",
+            params,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
         return _parse_voice(response.data, id)
 
-    def list(self, *, limit: int, cursor: str | None = None) -> AsyncPaginator[Voice]:
+    def list(
+        self,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> AsyncPaginator[Voice]:
         """List your custom voices, a page at a time.
 
         ``GET /v1/voices``. Nothing is sent until the result is awaited or iterated.
@@ -135,6 +194,13 @@ class Voices(Resource):
         Args:
             limit: Voices per page.
             cursor: Where to start (a page's ``next_cursor``); the first page by default.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             A paginator: ``await`` it for the first page (``.data``, ``.has_next_page()``,
@@ -145,24 +211,56 @@ class Voices(Resource):
                 validation; nothing was sent.
 
         """
-        return paginate(self._core, "voices.list", {"limit": limit, "cursor": cursor}, Voice)
+        return paginate(
+            self._core,
+            "voices.list",
+            {"limit": limit, "cursor": cursor},
+            Voice,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
-    async def delete(self, id: str) -> None:
+    async def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> None:
         """Delete a custom voice.
 
         ``DELETE /v1/voices/{id}``.
 
         Args:
             id: The voice's id.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Raises:
             NotFoundError: No such voice.
 
         """
-        await self._core.call("voices.delete", {"id": id})
+        await self._core.call(
+            "voices.delete",
+            {"id": id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
 
     async def preview(
-        self, *, model: Literal["eleven_ttv_v3", "eleven_multilingual_ttv_v2"], prompt: str
+        self,
+        *,
+        model: Literal["eleven_ttv_v3", "eleven_multilingual_ttv_v2"],
+        prompt: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> VoicePreview:
         """Hear a voice described in words before creating it.
 
@@ -171,6 +269,13 @@ class Voices(Resource):
         Args:
             model: The voice-design model (``eleven_ttv_v3`` is the newest).
             prompt: The voice's description, at least 20 characters.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The URL of an audio sample (expires in 24 hours) and its length.
@@ -180,7 +285,11 @@ class Voices(Resource):
             BadRequestError: The API rejected the parameters.
 
         """
-        response = await self._core.call("voices.preview", {"model": model, "prompt": prompt})
+        response = await self._core.call(
+            "voices.preview",
+            {"model": model, "prompt": prompt},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
         return structure(response.data, VoicePreview)
 
     async def wait(self, id: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> ReadyVoice:

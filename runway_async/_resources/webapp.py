@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from .._config import NOT_GIVEN
 from .._convert import structure
 from .._core import Core
 from .._models import AuditLogEntry, AuditLogItem, WebappUsageRow
+from .._options import Body, Headers, Query, RequestTimeout, call_options
 from ._base import Resource
 from ._pagination import AsyncPaginator
 from ._replies import paginate
@@ -22,13 +24,29 @@ __all__ = ["AuditLogs", "Webapp"]
 class AuditLogs(Resource):
     """The audit logs of the linked workspaces (``/v1/organization/webapp/audit_logs``)."""
 
-    async def retrieve(self, event_id: str, *, organization_id: str | None = None) -> AuditLogEntry:
+    async def retrieve(
+        self,
+        event_id: str,
+        *,
+        organization_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> AuditLogEntry:
         """Fetch one audit log entry in full: its metadata and request details.
 
         Args:
             event_id: The entry's ``event_id`` (from ``list``).
             organization_id: The organization to report on; needed only when the project
                 is linked to more than one.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The entry.
@@ -40,6 +58,7 @@ class AuditLogs(Resource):
         response = await self._core.call(
             "organization.webapp.audit_logs.retrieve",
             {"event_id": event_id, "organization_id": organization_id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
         )
         return structure(response.data, AuditLogEntry)
 
@@ -54,6 +73,10 @@ class AuditLogs(Resource):
         organization_id: str | None = None,
         to: str | dt.datetime | None = None,
         workspace_ids: str | Sequence[str] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> AsyncPaginator[AuditLogItem]:
         """List audit log entries, newest first, a page at a time.
 
@@ -72,6 +95,13 @@ class AuditLogs(Resource):
             to: End of the time window (exclusive), an ISO-8601 datetime.
             workspace_ids: Only these workspaces, comma-separated ids or a list, at most 50;
                 default every workspace you administer.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The paginator of ``AuditLogItem`` (nothing is sent until awaited or iterated).
@@ -94,6 +124,7 @@ class AuditLogs(Resource):
                 "cursor": cursor,
             },
             AuditLogItem,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
         )
 
 
@@ -120,6 +151,10 @@ class Webapp(Resource):
         cursor: str | None = None,
         organization_id: str | None = None,
         workspace_ids: str | Sequence[str] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
     ) -> AsyncPaginator[WebappUsageRow]:
         """List per-generation credit usage rows of the linked workspaces, newest first.
 
@@ -136,6 +171,13 @@ class Webapp(Resource):
                 is linked to more than one.
             workspace_ids: Only these workspaces, comma-separated ids or a list; default
                 every workspace you administer.
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The paginator of ``WebappUsageRow`` (refunds have negative ``credits``).
@@ -156,4 +198,5 @@ class Webapp(Resource):
                 "cursor": cursor,
             },
             WebappUsageRow,
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
         )

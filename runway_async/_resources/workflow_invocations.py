@@ -6,11 +6,13 @@ import contextlib
 from collections.abc import AsyncGenerator
 from typing import Any
 
+from .._config import NOT_GIVEN
 from .._events import DEFAULT_EVENT_BUFFER, TaskEvent
 from .._invocations import INVOCATION_KIND, invocation_from_reply, raise_for_invocation
 from .._models import SucceededWorkflowInvocation, WorkflowInvocation
 from .._models.task import DEFAULT_WAIT_TIMEOUT
 from .._models.workflows import bind_invocation
+from .._options import Body, Headers, Query, RequestTimeout, call_options
 from ._base import Resource
 
 __all__ = ["WorkflowInvocations"]
@@ -25,11 +27,26 @@ class WorkflowInvocations(Resource):
     models a workflow uses.
     """
 
-    async def retrieve(self, id: str) -> WorkflowInvocation:
+    async def retrieve(
+        self,
+        id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: RequestTimeout = NOT_GIVEN,
+    ) -> WorkflowInvocation:
         """Fetch an invocation's current state.
 
         Args:
             id: The invocation id (what ``workflows.run`` returned).
+            extra_headers: Headers added to this request (replacing the client's of the
+                same name).
+            extra_query: Query parameters added to this request (wire names).
+            extra_body: Members merged into the JSON body by wire name, sent as given and
+                left to the server to check.
+            timeout: This call's per-request deadline in seconds, a ``Timeout``, or ``None``
+                for none.
 
         Returns:
             The invocation, typed by its status (``SucceededWorkflowInvocation``,
@@ -42,7 +59,11 @@ class WorkflowInvocations(Resource):
             ResponseValidationError: The reply was not an invocation, or another one.
 
         """
-        response = await self._core.call("workflow_invocations.retrieve", {"id": id})
+        response = await self._core.call(
+            "workflow_invocations.retrieve",
+            {"id": id},
+            options=call_options(extra_headers, extra_query, extra_body, timeout),
+        )
         return bind_invocation(invocation_from_reply(response.data, id), self)
 
     async def wait(

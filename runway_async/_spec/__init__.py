@@ -47,13 +47,17 @@ Layout of ``api.json`` (format 2)::
 
 The variant's fields exclude the discriminator. A plain endpoint has one body shape (no
 discriminator). Everything the package uses is re-exported here: ``ENDPOINTS``,
-``get_endpoint``, ``to_wire``, ``validate_wire`` (task endpoints); ``PLAIN_ENDPOINTS``,
-``get_plain_endpoint``, ``to_request``, ``validate_plain_wire``, ``NULL`` (plain endpoints);
-and the spec classes.
+``get_endpoint``, ``to_wire``, ``validate_wire``, ``union_body`` (task endpoints);
+``PLAIN_ENDPOINTS``, ``get_plain_endpoint``, ``to_request``, ``validate_plain_wire``, ``NULL``
+(plain endpoints); ``forget_warned_models`` (unknown models warn again, for tests); and the
+spec classes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from ._forward import forget_warned_models
 from ._model import (
     ENDPOINTS,
     PLAIN_ENDPOINTS,
@@ -68,6 +72,7 @@ from ._model import (
     get_endpoint,
     get_plain_endpoint,
     python_name,
+    union_body,
 )
 from ._plain import NULL, PlainRequest, to_request, validate_plain_wire
 from ._validate import ValidationIssue, describe, validate_body
@@ -88,18 +93,24 @@ __all__ = [
     "ValidationIssue",
     "VariantSpec",
     "describe",
+    "forget_warned_models",
     "get_endpoint",
     "get_plain_endpoint",
     "python_name",
     "to_request",
     "to_wire",
+    "union_body",
     "validate_plain_wire",
     "validate_wire",
 ]
 
 
 def validate_wire(
-    endpoint: str, body: object, *, allow_loopback_http: bool = False
+    endpoint: str,
+    body: object,
+    *,
+    allow_loopback_http: bool = False,
+    accept_models: Collection[str] = (),
 ) -> list[ValidationIssue]:
     """Return every issue of a camelCase JSON body for ``endpoint``; empty means valid.
 
@@ -109,9 +120,17 @@ def validate_wire(
         endpoint: The endpoint name (``image_to_video``, ``recipes.product_ad``, ...).
         body: The parsed JSON body.
         allow_loopback_http: Accept ``http://`` media URLs to loopback hosts.
+        accept_models: Model names the spec does not know that are accepted anyway, with
+            the checks that do not depend on the model (JSON types of known members, media
+            URIs), as the client sends them; any other unknown model is an issue.
 
     Raises:
         InvalidRequestError: ``endpoint`` is not a known endpoint.
 
     """
-    return validate_body(get_endpoint(endpoint), body, allow_loopback_http=allow_loopback_http)
+    return validate_body(
+        get_endpoint(endpoint),
+        body,
+        allow_loopback_http=allow_loopback_http,
+        open_models=accept_models,
+    )

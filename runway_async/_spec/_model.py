@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any, Literal, cast
@@ -31,6 +31,7 @@ __all__ = [
     "load_plain_endpoints",
     "python_name",
     "quote_values",
+    "union_body",
 ]
 
 ResponseKind = Literal["task_created", "id_only", "routed"]
@@ -265,6 +266,113 @@ class EndpointSpec:
             allowed=self.models,
             endpoint=self.name,
         )
+
+
+# Built on first use, per endpoint name: only calls with an unknown model need one.
+_UNION_BODIES: dict[str, TypeSpec] = {}
+
+
+def union_body(endpoint: EndpointSpec) -> TypeSpec:
+    """Return the body of a model the spec does not know: every variant's members at once.
+
+    Each member keeps the Python name and description of the first variant naming it. Its
+    type accepts what any current (not legacy) variant gives it, or any legacy one for
+    members only legacy variants have, stripped of the constraints that depend on the model
+    (enums, ranges, lengths, counts, patterns; a tagged union keeps its tags). No member is
+    required. Keys convert by this body, and the light checks of an unknown model (JSON
+    types, media URIs) run against it.
+    """
+    found = _UNION_BODIES.get(endpoint.name)
+    if found is not None:
+        return found
+    first: dict[str, FieldSpec] = {}
+    current: dict[str, list[TypeSpec]] = {}
+    legacy: dict[str, list[TypeSpec]] = {}
+    for variant in endpoint.variants:
+        for wire, member in variant.fields.items():
+            first.setdefault(wire, member)
+            (legacy if variant.legacy else current).setdefault(wire, []).append(member.type)
+    fields = {
+        wire: attrs.evolve(
+            member, required=False, type=_merge_types(current.get(wire) or legacy[wire])
+        )
+        for wire, member in first.items()
+    }
+    body = TypeSpec(kind="object", fields=fields, keys=_keys_of(fields.values()))
+    _UNION_BODIES[endpoint.name] = body
+    return body
+
+
+def _keys_of(members: Iterable[FieldSpec]) -> dict[str, str]:
+    """Return every accepted key (wire or Python name) of ``members``, to the wire name."""
+    keys: dict[str, str] = {}
+    for member in members:
+        keys.setdefault(member.wire_name, member.wire_name)
+        keys.setdefault(member.python_name, member.wire_name)
+    return keys
+
+
+def _merge_types(types: list[TypeSpec]) -> TypeSpec:
+    """Return one type accepting what any of ``types`` accepts, up to model constraints."""
+    branches: list[TypeSpec] = []
+    for node in types:
+        relaxed = _relaxed(node)
+        for branch in relaxed.any_of if relaxed.kind == "union" and relaxed.tag is None else ():
+            if branch not in branches:
+                branches.append(branch)
+        if not (relaxed.kind == "union" and relaxed.tag is None) and relaxed not in branches:
+            branches.append(relaxed)
+    nullable = any(b.nullable for b in branches) or any(n.nullable for n in types)
+    if len(branches) == 1:
+        return attrs.evolve(branches[0], nullable=nullable)
+    branches = [attrs.evolve(b, nullable=False) for b in branches]
+    keys = _keys_of(member for branch in branches for member in branch.fields.values())
+    return TypeSpec(kind="union", any_of=tuple(branches), nullable=nullable, keys=keys)
+
+
+def _relaxed(node: TypeSpec, *, keep_enum: bool = False, tag: str | None = None) -> TypeSpec:
+    """Return ``node`` without the constraints that depend on the model, all the way down.
+
+    Titles, nested descriptions and required flags go too (light checks ignore them), so
+    shapes that differ only in those compare equal. ``keep_enum`` keeps the node's enum;
+    ``tag`` (for a branch of a tagged union) names the member whose enum is kept, since it
+    tells the branches apart.
+    """
+    fields = {
+        wire: attrs.evolve(
+            member,
+            required=False,
+            description="",
+            notes=None,
+            type=_relaxed(member.type, keep_enum=wire == tag),
+        )
+        for wire, member in node.fields.items()
+    }
+    any_of: list[TypeSpec] = []
+    for branch in node.any_of:
+        relaxed = _relaxed(branch, tag=node.tag)
+        if relaxed not in any_of:
+            any_of.append(relaxed)
+    return attrs.evolve(
+        node,
+        enum=node.enum if keep_enum else None,
+        enum_name=None,
+        minimum=None,
+        maximum=None,
+        exclusive_minimum=None,
+        min_length=None,
+        max_length=None,
+        utf16=False,
+        pattern=None,
+        min_items=None,
+        max_items=None,
+        unconfirmed=False,
+        title=None,
+        items=None if node.items is None else _relaxed(node.items),
+        values=None if node.values is None else _relaxed(node.values),
+        fields=fields,
+        any_of=tuple(any_of),
+    )
 
 
 @attrs.frozen(kw_only=True)

@@ -14,7 +14,7 @@ import datetime as dt
 import difflib
 import re
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -22,6 +22,7 @@ import attrs
 from .._config import NotGiven
 from .._exceptions import InvalidRequestError
 from ._dates import format_iso, parse_iso
+from ._forward import checked_extra, send_anyway, warn_unknown_model, without_extra
 from ._model import PlainEndpointSpec, TypeSpec, get_plain_endpoint
 from ._validate import (
     INVALID_TYPE,
@@ -29,12 +30,14 @@ from ._validate import (
     TOO_BIG,
     TOO_SMALL,
     ValidationIssue,
+    is_mapping,
     is_sequence,
     make_issue,
+    sendable_issues,
     show,
     validate_object,
 )
-from ._wire import convert_members
+from ._wire import convert_members, plain_data
 
 __all__ = ["NULL", "PlainRequest", "to_request", "validate_plain_wire"]
 
@@ -85,7 +88,13 @@ class PlainRequest:
 
 
 def to_request(
-    endpoint: str, params: Mapping[str, Any], *, allow_loopback_http: bool = False
+    endpoint: str,
+    params: Mapping[str, Any],
+    *,
+    allow_loopback_http: bool = False,
+    extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    validate: bool = True,
 ) -> PlainRequest:
     """Return the request of a plain endpoint call, validated.
 
@@ -100,13 +109,29 @@ def to_request(
             ``date`` objects or ISO-8601 strings; comma-separated query lists may be a
             string or a list of strings.
         allow_loopback_http: Accept ``http://`` media URLs to loopback hosts.
+        extra_body: Members merged into the JSON body after conversion, by wire name, each
+            overriding a converted one (``None`` is sent as ``null``); on an endpoint without
+            a body they make one. Not checked against the spec, only for being JSON.
+        extra_query: Query parameters merged after conversion, by wire name, each
+            overriding a converted one, written as the official SDK writes them: ``True`` as
+            ``true``, lists comma-separated, ``{"a": 1}`` under ``key[a]``; ``None`` or an
+            empty string leaves the parameter out. Not checked against the spec.
+        validate: ``False`` skips every check of the query and body against the spec (keys
+            are still converted; the body must still be JSON data). Path parameters are
+            always checked: they are ids, never new.
 
     Returns:
         The method, path, query (strings) and body (wire names) to send.
 
     Raises:
         InvalidRequestError: A parameter is invalid (``field`` names it, ``allowed`` lists
-            the allowed values when known, ``endpoint`` is set); nothing has been sent.
+            the allowed values when known, ``endpoint`` is set); for a value the spec may
+            lag behind on, the message says how to send it anyway. Nothing has been sent.
+        TypeError: ``extra_body`` or ``extra_query`` is not a mapping.
+
+    A member named ``model`` given a name outside its enum (a model released after this
+    spec: ``voices.preview(model=...)``) is not refused; an ``UnknownModelWarning`` is issued
+    once per model per process instead.
 
     """
     spec = get_plain_endpoint(endpoint)
@@ -115,29 +140,116 @@ def to_request(
             f"The parameters of {endpoint} must be a mapping, got {type(params).__name__}.",
             endpoint=endpoint,
         )
+    extra_b = checked_extra("extra_body", extra_body)
+    extra_q = checked_extra("extra_query", extra_query)
     parts = _split(spec, params)
     path_values, query_values, body_values = parts
     issues = validate_object(spec, spec.path_params, path_values)
+    if issues:
+        raise issues[0].to_error(endpoint)
     query = {
         wire: _query_value(spec.query.fields[wire].type, value)
         for wire, value in query_values.items()
     }
-    issues += validate_object(spec, spec.query, query, allow_loopback_http=allow_loopback_http)
     body: dict[str, Any] | None = None
     if spec.body is not None:
         body = convert_members(endpoint, spec.body, body_values)
-        issues += validate_object(spec, spec.body, body, allow_loopback_http=allow_loopback_http)
-    if not issues:
-        issues = _rules(spec, query, body)
+    if extra_b is not None:
+        body = {} if body is None else body
+        for key, value in extra_b.items():
+            body[key] = plain_data(value)
+    models: list[str] = []
+    issues = []
+    if validate:
+        issues = _checked(spec, query, extra_q, allow_loopback_http)
+        if spec.body is not None and body is not None:
+            found = validate_object(
+                spec,
+                spec.body,
+                body,
+                allow_loopback_http=allow_loopback_http,
+                unknown_models=models,
+            )
+            issues += without_extra(found, extra_b)
+        if not issues:
+            vouched = (
+                () if extra_q is None and extra_b is None else {*(extra_q or ()), *(extra_b or ())}
+            )
+            issues = _rules(spec, query, body, vouched)
+        if extra_b is not None:
+            issues = sendable_issues(spec, extra_b) + issues  # what no option can send, first
+    elif body is not None:
+        issues = sendable_issues(spec, body)
     if issues:
-        raise issues[0].to_error(endpoint)
+        raise _error(spec, issues[0], query, body) if validate else issues[0].to_error(endpoint)
+    if models:
+        for model in dict.fromkeys(models):
+            warn_unknown_model(endpoint, model)
+    texts = {wire: _query_text(value) for wire, value in query.items()}
+    if extra_q is not None:
+        for key, value in extra_q.items():
+            texts.pop(key, None)  # overridden, or removed by None
+            texts.update(_extra_query_items(str(key), value))
     return PlainRequest(
         spec.method,
         _fill_path(spec, path_values),
-        {wire: _query_text(value) for wire, value in query.items()} or None,
+        texts or None,
         body,
         idempotent=spec.idempotent,
     )
+
+
+def _checked(
+    spec: PlainEndpointSpec,
+    query: Mapping[str, Any],
+    extra: Mapping[str, Any] | None,
+    allow_loopback_http: bool,
+) -> list[ValidationIssue]:
+    """Return the issues of the query; members given in ``extra`` count as present, unchecked."""
+    if not extra:
+        return validate_object(spec, spec.query, query, allow_loopback_http=allow_loopback_http)
+    # Present for the required-member check; the stand-in's own issues are dropped.
+    query = {**query, **dict.fromkeys(extra)}
+    issues = validate_object(spec, spec.query, query, allow_loopback_http=allow_loopback_http)
+    return without_extra(issues, extra)
+
+
+def _error(
+    spec: PlainEndpointSpec,
+    issue: ValidationIssue,
+    query: Mapping[str, Any],
+    body: Mapping[str, Any] | None,
+) -> InvalidRequestError:
+    """Return the error of an issue, saying how to send the value anyway where that fits."""
+    top = issue.path[0] if issue.path else None
+    if isinstance(top, str) and top in query and (body is None or top not in body):
+        texts = {top: _query_text(query[top])}
+        return issue.to_error(spec.name, hint=send_anyway(issue, texts, option="extra_query"))
+    return issue.to_error(spec.name, hint=send_anyway(issue, body))
+
+
+def _extra_query_items(key: str, value: Any) -> dict[str, str]:
+    """Return one ``extra_query`` entry as query text, as the official SDK writes it."""
+    if is_mapping(value):
+        items: dict[str, str] = {}
+        for sub, item in value.items():
+            items.update(_extra_query_items(f"{key}[{sub}]", item))
+        return items
+    if is_sequence(value):
+        text = ",".join(_primitive_text(item) for item in value if item is not None)
+    else:
+        text = _primitive_text(value)
+    return {key: text} if text else {}
+
+
+def _primitive_text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    return str(value)
 
 
 def validate_plain_wire(
@@ -244,7 +356,8 @@ def _unknown(spec: PlainEndpointSpec, key: str) -> InvalidRequestError:
     hint = f" (did you mean {close[0]}?)" if close else ""
     return InvalidRequestError(
         f"{key} is not a parameter of {spec.name}{hint}; "
-        f"allowed parameters: {', '.join(names) or 'none'}.",
+        f"allowed parameters: {', '.join(names) or 'none'}. To send it anyway: pass it by "
+        "its wire name in extra_body (or extra_query, for a query parameter) for this call.",
         field=key,
         allowed=names,
         endpoint=spec.name,
@@ -313,9 +426,16 @@ def _from_query(node: TypeSpec, text: str) -> Any:
 
 
 def _rules(
-    spec: PlainEndpointSpec, query: Mapping[str, Any], body: Mapping[str, Any] | None
+    spec: PlainEndpointSpec,
+    query: Mapping[str, Any],
+    body: Mapping[str, Any] | None,
+    vouched: Collection[str] = (),
 ) -> list[ValidationIssue]:
-    """Return the issues of the endpoint's rules between parameters (values already valid)."""
+    """Return the issues of the endpoint's rules between parameters (values already valid).
+
+    A rule involving a member in ``vouched`` (given in ``extra_query``/``extra_body``) is
+    not checked.
+    """
     issues: list[ValidationIssue] = []
     need = spec.min_body_fields
     if need and spec.body is not None and len(body or {}) < need:
@@ -333,7 +453,7 @@ def _rules(
             )
         )
     rule = spec.date_range
-    if rule is not None:
+    if rule is not None and rule.start not in vouched and rule.end not in vouched:
         values = {**query, **(body or {})}
         start, end = values.get(rule.start), values.get(rule.end)
         if isinstance(start, str) and isinstance(end, str):

@@ -7,7 +7,10 @@ unknown members, its missing required members, and the values of its members in 
 Legacy variants (dropped from the newest SDK, acceptance by the API unconfirmed) are let
 through: only the JSON types of the members we know are checked, no required or unknown
 members, enums, ranges, lengths, counts or media rules. Constraints marked unconfirmed are
-never enforced.
+never enforced. A model name the spec does not know gets the same light checks, against the
+members of every variant at once (``union_body``), plus media URIs, when the caller opens
+the endpoint to unknown models (the client always does; the emulator for the models it is
+told to accept).
 
 Whatever the spec says of a member, every string in the body (keys included, also inside
 members typed ``any`` and in legacy variants) must be encodable text, and every value must be
@@ -20,7 +23,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final, TypeGuard
 
 import attrs
@@ -30,11 +33,13 @@ from ._dates import parse_iso
 from ._media import media_problem
 from ._model import (
     EndpointSpec,
+    MediaKind,
     PlainEndpointSpec,
     TypeSpec,
     VariantSpec,
     python_name,
     quote_values,
+    union_body,
 )
 
 __all__ = [
@@ -51,7 +56,9 @@ __all__ = [
     "format_path",
     "is_mapping",
     "is_sequence",
+    "is_unknown_model",
     "make_issue",
+    "sendable_issues",
     "show",
     "validate_body",
     "validate_object",
@@ -87,6 +94,8 @@ class ValidationIssue:
         allowed: The allowed values (for ``unknown_field``: the object's wire names), or
             ``None``.
         python_allowed: Like ``allowed``, with Python names for ``unknown_field``.
+        unsendable: The value cannot be sent at all (not JSON data, not encodable text), so
+            no option lets it through.
 
     """
 
@@ -96,12 +105,20 @@ class ValidationIssue:
     code: str
     allowed: tuple[Any, ...] | None = None
     python_allowed: tuple[Any, ...] | None = attrs.field(default=None, eq=False, repr=False)
+    unsendable: bool = attrs.field(default=False, eq=False, repr=False)
 
-    def to_error(self, endpoint: str) -> InvalidRequestError:
-        """Return the ``InvalidRequestError`` the client raises for this issue."""
+    def to_error(self, endpoint: str, *, hint: str | None = None) -> InvalidRequestError:
+        """Return the ``InvalidRequestError`` the client raises for this issue.
+
+        Args:
+            endpoint: The endpoint the parameters were meant for.
+            hint: A sentence appended to the message (how to send the value anyway).
+
+        """
         allowed = self.python_allowed if self.python_allowed is not None else self.allowed
+        message = self.message if hint is None else f"{self.message} {hint}"
         return InvalidRequestError(
-            self.message, field=self.python_path or None, allowed=allowed, endpoint=endpoint
+            message, field=self.python_path or None, allowed=allowed, endpoint=endpoint
         )
 
 
@@ -272,13 +289,21 @@ class _Checker:
         variant: VariantSpec | None,
         *,
         allow_loopback_http: bool,
+        unknown_model: str | None = None,
+        open_models: list[str] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.variant = variant
-        self.light = variant is not None and variant.legacy
+        # Legacy variants and unknown models: JSON types only (unknown models: media too).
+        self.light = (variant is not None and variant.legacy) or unknown_model is not None
+        self.light_media = unknown_model is not None
         self.allow_loopback_http = allow_loopback_http
+        # Where a member named "model" may take a name outside its enum, the names seen.
+        self.open_models = open_models
         if variant is not None and variant.value is not None and endpoint.discriminator:
             self.context = f" for {endpoint.discriminator} {variant.value!r}"
+        elif unknown_model is not None and endpoint.discriminator:
+            self.context = f" for {endpoint.discriminator} {unknown_model!r}"
         else:
             self.context = f" for {endpoint.name}"
 
@@ -294,6 +319,7 @@ class _Checker:
         tail: str | None = None,
         allowed: tuple[Any, ...] | None = None,
         python_allowed: tuple[Any, ...] | None = None,
+        unsendable: bool = False,
     ) -> ValidationIssue:
         python, wire = format_path(ppath), format_path(path)
         label = python if python == wire else f"{python} ({wire})"
@@ -311,6 +337,7 @@ class _Checker:
             code=code,
             allowed=allowed,
             python_allowed=python_allowed,
+            unsendable=unsendable,
         )
 
     def check(
@@ -344,6 +371,9 @@ class _Checker:
             ]
         if node.enum is not None:
             if self.light or value in node.enum:
+                return []
+            if self.open_models is not None and _is_model_name(path, value):
+                self.open_models.append(value)  # type: ignore[arg-type]  # a str: checked
                 return []
             text = (
                 f"must be {node.enum[0]!r}"
@@ -387,7 +417,13 @@ class _Checker:
             "which cannot be encoded; fix how the text was decoded"
         )
         return self.issue(
-            INVALID_FORMAT, path, ppath, "is not valid Unicode text", got=_show(value), tail=tail
+            INVALID_FORMAT,
+            path,
+            ppath,
+            "is not valid Unicode text",
+            got=_show(value),
+            tail=tail,
+            unsendable=True,
         )
 
     def check_key(
@@ -396,13 +432,15 @@ class _Checker:
         """Return the issue of a key of a user-keyed object, if it cannot be sent."""
         if not isinstance(key, str):
             text = f"has a key that is not a string: {key!r}"
-            return self.issue(INVALID_TYPE, path, ppath, text)
+            return self.issue(INVALID_TYPE, path, ppath, text, unsendable=True)
         found = None if key.isascii() else _SURROGATE.search(key)
         if found is None:
             return None
         sub, subp = (*path, _escaped(key)), (*ppath, _escaped(key))
         tail = f"it contains a lone surrogate (U+{ord(found[0]):04X}), which cannot be encoded"
-        return self.issue(INVALID_FORMAT, sub, subp, "is not a valid Unicode key", tail=tail)
+        return self.issue(
+            INVALID_FORMAT, sub, subp, "is not a valid Unicode key", tail=tail, unsendable=True
+        )
 
     def check_data(
         self, value: object, path: tuple[str | int, ...], ppath: tuple[str | int, ...]
@@ -417,7 +455,7 @@ class _Checker:
             if math.isfinite(value):
                 return []
             text = "must be a finite number (JSON has no NaN or infinity)"
-            return [self.issue(INVALID_TYPE, path, ppath, text, got=_show(value))]
+            return [self.issue(INVALID_TYPE, path, ppath, text, got=_show(value), unsendable=True)]
         if isinstance(value, Mapping):
             issues: list[ValidationIssue] = []
             for key, item in value.items():
@@ -433,7 +471,7 @@ class _Checker:
                 issues += self.check_data(item, (*path, index), (*ppath, index))
             return issues
         text = "must be JSON data (a string, number, boolean, null, list or object)"
-        return [self.issue(INVALID_TYPE, path, ppath, text, got=_kind_of(value))]
+        return [self.issue(INVALID_TYPE, path, ppath, text, got=_kind_of(value), unsendable=True)]
 
     def check_string(
         self,
@@ -443,6 +481,8 @@ class _Checker:
         ppath: tuple[str | int, ...],
     ) -> list[ValidationIssue]:
         if self.light:
+            if self.light_media and node.media is not None:
+                return self.check_media(node.media, value, path, ppath)
             return []
         issues = []
         if not node.unconfirmed:
@@ -465,13 +505,21 @@ class _Checker:
             text = f"must be an ISO-8601 {what} (like 2025-01-31T12:00:00Z)"
             issues.append(self.issue(INVALID_FORMAT, path, ppath, text, got=_show(value)))
         if node.media is not None:
-            problem = media_problem(value, node.media, allow_loopback_http=self.allow_loopback_http)
-            if problem is not None:
-                text = f"is not a usable {node.media} URI"
-                issues.append(
-                    self.issue(INVALID_MEDIA, path, ppath, text, got=_show(value), tail=problem)
-                )
+            issues += self.check_media(node.media, value, path, ppath)
         return issues
+
+    def check_media(
+        self,
+        media: MediaKind,
+        value: str,
+        path: tuple[str | int, ...],
+        ppath: tuple[str | int, ...],
+    ) -> list[ValidationIssue]:
+        problem = media_problem(value, media, allow_loopback_http=self.allow_loopback_http)
+        if problem is None:
+            return []
+        text = f"is not a usable {media} URI"
+        return [self.issue(INVALID_MEDIA, path, ppath, text, got=_show(value), tail=problem)]
 
     def check_number(
         self,
@@ -652,6 +700,25 @@ def _s(count: int) -> str:
     return "" if count == 1 else "s"
 
 
+def _is_model_name(path: tuple[str | int, ...], value: object) -> bool:
+    """Return whether ``value``, outside its enum, names a model the spec may not know yet."""
+    return bool(path) and path[-1] == "model" and type(value) is str and value.strip() != ""
+
+
+def is_unknown_model(endpoint: EndpointSpec, value: object) -> bool:
+    """Return whether ``value`` is a model name ``endpoint``'s spec does not know.
+
+    Only endpoints told apart by ``model`` take one (a recipe's ``mode`` stays closed); the
+    name must be a non-blank string.
+    """
+    return (
+        endpoint.discriminator == "model"
+        and type(value) is str
+        and value.strip() != ""
+        and endpoint.find_variant(value) is None
+    )
+
+
 def _tag_value(branch: TypeSpec, tag: str) -> Any:
     member = branch.fields.get(tag)
     return member.type.enum[0] if member is not None and member.type.enum else None
@@ -663,9 +730,23 @@ def _union_enum(node: TypeSpec) -> tuple[Any, ...] | None:
 
 
 def validate_body(
-    endpoint: EndpointSpec, body: object, *, allow_loopback_http: bool = False
+    endpoint: EndpointSpec,
+    body: object,
+    *,
+    allow_loopback_http: bool = False,
+    open_models: bool | Collection[str] = False,
 ) -> list[ValidationIssue]:
-    """Return every issue of a wire body for ``endpoint`` (empty when it is valid)."""
+    """Return every issue of a wire body for ``endpoint`` (empty when it is valid).
+
+    Args:
+        endpoint: The endpoint's spec.
+        body: The wire body.
+        allow_loopback_http: Accept ``http://`` media URLs to loopback hosts.
+        open_models: Model names the spec does not know that are checked lightly (JSON types
+            of known members, media URIs) rather than refused: ``True`` for every such name
+            (the client), or a collection of names (the emulator's accepted models).
+
+    """
     disc = endpoint.discriminator
     if not is_mapping(body):
         checker = _Checker(endpoint, None, allow_loopback_http=allow_loopback_http)
@@ -674,6 +755,17 @@ def validate_body(
         variant = endpoint.variants[0]
     else:
         found = endpoint.find_variant(body[disc]) if disc in body else None
+        model = body.get(disc)
+        if (
+            found is None
+            and open_models
+            and is_unknown_model(endpoint, model)
+            and (open_models is True or model in open_models)
+        ):
+            checker = _Checker(
+                endpoint, None, allow_loopback_http=allow_loopback_http, unknown_model=model
+            )
+            return checker.check_object(union_body(endpoint), body, (), (), skip=disc)
         if found is None:
             checker = _Checker(endpoint, None, allow_loopback_http=allow_loopback_http)
             models = endpoint.models
@@ -698,13 +790,37 @@ def validate_object(
     value: Mapping[str, object],
     *,
     allow_loopback_http: bool = False,
+    unknown_models: list[str] | None = None,
 ) -> list[ValidationIssue]:
     """Return every issue of the wire-named members of one part of a plain request.
 
-    ``node`` is the endpoint's path parameters, query or body, as an object type.
+    ``node`` is the endpoint's path parameters, query or body, as an object type. With
+    ``unknown_models``, a member named ``model`` may hold a name outside its enum (a model
+    released after this spec): no issue, the name is appended to the list instead.
     """
-    checker = _Checker(endpoint, None, allow_loopback_http=allow_loopback_http)
+    checker = _Checker(
+        endpoint, None, allow_loopback_http=allow_loopback_http, open_models=unknown_models
+    )
     return checker.check_object(node, value, (), ())
+
+
+def sendable_issues(
+    endpoint: EndpointSpec | PlainEndpointSpec, value: Mapping[Any, object]
+) -> list[ValidationIssue]:
+    """Return the issues of members that cannot be sent at all, whatever the spec says.
+
+    Every value must be JSON data and every string (keys too) encodable text; nothing else
+    is checked. Used where the spec's checks are off (``validate=False``, ``extra_body``).
+    """
+    checker = _Checker(endpoint, None, allow_loopback_http=True)
+    issues: list[ValidationIssue] = []
+    for key, item in value.items():
+        key_issue = checker.check_key(key, (), ())
+        if key_issue is not None:
+            issues.append(key_issue)
+        elif isinstance(key, str):
+            issues += checker.check_data(item, (key,), (python_name(key),))
+    return issues
 
 
 def make_issue(

@@ -6,14 +6,27 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from .._exceptions import InvalidRequestError
-from ._model import FieldSpec, TypeSpec, get_endpoint, python_name
-from ._validate import format_path, is_mapping, is_sequence, validate_body
+from ._forward import checked_extra, send_anyway, warn_unknown_model, without_extra
+from ._model import FieldSpec, TypeSpec, get_endpoint, python_name, union_body
+from ._validate import (
+    format_path,
+    is_mapping,
+    is_sequence,
+    is_unknown_model,
+    sendable_issues,
+    validate_body,
+)
 
-__all__ = ["convert_members", "to_wire", "union_fields"]
+__all__ = ["convert_members", "plain_data", "to_wire", "union_fields"]
 
 
 def to_wire(
-    endpoint: str, params: Mapping[str, Any], *, allow_loopback_http: bool = False
+    endpoint: str,
+    params: Mapping[str, Any],
+    *,
+    allow_loopback_http: bool = False,
+    extra_body: Mapping[str, Any] | None = None,
+    validate: bool = True,
 ) -> dict[str, Any]:
     """Return the JSON body for a call, converted to wire names and validated.
 
@@ -26,13 +39,27 @@ def to_wire(
             object.
         allow_loopback_http: Accept ``http://`` media URLs to loopback hosts (the client sets
             it when its base URL is loopback, so a local emulator's outputs can be chained).
+        extra_body: Members merged into the body after conversion, by wire name, each
+            overriding a converted one (``None`` is sent as JSON ``null``). They are not
+            checked against the spec, only for being JSON; a ``model`` here picks the
+            variant the rest is converted and checked by.
+        validate: ``False`` skips every check against the spec (keys are still converted;
+            values must still be JSON data).
 
     Returns:
         Plain JSON data (dicts, lists, scalars) ready to send.
 
     Raises:
         InvalidRequestError: The first problem found, naming the field (``field``), the
-            allowed values (``allowed``) and the endpoint. Nothing has been sent.
+            allowed values (``allowed``) and the endpoint; for a value the spec may lag
+            behind on (an enum, a range, an unknown field), the message says how to send it
+            anyway. Nothing has been sent.
+        TypeError: ``extra_body`` is not a mapping.
+
+    A model name the spec does not know (on endpoints told apart by ``model``) is not
+    refused: the body is converted and checked by every variant's members at once, for the
+    checks that do not depend on the model (JSON types, media URIs), and an
+    ``UnknownModelWarning`` is issued once per model per process.
 
     """
     spec = get_endpoint(endpoint)
@@ -41,21 +68,44 @@ def to_wire(
             f"The parameters of {endpoint} must be a mapping, got {type(params).__name__}.",
             endpoint=endpoint,
         )
+    extra = checked_extra("extra_body", extra_body)
     given = {key: value for key, value in params.items() if value is not None}
     disc = spec.discriminator
-    variant = None
+    node: TypeSpec | None = None
+    unknown: str | None = None
     if disc is None:
-        variant = spec.variants[0]
-    elif disc in given:
-        variant = spec.find_variant(given[disc])
-    if variant is None:
-        # Missing or unknown discriminator: the validator words the error.
-        body: dict[str, Any] = _plain(given)
+        node = spec.variants[0].body
     else:
-        body = _Converter(endpoint).convert_object(variant.body.keys, variant.fields, given, (), ())
-    issues = validate_body(spec, body, allow_loopback_http=allow_loopback_http)
+        choice = extra[disc] if extra is not None and disc in extra else given.get(disc)
+        variant = spec.find_variant(choice) if choice is not None else None
+        if variant is not None:
+            node = variant.body
+        elif is_unknown_model(spec, choice):
+            node, unknown = union_body(spec), choice
+        elif not validate or (extra is not None and disc in extra):
+            node = union_body(spec)  # converted by every variant's members; nothing checked
+    if node is None:
+        # Missing or unknown discriminator: the validator words the error.
+        body: dict[str, Any] = plain_data(given)
+    else:
+        body = _Converter(endpoint).convert_object(node.keys, node.fields, given, (), ())
+    if extra is not None:
+        for key, value in extra.items():
+            body[key] = plain_data(value)
+    if not validate:
+        issues = sendable_issues(spec, body)
+    else:
+        issues = without_extra(
+            validate_body(spec, body, allow_loopback_http=allow_loopback_http, open_models=True),
+            extra,
+        )
+        if extra is not None:
+            issues = sendable_issues(spec, extra) + issues  # what no option can send, first
     if issues:
-        raise issues[0].to_error(endpoint)
+        hint = send_anyway(issues[0], body) if validate else None
+        raise issues[0].to_error(endpoint, hint=hint)
+    if unknown is not None and validate:
+        warn_unknown_model(endpoint, unknown)
     return body
 
 
@@ -100,13 +150,13 @@ class _Converter:
                     key: self.convert(values, item, (*path, key), (*ppath, key))
                     for key, item in value.items()
                 }
-            return _plain(value)
+            return plain_data(value)
         if is_sequence(value):
             items = node.items
             if kind == "union":
                 items = next((b.items for b in node.any_of if b.kind == "array"), None)
             if items is None:
-                return _plain(value)
+                return plain_data(value)
             return [
                 self.convert(items, item, (*path, index), (*ppath, index))
                 for index, item in enumerate(value)
@@ -144,7 +194,7 @@ class _Converter:
             if type(item) in _SCALARS:
                 out[wire] = item  # nothing to rename inside (most members of every call)
             elif member is None:
-                out[wire] = _plain(item)
+                out[wire] = plain_data(item)
             else:
                 sub, subp = (*path, wire), (*ppath, member.python_name)
                 out[wire] = self.convert(member.type, item, sub, subp)
@@ -170,10 +220,10 @@ def union_fields(node: TypeSpec, value: Mapping[Any, Any]) -> Mapping[str, Field
     return merged
 
 
-def _plain(value: Any) -> Any:
+def plain_data(value: Any) -> Any:
     """Return ``value`` as plain JSON data: mappings as dicts, sequences as lists."""
     if is_mapping(value):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain_data(item) for key, item in value.items()}
     if is_sequence(value):
-        return [_plain(item) for item in value]
+        return [plain_data(item) for item in value]
     return value

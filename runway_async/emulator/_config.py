@@ -8,6 +8,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
+from .._spec import ENDPOINTS
 from ._faults import FaultKind
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "EmulatorConfig",
     "Limit",
     "LimitSetting",
+    "check_extra_model",
 ]
 
 Limit: TypeAlias = int | None
@@ -70,6 +72,46 @@ def _validate_durations(_inst: object, _attribute: attrs.Attribute[Any], value: 
             raise ValueError(f"durations keys must be model names or media kinds, got {key!r}")
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
             raise ValueError(f"durations[{key!r}] must be a number of seconds > 0, got {seconds!r}")
+
+
+def check_extra_model(endpoint: object, model: object, *, where: str = "extra_models") -> None:
+    """Check a model the emulator is told to accept on top of the spec's.
+
+    ``where`` names the setting in messages (``extra_models``, ``accept_model``).
+
+    Raises:
+        ValueError: ``endpoint`` is not a task endpoint told apart by ``model``, or
+            ``model`` is not a non-blank string.
+
+    """
+    spec = ENDPOINTS.get(endpoint) if isinstance(endpoint, str) else None
+    if spec is None or spec.discriminator != "model":
+        names = sorted(n for n, e in ENDPOINTS.items() if e.discriminator == "model")
+        raise ValueError(
+            f"{where}: models are accepted on task endpoints that take one "
+            f"({', '.join(names)}), got {endpoint!r}"
+        )
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError(f"{where}: a model name must be a non-blank string, got {model!r}")
+
+
+def _freeze_extra_models(value: Any) -> Mapping[str, tuple[str, ...]]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"extra_models must be a mapping of endpoint to model names, got {value!r}")
+    frozen: dict[str, tuple[str, ...]] = {}
+    for endpoint, models in value.items():
+        if isinstance(models, str):  # one name: a sequence of its characters otherwise
+            raise TypeError(
+                f"extra_models[{endpoint!r}] must be a list of model names, got {models!r}"
+            )
+        frozen[endpoint] = tuple(models)
+    return types.MappingProxyType(frozen)
+
+
+def _validate_extra_models(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    for endpoint, models in value.items():
+        for model in models:
+            check_extra_model(endpoint, model)
 
 
 def _fraction(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -181,6 +223,14 @@ class EmulatorConfig:
         session_ready_seconds: API seconds a realtime session stays ``NOT_READY``.
         session_seconds: API seconds a consumed realtime session runs before it completes
             (at most its ``maxDuration``).
+        extra_models: Model names the spec does not know, accepted anyway, by task endpoint
+            (``{"image_to_video": ["gen5"]}``): what the API does the day it ships a model
+            this package's spec lacks. Such a create is checked as the client checks it
+            (JSON types of the members any model of the endpoint has, media URIs), then runs
+            the normal lifecycle; the model gets the limits above (``concurrency``,
+            ``daily_limit``, their defaults for unnamed models) and is listed in the
+            organization's tier. Any other unknown model is refused with 400, as the API
+            refuses a model it does not have.
 
     """
 
@@ -217,6 +267,9 @@ class EmulatorConfig:
     voice_seconds: float = attrs.field(default=3.0, validator=_non_negative_number)
     session_ready_seconds: float = attrs.field(default=2.0, validator=_non_negative_number)
     session_seconds: float = attrs.field(default=30.0, validator=_positive_number)
+    extra_models: Mapping[str, tuple[str, ...]] = attrs.field(
+        factory=dict, converter=_freeze_extra_models, validator=_validate_extra_models
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.jitter >= 1:

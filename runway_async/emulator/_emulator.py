@@ -56,6 +56,16 @@ class Emulator:
         voice_seconds: API seconds a custom voice stays PROCESSING.
         session_ready_seconds: API seconds a realtime session stays NOT_READY.
         session_seconds: API seconds a consumed realtime session runs.
+        extra_models: Model names the spec does not know, accepted anyway, by task endpoint
+            (``{"image_to_video": ["gen5"]}``); see ``accept_model``.
+
+    A create naming a model the spec does not know gets 400 (the API refuses a model it
+    does not have), unless the model was accepted with ``extra_models`` or
+    ``accept_model``: then it is checked as the client checks an unknown model (JSON types
+    of the members any model of the endpoint has, media URIs), runs the normal lifecycle
+    with the limits of ``concurrency`` and ``daily_limit`` (their defaults for models not
+    named there), and is listed in ``GET /v1/organization``'s tier. That is how to test the
+    day Runway ships a model this package's spec lacks.
 
     """
 
@@ -83,6 +93,7 @@ class Emulator:
         voice_seconds: float = 3.0,
         session_ready_seconds: float = 2.0,
         session_seconds: float = 30.0,
+        extra_models: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         config = EmulatorConfig(
             concurrency=concurrency,
@@ -106,6 +117,7 @@ class Emulator:
             voice_seconds=voice_seconds,
             session_ready_seconds=session_ready_seconds,
             session_seconds=session_seconds,
+            extra_models=extra_models or {},
         )
         self._setup(config)
 
@@ -307,8 +319,27 @@ class Emulator:
         return self._server.metrics(tasks=tasks)
 
     def reset(self) -> None:
-        """Clear every task, usage record, metric and queued fault."""
+        """Clear every task, usage record, metric and queued fault (accepted models stay)."""
         self._server.reset()
+
+    def accept_model(self, endpoint: str, model: str) -> None:
+        """Accept a model the spec does not know on a task endpoint, from now on; thread-safe.
+
+        As if Runway had just shipped it: creates naming it are checked as the client checks
+        an unknown model (JSON types, media URIs) and run like any other model's, limited by
+        ``concurrency`` and ``daily_limit``; the organization's tier lists it. Accepting a
+        model twice, or one the spec knows, changes nothing. Over HTTP (an emulator in
+        another process): ``POST /_emulator/models {"endpoint": ..., "model": ...}``.
+
+        Args:
+            endpoint: A task endpoint told apart by ``model`` (``image_to_video``).
+            model: The model name (``gen5``).
+
+        Raises:
+            ValueError: ``endpoint`` takes no model, or ``model`` is not a non-blank string.
+
+        """
+        self._server.accept_model(endpoint, model)
 
     def add_workflow(
         self,

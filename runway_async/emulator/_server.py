@@ -35,7 +35,7 @@ from .._models import (
 )
 from .._spec import validate_wire
 from . import _catalog
-from ._config import EmulatorConfig
+from ._config import EmulatorConfig, check_extra_model
 from ._faults import (
     DEFAULT_ENDLESS_INTERVAL,
     DEFAULT_OVERSIZED_BYTES,
@@ -117,6 +117,11 @@ class EmulatorApp:
         self._holding = 0  # replies a hold_after or hold_body fault is holding back now
         self._closing: asyncio.Event | None = None
         self._routes: dict[str, _RouteInfo] = {}
+        # Models accepted beyond the spec's, by endpoint; replaced whole (copy on write), so
+        # handlers read them without the lock.
+        self._extra_models: dict[str, frozenset[str]] = {
+            endpoint: frozenset(models) for endpoint, models in config.extra_models.items()
+        }
         self.app = self._build()
 
     # -- assembly -----------------------------------------------------------------------
@@ -164,6 +169,7 @@ class EmulatorApp:
         app.router.add_post("/_emulator/faults", self._inject_fault)
         app.router.add_get("/_emulator/faults", self._list_faults)
         app.router.add_delete("/_emulator/faults", self._clear_faults)
+        app.router.add_post("/_emulator/models", self._accept_model)
         return app
 
     def _route_info(self, request: web.Request) -> _RouteInfo | None:
@@ -426,7 +432,8 @@ class EmulatorApp:
             return _error(400, "The request body must be valid JSON.")
         if not isinstance(body, dict):
             return _error(400, "The request body must be a JSON object.")
-        issues = validate_wire(endpoint, body, allow_loopback_http=True)
+        accepted = self._extra_models.get(endpoint, frozenset())
+        issues = validate_wire(endpoint, body, allow_loopback_http=True, accept_models=accepted)
         if issues:
             return _error(
                 400,
@@ -524,7 +531,9 @@ class EmulatorApp:
 
     async def _organization(self, request: web.Request) -> web.StreamResponse:
         with self.lock:
-            data = self.simulation.organization(_catalog.known_models())
+            data = self.simulation.organization(
+                (*_catalog.known_models(), *self.extra_model_names())
+            )
         return web.json_response(data)
 
     async def _usage(self, request: web.Request) -> web.StreamResponse:
@@ -571,6 +580,18 @@ class EmulatorApp:
             "faults_holding": holding,
         }
 
+    def accept_model(self, endpoint: str, model: str) -> None:
+        """Accept ``model`` on ``endpoint`` from now on, though the spec does not know it."""
+        check_extra_model(endpoint, model, where="accept_model")
+        with self.lock:
+            extra = dict(self._extra_models)
+            extra[endpoint] = extra.get(endpoint, frozenset()) | {model}
+            self._extra_models = extra
+
+    def extra_model_names(self) -> tuple[str, ...]:
+        """Return every model accepted beyond the spec's, on any endpoint."""
+        return tuple(sorted({m for models in self._extra_models.values() for m in models}))
+
     def reset(self) -> None:
         """Clear tasks, usage, metrics and queued faults."""
         with self.lock:
@@ -613,6 +634,21 @@ class EmulatorApp:
     async def _clear_faults(self, request: web.Request) -> web.StreamResponse:
         self.faults.clear()
         return web.Response(status=204)
+
+    async def _accept_model(self, request: web.Request) -> web.StreamResponse:
+        """``POST /_emulator/models {"endpoint": ..., "model": ...}``: ``accept_model``."""
+        try:
+            data = json.loads(await request.read())
+        except ValueError:
+            return _error(400, "The request body must be valid JSON.")
+        if not isinstance(data, dict) or set(data) != {"endpoint", "model"}:
+            return _error(400, 'Expected {"endpoint": ..., "model": ...}.')
+        try:
+            self.accept_model(data["endpoint"], data["model"])
+        except ValueError as exc:
+            return _error(400, str(exc))
+        accepted = sorted(self._extra_models.get(data["endpoint"], frozenset()))
+        return web.json_response({"endpoint": data["endpoint"], "models": accepted})
 
 
 def _fault_json(fault: Fault, count: int) -> dict[str, Any]:

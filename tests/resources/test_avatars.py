@@ -377,7 +377,7 @@ class TestOfficialSdk:
 
 
 # The official SDK's per-request options, which our methods replace by client settings.
-REQUEST_OPTIONS = frozenset({"self", "extra_headers", "extra_query", "extra_body", "timeout"})
+REQUEST_OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout")
 
 
 @pytest.mark.parametrize(
@@ -402,9 +402,8 @@ def test_signatures_match_the_official_sdk(namespace: str, official: type) -> No
     for name, fn in methods:
         mine = getattr(ours, name)
         theirs = [
-            (p.name, p.kind)
-            for p in inspect.signature(fn).parameters.values()
-            if p.name not in REQUEST_OPTIONS
+            (p.name, p.kind) for p in inspect.signature(fn).parameters.values() if p.name != "self"
         ]
         assert [(p.name, p.kind) for p in inspect.signature(mine).parameters.values()] == theirs
+        assert [name for name, _kind in theirs][-4:] == list(REQUEST_OPTIONS)
         assert inspect.iscoroutinefunction(mine) == inspect.iscoroutinefunction(fn), name

@@ -146,7 +146,7 @@ class TestValidation:
         ("params", "field"),
         [
             ({"tools": [{**TOOL, "name": "9lives"}]}, "tools[0].name"),
-            ({"model": "gwm2"}, "model"),
+            ({"model": 2}, "model"),  # a new model's *name* is sent: test_forward_compat
             ({"avatar": {"type": "runway-preset", "preset_id": "pirate"}}, "avatar.preset_id"),
         ],
     )

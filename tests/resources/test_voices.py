@@ -24,10 +24,12 @@ from runway_async import (
     ReadyVoice,
     ResourceFailedError,
     TaskTimeoutError,
+    UnknownModelWarning,
     UnknownVoice,
     VoiceCreated,
     VoicePreview,
 )
+from runway_async._spec import forget_warned_models
 from runway_async.emulator import Emulator, EmulatorConfig
 from runway_async.types import TextVoiceSource
 
@@ -156,15 +158,26 @@ class TestValidation:
         assert server.requests == []
 
     async def test_bad_source_model(self, server: ScriptedServer) -> None:
-        """An unknown voice-design model in from_ is refused before sending."""
+        """A voice-design model in from_ that is not a name is refused before sending."""
         server.reply(json_reply({}))
-        source: Any = {"type": "text", "model": "eleven_ttv_v9", "prompt": PROMPT}
+        source: Any = {"type": "text", "model": 9, "prompt": PROMPT}
         async with AsyncRunway(API_KEY, base_url=server.url) as client:
             with pytest.raises(InvalidRequestError) as info:
                 await client.voices.create(from_=source, name="Narrator")
         assert info.value.field is not None
         assert info.value.field.endswith("model")
         assert server.requests == []
+
+    async def test_new_source_model_is_sent_with_a_warning(self, server: ScriptedServer) -> None:
+        """A voice-design model the spec does not know is sent, with an UnknownModelWarning."""
+        forget_warned_models()
+        server.reply(json_reply({"id": "v1"}))
+        source: Any = {"type": "text", "model": "eleven_ttv_v9", "prompt": PROMPT}
+        async with AsyncRunway(API_KEY, base_url=server.url) as client:
+            with pytest.warns(UnknownModelWarning, match="eleven_ttv_v9"):
+                await client.voices.create(from_=source, name="Narrator")
+        forget_warned_models()
+        assert server.requests[0].json()["from"]["model"] == "eleven_ttv_v9"
 
 
 class TestWire:

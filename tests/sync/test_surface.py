@@ -16,6 +16,7 @@ from runway_async import _sync
 from runway_async._batch import Batch
 from runway_async._handles import TaskHandle
 from runway_async._models import task as task_models
+from runway_async._raw import RawResponses
 from runway_async._resources.generation import Generate, Recipes
 from runway_async._resources.organization import Organization
 from runway_async._resources.tasks import Tasks
@@ -33,6 +34,7 @@ def pairs() -> Iterator[tuple[type, type]]:
     yield Organization, _sync.Organization
     yield TaskHandle, _sync.TaskHandle
     yield Batch, _sync.Batch
+    yield runway_async.AsyncAPIResponse, _sync.APIResponse
     from runway_async._resources import generation
 
     for name, value in vars(generation).items():
@@ -109,6 +111,41 @@ def test_sync_classes_are_exported_and_aliased() -> None:
     assert runway_async.RunwayML is runway_async.Runway is _sync.Runway
     assert issubclass(_sync.SucceededTask, runway_async.SucceededTask)
     assert Recipes.__name__ in _sync.__all__
+
+
+def raw_namespaces(async_ns: Any, sync_ns: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
+    """Yield every raw-response namespace pair under ``async_ns``/``sync_ns``, by path."""
+    yield path, async_ns, sync_ns
+    for name in dir(async_ns):
+        child = getattr(async_ns, name)
+        if isinstance(child, RawResponses):
+            yield from raw_namespaces(child, getattr(sync_ns, name), f"{path}.{name}")
+
+
+@pytest.mark.parametrize("kind", ["with_raw_response", "with_streaming_response"])
+def test_raw_response_namespaces_are_mirrored(kind: str) -> None:
+    """Every namespace's raw view offers the same calls, with the same parameters, in sync."""
+    async_client = runway_async.AsyncRunway("key_" + "0" * 64, base_url="http://127.0.0.1:9")
+    sync_client = _sync.Runway("key_" + "0" * 64, base_url="http://127.0.0.1:9")
+    try:
+        pairs = list(raw_namespaces(getattr(async_client, kind), getattr(sync_client, kind), kind))
+        assert len(pairs) > 20  # every resource, generate.*, organization.webapp.audit_logs
+        for path, async_ns, sync_ns in pairs:
+            assert dir(sync_ns) == dir(async_ns), path
+            for name in dir(async_ns):
+                async_call, sync_call = getattr(async_ns, name), getattr(sync_ns, name)
+                if isinstance(async_call, RawResponses):
+                    continue
+                assert shape(sync_call) == shape(async_call), f"{path}.{name}"
+                assert "extra_headers" in inspect.signature(async_call).parameters
+        # Each resource offers both views too, as the official SDK places them.
+        for path, _, sync_ns in pairs[1:]:
+            owner: Any = sync_client
+            for name in path.split(".")[1:]:
+                owner = getattr(owner, name)
+            assert dir(getattr(owner, kind)) == dir(sync_ns), path
+    finally:
+        sync_client.close()
 
 
 SYNC_GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "gen_sync.py"

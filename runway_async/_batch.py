@@ -79,6 +79,7 @@ from ._models import (
     UnknownWorkflowInvocation,
 )
 from ._names import NameTemplate, OutputNames
+from ._options import OPTION_NAMES, CallOptions, call_options
 from ._outcome import raise_for_outcome
 from ._spec import get_endpoint
 from ._spec._plain import to_request
@@ -213,7 +214,10 @@ class Job:
             ``recipes.product_ad``, ``generate.video`` (see ``runway_async._spec.ENDPOINTS``),
             or ``workflows.run`` (params ``id`` and ``node_outputs``; see ``WORKFLOW_RUN``).
         params: The call's keyword arguments by their Python names; nested objects take
-            snake_case keys, as in the Python call. Part of equality, not of the hash.
+            snake_case keys, as in the Python call. The per-call options are keyword
+            arguments here too (``extra_body``: members this SDK does not know yet, by wire
+            name; ``extra_headers``, ``extra_query``, ``timeout``). Part of equality, not of
+            the hash.
         key: Your own name for the job (a file name, a row id), carried into its result.
 
     """
@@ -284,21 +288,45 @@ def _keyword_names(endpoint: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def validate_job(job: Job, *, allow_loopback_http: bool = False) -> None:
+def split_options(params: Mapping[str, Any]) -> tuple[dict[str, Any], CallOptions | None]:
+    """Return a job's keyword arguments without its per-call options, and those options.
+
+    A job's ``params`` may hold ``extra_headers``, ``extra_query``, ``extra_body`` and
+    ``timeout`` as its call would take them (``extra_body`` is how a jobs file sends a member
+    this SDK does not know yet).
+
+    Raises:
+        TypeError: An option has the wrong type.
+        ValueError: A ``timeout`` is not positive.
+
+    """
+    if not any(name in params for name in OPTION_NAMES):
+        return dict(params), None
+    own = {k: v for k, v in params.items() if k not in OPTION_NAMES}
+    given = {k: params[k] for k in OPTION_NAMES if k in params}
+    return own, call_options(**given)
+
+
+def validate_job(job: Job, *, allow_loopback_http: bool = False, validate: bool = True) -> None:
     """Check a job's endpoint and parameters as its call would, without sending anything.
 
     Args:
         job: The job.
         allow_loopback_http: Accept ``http://`` media URLs to loopback hosts (a client
             whose base URL is loopback, such as a local emulator, does).
+        validate: Check the parameters against the spec (``False``: as a client made with
+            ``validate=False``, only what cannot be sent is refused).
 
     Raises:
         InvalidRequestError: An unknown endpoint, or parameters the call would refuse
             (with ``field`` and ``allowed`` as the call would raise them).
+        TypeError: A per-call option (``extra_body``, ...) has the wrong type.
 
     """
+    params, options = split_options(job.params)
+    extra_body = options.extra_body if options is not None else None
     if job.endpoint == WORKFLOW_RUN:
-        for name in job.params:
+        for name in params:
             if name not in _WORKFLOW_RUN_KEYS:
                 hint = "; use 'node_outputs'" if name == "nodeOutputs" else ""
                 raise InvalidRequestError(
@@ -307,13 +335,19 @@ def validate_job(job: Job, *, allow_loopback_http: bool = False) -> None:
                     field=str(name),
                     endpoint=job.endpoint,
                 )
-        to_request(WORKFLOW_RUN, job.params)
+        to_request(WORKFLOW_RUN, params, extra_body=extra_body, validate=validate)
         return
     # Local files (pathlib.Path) in media parameters are checked here, uploaded at the create.
-    wire_body(job.endpoint, job.params, allow_loopback_http=allow_loopback_http)
+    wire_body(
+        job.endpoint,
+        params,
+        allow_loopback_http=allow_loopback_http,
+        extra_body=extra_body,
+        validate=validate,
+    )
     # The spec also accepts the API's camelCase names; the Python call does not.
     names = _keyword_names(job.endpoint)
-    for name in job.params:
+    for name in params:
         if name not in names:
             spec = get_endpoint(job.endpoint)
             wire = {f.wire_name: f.python_name for v in spec.variants for f in v.fields.values()}
@@ -1143,7 +1177,8 @@ class Batch:
         """
         index, job = state.index, state.job
         try:
-            validate_job(job, allow_loopback_http=self._loopback)
+            validate_job(job, allow_loopback_http=self._loopback, validate=self._core.validate)
+            params, options = split_options(job.params)
             # A retry (retry_failed) creates again whatever the journal says of the job.
             record = self._journal_record(index, job) if state.attempt == 0 else None
             if record is not None:
@@ -1169,7 +1204,10 @@ class Batch:
                     succeeded = await self._core.wait(known, timeout=None)
             elif job.endpoint == WORKFLOW_RUN:
                 response = await self._core.call(
-                    WORKFLOW_RUN, job.params, before_send=functools.partial(self._sending, state)
+                    WORKFLOW_RUN,
+                    params,
+                    before_send=functools.partial(self._sending, state),
+                    options=options,
                 )
                 created = run_created_from_reply(response.data).id
                 state.task_id = created
@@ -1184,8 +1222,9 @@ class Batch:
                 try:
                     handle = await self._core.create_task(
                         job.endpoint,
-                        job.params,
+                        params,
                         before_send=functools.partial(self._sending, state),
+                        options=options,
                     )
                 finally:
                     CREATE_SENT.reset(token)

@@ -634,6 +634,7 @@ class Core:
                 estimated_cost=routed.routing.estimated_cost if routed.routing else None,
                 routing=routed.routing,
                 client=self,
+                reply=routed,
             )
         if not isinstance(data, Mapping) or not isinstance(data.get("id"), str) or not data["id"]:
             raise ResponseValidationError(
@@ -646,6 +647,7 @@ class Core:
             model=model if isinstance(model, str) else None,
             estimated_cost=created.estimated_cost,
             client=self,
+            reply=created,
         )
 
     def _release_after_failed_create(

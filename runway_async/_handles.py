@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import attrs
 
@@ -23,7 +23,7 @@ from ._download import (
     download_outputs,
 )
 from ._events import DEFAULT_EVENT_BUFFER, TaskEvent
-from ._models import Cost, Routing, SucceededTask, Task
+from ._models import Cost, RoutedTaskCreated, Routing, SucceededTask, Task, TaskCreated
 from ._models.task import DEFAULT_WAIT_TIMEOUT  # where the sync generator looks for it
 
 __all__ = ["TaskCreation", "TaskHandle", "TaskOps"]
@@ -69,6 +69,80 @@ class TaskHandle:
     estimated_cost: Cost | None = None
     routing: Routing | None = None
     _client: TaskOps = attrs.field(repr=False, eq=False, alias="client")
+    _reply: TaskCreated | RoutedTaskCreated | None = attrs.field(
+        default=None, repr=False, eq=False, alias="reply"
+    )
+
+    def _created(self) -> TaskCreated | RoutedTaskCreated:
+        """Return the create's reply as parsed (or, without one, as the handle holds it)."""
+        if self._reply is not None:
+            return self._reply
+        if self.routing is not None:
+            return RoutedTaskCreated(id=self.id, routing=self.routing)
+        return TaskCreated(id=self.id, estimated_cost=self.estimated_cost)
+
+    def to_dict(
+        self,
+        *,
+        mode: Literal["json", "python"] = "python",
+        use_api_names: bool = True,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        warnings: bool = True,
+    ) -> dict[str, Any]:
+        """Return the create's reply as a dict (``{"id": ..., "estimatedCost": ...}``).
+
+        The official SDK's create responses serialise the same way: the API's keys, unknown
+        ones included. See ``Task.to_dict`` for the options.
+
+        Args:
+            mode: ``"json"`` for JSON-safe values, ``"python"`` to keep Python objects.
+            use_api_names: The API's (camelCase) keys, else the Python attribute names.
+            exclude_unset: Leave out optional fields the reply did not hold.
+            exclude_defaults: Leave out fields equal to their default.
+            exclude_none: Leave out ``None`` values.
+            warnings: Warn about values that do not fit their field.
+
+        """
+        return self._created().to_dict(
+            mode=mode,
+            use_api_names=use_api_names,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            warnings=warnings,
+        )
+
+    def to_json(
+        self,
+        *,
+        indent: int | None = 2,
+        use_api_names: bool = True,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        warnings: bool = True,
+    ) -> str:
+        """Return the create's reply as JSON text (see ``to_dict``).
+
+        Args:
+            indent: Spaces per indentation level (``None``: one line).
+            use_api_names: The API's (camelCase) keys, else the Python attribute names.
+            exclude_unset: Leave out optional fields the reply did not hold.
+            exclude_defaults: Leave out fields equal to their default.
+            exclude_none: Leave out ``None`` values.
+            warnings: Warn about values that do not fit their field.
+
+        """
+        return self._created().to_json(
+            indent=indent,
+            use_api_names=use_api_names,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            warnings=warnings,
+        )
 
     async def wait_for_task_output(
         self, timeout: float | None = DEFAULT_WAIT_TIMEOUT

@@ -33,6 +33,7 @@ import attrs
 from ._config import NOT_GIVEN, NotGiven, Timeout, TimeoutLike
 
 __all__ = [
+    "OPTION_NAMES",
     "RAW_SINK",
     "Body",
     "CallOptions",
@@ -94,6 +95,10 @@ class CallOptions:
 
 RAW_SINK: ContextVar[Any] = ContextVar("runway_async_raw_sink", default=None)
 """The raw-response recorder of the call being made (set by ``with_raw_response``)."""
+
+
+OPTION_NAMES: Final = ("extra_headers", "extra_query", "extra_body", "timeout")
+"""The official SDK's per-call option keywords, in its order."""
 
 
 def call_options(

@@ -4952,6 +4952,71 @@ class TaskHandle(SyncWrapper):
         """``routing`` of the task."""
         return self._target().routing
 
+    def to_dict(
+        self,
+        *,
+        mode: Literal["json", "python"] = "python",
+        use_api_names: bool = True,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        warnings: bool = True,
+    ) -> dict[str, Any]:
+        """Return the create's reply as a dict (``{"id": ..., "estimatedCost": ...}``).
+
+        The official SDK's create responses serialise the same way: the API's keys, unknown
+        ones included. See ``Task.to_dict`` for the options.
+
+        Args:
+            mode: ``"json"`` for JSON-safe values, ``"python"`` to keep Python objects.
+            use_api_names: The API's (camelCase) keys, else the Python attribute names.
+            exclude_unset: Leave out optional fields the reply did not hold.
+            exclude_defaults: Leave out fields equal to their default.
+            exclude_none: Leave out ``None`` values.
+            warnings: Warn about values that do not fit their field.
+
+        """
+        return self._run(
+            self._target().to_dict,
+            mode=mode,
+            use_api_names=use_api_names,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            warnings=warnings,
+        )
+
+    def to_json(
+        self,
+        *,
+        indent: int | None = 2,
+        use_api_names: bool = True,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        warnings: bool = True,
+    ) -> str:
+        """Return the create's reply as JSON text (see ``to_dict``).
+
+        Args:
+            indent: Spaces per indentation level (``None``: one line).
+            use_api_names: The API's (camelCase) keys, else the Python attribute names.
+            exclude_unset: Leave out optional fields the reply did not hold.
+            exclude_defaults: Leave out fields equal to their default.
+            exclude_none: Leave out ``None`` values.
+            warnings: Warn about values that do not fit their field.
+
+        """
+        return self._run(
+            self._target().to_json,
+            indent=indent,
+            use_api_names=use_api_names,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            warnings=warnings,
+        )
+
     def wait_for_task_output(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> SucceededTask:
         """Wait until the task ends and return it when it succeeded.
 

@@ -264,3 +264,76 @@ def test_type_errors_from_inside_keep_their_cause() -> None:
         hint_unknown_keywords(inner)(a=1)
     assert "extra_body" not in str(info.value)
     assert isinstance(info.value.__cause__, KeyError)
+
+
+class TestBatchJobs:
+    async def test_job_options_reach_the_request(self, server: ScriptedServer) -> None:
+        from runway_async import Job
+
+        server.reply(
+            json_reply({"id": TASK["id"]}), json_reply(TASK | {"status": "SUCCEEDED", "output": []})
+        )
+        async with client_for(server, poll=PollConfig(interval=0.005)) as client:
+            job = Job(
+                "text_to_image",
+                {
+                    "model": "gen4_image",
+                    "prompt_text": "a fox",
+                    "ratio": "1920:1080",
+                    "extra_body": {"brandNewOption": 1},
+                    "extra_headers": {"X-Job": "1"},
+                },
+            )
+            results = [result async for result in client.batch([job])]
+        assert results[0].task_id == TASK["id"]
+        create = server.requests[0]
+        assert create.json()["brandNewOption"] == 1
+        assert create.headers["X-Job"] == "1"
+
+    def test_bad_job_options_are_refused_before_sending(self) -> None:
+        from runway_async import Job
+        from runway_async._batch import validate_job
+
+        job = Job("text_to_image", {"model": "gen4_image", "prompt_text": "x", "extra_body": 3})
+        with pytest.raises(TypeError, match="extra_body must be a mapping"):
+            validate_job(job)
+
+
+class _RecordingLimiter(runway_async.InProcessLimiter):
+    """Records what each create asked the limiter for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[tuple[str, float | None]] = []
+
+    async def acquire(self, model: str, **kwargs: Any) -> Any:
+        self.asked.append((model, kwargs.get("timeout")))
+        return await super().acquire(model, **kwargs)
+
+
+class TestOptionsAndTheLimiter:
+    async def test_slot_wait_has_its_own_deadline_and_counts_the_sent_model(
+        self, server: ScriptedServer
+    ) -> None:
+        """timeout= never reaches the slot wait; extra_body's model is the one counted."""
+        server.reply(json_reply({"id": TASK["id"]}))
+        limiter = _RecordingLimiter()
+        async with AsyncRunway(
+            API_KEY,
+            base_url=server.url,
+            limiter=limiter,
+            max_concurrency=4,
+            slot_timeout=30.0,
+        ) as client:
+            await client.text_to_image.create(
+                model="gen4_image",
+                prompt_text="a fox",
+                ratio="1920:1080",
+                timeout=0.5,
+                extra_body={"model": "gen4_image_turbo", "referenceImages": [{"uri": IMAGE}]},
+            )
+            assert limiter.asked == [("gen4_image_turbo", 30.0)]
+            assert limiter.in_use("gen4_image_turbo") == 1
+            assert limiter.in_use("gen4_image") == 0
+        create = server.requests[0]
+        assert create.json()["model"] == "gen4_image_turbo"

@@ -650,3 +650,34 @@ class TestWithClients:
             task_reply, org_reply = asyncio.run(replies())
             assert printed == (task_reply if args[0] == "tasks" else org_reply)
             assert result.stdout.startswith('{\n  "')
+
+
+class TestCreateReplies:
+    """A create's handle serialises as the official create responses do: the API's reply."""
+
+    async def test_handle_gives_back_the_reply(self, server: Any) -> None:
+        from .conftest import API_KEY, json_reply
+
+        reply = {"id": "4b0f1e0c-1111-4c1a-9d6e-0a5b2c3d4e5f", "futureKey": [1]}
+        server.reply(json_reply(reply))
+        async with runway_async.AsyncRunway(
+            API_KEY, base_url=server.url, max_concurrency=None
+        ) as client:
+            handle = await client.text_to_image.create(
+                model="gen4_image", prompt_text="a fox", ratio="1920:1080"
+            )
+        assert handle.to_dict() == reply
+        assert json.loads(handle.to_json()) == reply
+        assert handle.to_dict(use_api_names=False)["id"] == reply["id"]
+
+    def test_handle_without_a_reply(self) -> None:
+        from runway_async import Cost, TaskHandle
+
+        handle = TaskHandle(
+            id="t1",
+            endpoint="text_to_image",
+            estimated_cost=Cost(credits=5),
+            client=None,  # type: ignore[arg-type]
+        )
+        assert handle.to_dict() == {"id": "t1", "estimatedCost": {"credits": 5}}
+        assert json.loads(handle.to_json(indent=None)) == handle.to_dict()

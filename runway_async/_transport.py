@@ -365,10 +365,34 @@ class AiohttpTransport:
         return response
 
 
-class _DownloadContext:
+class _OpenReply:
+    """What the download and streamed-reply contexts share: leaving releases the connection."""
+
+    __slots__ = ("_context", "_errors")
+
+    _context: AbstractAsyncContextManager[aiohttp.ClientResponse] | None
+    _errors: _ErrorMap
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        context, self._context = self._context, None
+        if context is None:
+            return
+        errors = self._errors
+        with errors:
+            # Releases the connection (closed if the body was not read to its end).
+            await context.__aexit__(exc_type, exc, tb)
+        errors.reraise()
+
+
+class _DownloadContext(_OpenReply):
     """``async with transport.stream(url, ...) as stream``: one download GET."""
 
-    __slots__ = ("_context", "_errors", "_headers", "_timeout", "_transport", "_url")
+    __slots__ = ("_headers", "_timeout", "_transport", "_url")
 
     def __init__(
         self,
@@ -408,26 +432,11 @@ class _DownloadContext:
         errors.reraise()
         return _AiohttpStream(response, errors)
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        context, self._context = self._context, None
-        if context is None:
-            return
-        errors = self._errors
-        with errors:
-            # Releases the connection (closed if the body was not read to its end).
-            await context.__aexit__(exc_type, exc, tb)
-        errors.reraise()
 
-
-class _ReplyContext:
+class _ReplyContext(_OpenReply):
     """``async with transport.open(request) as reply``: one API request, its body unread."""
 
-    __slots__ = ("_context", "_errors", "_request", "_transport")
+    __slots__ = ("_request", "_transport")
 
     def __init__(self, transport: AiohttpTransport, request: Request) -> None:
         self._transport = transport
@@ -459,21 +468,6 @@ class _ReplyContext:
             response = await self._context.__aenter__()
         errors.reraise()
         return _AiohttpStream(response, errors)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        context, self._context = self._context, None
-        if context is None:
-            return
-        errors = self._errors
-        with errors:
-            # Releases the connection (closed if the body was not read to its end).
-            await context.__aexit__(exc_type, exc, tb)
-        errors.reraise()
 
 
 class _AiohttpStream:

@@ -24,6 +24,7 @@ from ._config import (
     PollConfig,
     RetryConfig,
     Timeout,
+    TimeoutLike,
     check_seconds,
     resolve_api_key,
     resolve_base_url,
@@ -43,7 +44,7 @@ from ._journal import SQLiteBatchJournal
 from ._limits import AUTO, InProcessLimiter, Limiter, MaxConcurrency, check_max_concurrency
 from ._models import Task
 from ._names import NameTemplate
-from ._options import TimeoutLike, check_http_client
+from ._options import check_http_client
 from ._raw import RawResponses, StreamingResponses
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES, APIRequester, check_max_response_bytes
 from ._resources.avatar_conversations import AvatarConversations

@@ -18,7 +18,15 @@ from ._batch import DEFAULT_GRACE_PERIOD, BatchJournal, BatchResult, Job
 from ._batch import Batch as _AsyncBatch
 from ._client import AsyncRunway as _AsyncRunway
 from ._clock import SYSTEM_CLOCK, Clock
-from ._config import DEFAULT_RUNWAY_VERSION, NOT_GIVEN, NotGiven, PollConfig, RetryConfig, Timeout
+from ._config import (
+    DEFAULT_RUNWAY_VERSION,
+    NOT_GIVEN,
+    NotGiven,
+    PollConfig,
+    RetryConfig,
+    Timeout,
+    TimeoutLike,
+)
 from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DEFAULT_MAX_DOWNLOAD_BYTES, DownloadedFile
 from ._events import DEFAULT_EVENT_BUFFER, TaskEvent
 from ._handles import TaskHandle as _AsyncTaskHandle
@@ -61,7 +69,7 @@ from ._models.workflows import ThrottledWorkflowInvocation as _AsyncThrottledWor
 from ._models.workflows import UnknownWorkflowInvocation as _AsyncUnknownWorkflowInvocation
 from ._models.workflows import WorkflowRunCreated as _AsyncWorkflowRunCreated
 from ._names import NameTemplate
-from ._options import Body, Headers, Query, RequestTimeout, TimeoutLike
+from ._options import Body, Headers, Query, RequestTimeout
 from ._raw import AsyncAPIResponse as _AsyncAPIResponse
 from ._raw import HTTPRequest, HTTPResponse, ResponseHeaders
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES
@@ -3030,7 +3038,7 @@ class Uploads(SyncResource):
         file: FileTypes,
         file_metadata: str | None = None,
         on_progress: Callable[[int, int], object] | None = None,
-        timeout: float | None = DEFAULT_UPLOAD_TIMEOUT,
+        timeout: float | Timeout | TimeoutLike | None = DEFAULT_UPLOAD_TIMEOUT,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -3056,7 +3064,8 @@ class Uploads(SyncResource):
             on_progress: Called with ``(bytes_sent, total_bytes)`` as the file is sent (from
                 0 again if the upload is retried).
             timeout: Seconds for sending the file, retries included (``None``: no limit).
-                The first request has the client's timeout.
+                The first request has the client's timeout. A ``Timeout`` or
+                ``httpx.Timeout``-like object counts by its total (``read``) deadline.
             extra_headers: Headers added to the ``POST /v1/uploads`` request (replacing the
                 client's of the same name); never sent to the storage host.
             extra_query: Query parameters added to that request (wire names).

@@ -337,3 +337,19 @@ class TestOptionsAndTheLimiter:
             assert limiter.in_use("gen4_image") == 0
         create = server.requests[0]
         assert create.json()["model"] == "gen4_image_turbo"
+
+
+class TestUploadTimeout:
+    async def test_upload_takes_timeout_objects(self, tmp_path: Any) -> None:
+        image = tmp_path / "a.png"
+        image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+        async with (
+            Emulator(time_scale=0.002, seed=3) as emu,
+            AsyncRunway(API_KEY, base_url=emu.url) as client,
+        ):
+            first = await client.uploads.create_ephemeral(
+                file=image, timeout=_HttpxLikeTimeout(30.0, connect=5.0), extra_headers={"X-U": "1"}
+            )
+            second = await client.uploads.create_ephemeral(file=image, timeout=None)
+        assert first.uri.startswith("runway://")
+        assert second.uri.startswith("runway://")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
+from .._config import Timeout, TimeoutLike
 from .._models.uploads import UploadCreateEphemeralResponse
 from .._options import Body, Headers, Query, call_options
 from .._upload import DEFAULT_UPLOAD_TIMEOUT, FileTypes, upload_file
@@ -21,7 +23,7 @@ class Uploads(Resource):
         file: FileTypes,
         file_metadata: str | None = None,
         on_progress: Callable[[int, int], object] | None = None,
-        timeout: float | None = DEFAULT_UPLOAD_TIMEOUT,
+        timeout: float | Timeout | TimeoutLike | None = DEFAULT_UPLOAD_TIMEOUT,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -47,7 +49,8 @@ class Uploads(Resource):
             on_progress: Called with ``(bytes_sent, total_bytes)`` as the file is sent (from
                 0 again if the upload is retried).
             timeout: Seconds for sending the file, retries included (``None``: no limit).
-                The first request has the client's timeout.
+                The first request has the client's timeout. A ``Timeout`` or
+                ``httpx.Timeout``-like object counts by its total (``read``) deadline.
             extra_headers: Headers added to the ``POST /v1/uploads`` request (replacing the
                 client's of the same name); never sent to the storage host.
             extra_query: Query parameters added to that request (wire names).
@@ -72,6 +75,14 @@ class Uploads(Resource):
             file,
             file_metadata=file_metadata,
             on_progress=on_progress,
-            timeout=timeout,
+            timeout=_seconds(timeout),
             options=call_options(extra_headers, extra_query, extra_body),
         )
+
+
+def _seconds(timeout: object) -> float | None:
+    """Return an upload's deadline in seconds: a number as given, a timeout object's total."""
+    if timeout is None or isinstance(timeout, (int, float)):
+        return timeout  # a bool or a bad number is refused by upload_file
+    total = Timeout.coerce(timeout).total
+    return None if math.isinf(total) else total

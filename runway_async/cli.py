@@ -192,7 +192,17 @@ def emulator_command() -> click.Command:
         is_flag=True,
         help="Allow a non-loopback --host (the emulator has no real security).",
     )
-    def emulator(host: str, allow_remote: bool, **settings: Any) -> None:
+    @click.option(
+        "--accept-model",
+        "accept_models",
+        multiple=True,
+        metavar="ENDPOINT:MODEL",
+        help="Accept a model the spec does not know yet (image_to_video:gen5), with the "
+        "client's light checks; repeatable.",
+    )
+    def emulator(
+        host: str, allow_remote: bool, accept_models: tuple[str, ...], **settings: Any
+    ) -> None:
         """Run the local Runway API emulator until Ctrl-C or SIGTERM.
 
         It prints the base URL and the environment variables that point the runway_async
@@ -206,6 +216,17 @@ def emulator_command() -> click.Command:
                 "security, serving every task and output to whoever can reach it. Keep it on "
                 "127.0.0.1, or pass --allow-remote if other machines really must reach it."
             )
+        extra_models: dict[str, list[str]] = {}
+        for item in accept_models:
+            endpoint, sep, model = item.partition(":")
+            if not sep or not endpoint or not model:
+                raise click.BadParameter(
+                    f"{item!r} is not ENDPOINT:MODEL (image_to_video:gen5)",
+                    param_hint="--accept-model",
+                )
+            extra_models.setdefault(endpoint, []).append(model)
+        if extra_models:
+            settings["extra_models"] = extra_models
         try:
             with warnings.catch_warnings():
                 # The Emulator warns of a non-loopback host; the console line below says it.

@@ -136,6 +136,7 @@ class TestCommandLine:
             "--api-key",
             "--spec-mock",
             "--allow-remote",
+            "--accept-model",
         ):
             assert option in result.output
 
@@ -181,6 +182,24 @@ class TestCommandLine:
         assert "Warning: listening on 192.0.2.1" in result.output
         assert seen[0].config.host == "192.0.2.1"
         assert seen[0].config.seed == 4
+
+    def test_accept_model_reaches_the_emulator(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """``--accept-model ENDPOINT:MODEL`` (repeatable) becomes ``extra_models``."""
+        seen: list[Emulator] = []
+
+        async def fake_serve(emu: Emulator, console: object) -> None:
+            seen.append(emu)
+
+        monkeypatch.setattr(cli, "serve_emulator", fake_serve)
+        args = ("--accept-model", "image_to_video:gen5", "--accept-model", "image_to_video:gen6")
+        result = invoke("emulator", *args)
+        assert result.exit_code == 0, result.output
+        assert {k: list(v) for k, v in seen[0].config.extra_models.items()} == {
+            "image_to_video": ["gen5", "gen6"]
+        }
+        bad = invoke("emulator", "--accept-model", "gen5")
+        assert bad.exit_code == 2
+        assert "ENDPOINT:MODEL" in bad.output
 
     def test_port_in_use_is_a_clear_error(self) -> None:
         """A port already taken exits 1 naming it, without a traceback."""

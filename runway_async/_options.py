@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Final, TypeVar
@@ -165,6 +166,8 @@ def query_text(value: object) -> str:
 
 F = TypeVar("F", bound=Callable[..., Any])
 _UNEXPECTED: Final = "unexpected keyword argument"
+# Python 3.13 adds "Did you mean 'x'?" after the name: take the name, not the last word.
+_UNEXPECTED_NAME: Final = re.compile(r"unexpected keyword argument '([^']*)'")
 
 
 def hint_unknown_keywords(func: F) -> F:
@@ -209,9 +212,11 @@ def _reworded(exc: TypeError) -> TypeError:
     message = str(exc)
     if tb is None or tb.tb_next is not None or _UNEXPECTED not in message:
         return exc
-    name = message.rpartition(" ")[2].strip("'")
+    found = _UNEXPECTED_NAME.search(message)
+    name = found.group(1) if found else "name"
+    end = "" if message.endswith((".", "?", "!")) else "."
     return TypeError(
-        f"{message}. To send a parameter this SDK does not know yet, pass it by its wire "
+        f"{message}{end} To send a parameter this SDK does not know yet, pass it by its wire "
         f"name in extra_body={{{name!r}: ...}} (JSON body) or extra_query (query string)"
     )
 

@@ -353,3 +353,18 @@ class TestUploadTimeout:
             second = await client.uploads.create_ephemeral(file=image, timeout=None)
         assert first.uri.startswith("runway://")
         assert second.uri.startswith("runway://")
+
+
+def test_hint_reads_the_name_whatever_python_adds() -> None:
+    """Python 3.13 appends "Did you mean ...?"; the hint still names the keyword given."""
+    from runway_async._options import _reworded
+
+    try:
+        raise TypeError(
+            "TextToImage.create() got an unexpected keyword argument 'promptTxt'. "
+            "Did you mean 'prompt_text'?"
+        )
+    except TypeError as exc:
+        message = str(_reworded(exc))
+    assert "Did you mean 'prompt_text'? To send" in message
+    assert "extra_body={'promptTxt': ...}" in message

@@ -1,0 +1,207 @@
+"""A fleet of worker processes spending one organization's limits (issue 15).
+
+``python benchmarks/fleet.py worker URL N --start K [--redis URL --namespace NS]`` is one
+worker: it creates N tasks (job numbers K to K+N-1) with our client against the emulator at
+URL, waits for all of them, and prints one JSON object (succeeded, wall seconds, CPU seconds).
+Without ``--redis`` its limiter is the usual per-process one, which believes it owns the
+organization's whole limit; with it, a ``RedisLimiter`` shared by every worker using that
+Redis and namespace.
+
+``run_fleet`` starts several workers at once and waits for them; ``fleet_metrics`` reads what
+the emulator saw (``Emulator.metrics(tasks=True)``): THROTTLED seconds per task and the most
+tasks of the model alive (PENDING, THROTTLED or RUNNING) at once. The fleet test
+(``tests/test_fleet.py``) and the ``fleet`` benchmark scenario both use these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+API_KEY = "fleet-key"
+MODEL = "gen4_turbo"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def params(n: int) -> dict[str, Any]:
+    """Return the parameters of job ``n`` (distinct prompts, so no body repeats)."""
+    return {
+        "model": MODEL,
+        "prompt_image": "https://example.com/frame.png",
+        "prompt_text": f"fleet task {n}",
+        "ratio": "1280:720",
+        "duration": 5,
+    }
+
+
+async def work(
+    url: str,
+    count: int,
+    start: int,
+    *,
+    redis_url: str | None,
+    namespace: str | None,
+    start_at: float | None = None,
+) -> dict[str, Any]:
+    """Create ``count`` tasks and wait for them all; return what this worker saw.
+
+    With ``start_at`` (a ``time.time()`` value), the first create waits until then, so
+    workers started one after another begin together (at most 30 s of waiting).
+    """
+    from runway_async import AsyncRunway, PollConfig
+
+    limiter: Any = None
+    if redis_url is not None:
+        from runway_async import RedisLimiter
+
+        limiter = RedisLimiter(redis_url, namespace=namespace or "fleet")
+    poll = PollConfig(duration_cache=None)
+    if start_at is not None:
+        await asyncio.sleep(min(max(start_at - time.time(), 0.0), 30.0))
+    began = time.perf_counter()
+    async with AsyncRunway(API_KEY, base_url=url, limiter=limiter, poll=poll) as client:
+
+        async def one(n: int) -> str:
+            task = await client.image_to_video.create(**params(n))
+            done = await task.wait_for_task_output(timeout=3600)
+            return str(done.status)
+
+        statuses = await asyncio.gather(*(one(start + i) for i in range(count)))
+    if limiter is not None and hasattr(limiter, "aclose"):
+        await limiter.aclose()
+    return {
+        "succeeded": statuses.count("SUCCEEDED"),
+        "wall": time.perf_counter() - began,
+        "cpu": time.process_time(),
+    }
+
+
+def run_fleet(
+    url: str,
+    *,
+    workers: int,
+    jobs: int,
+    redis_url: str | None = None,
+    namespace: str | None = None,
+    timeout: float = 300.0,
+    env: Mapping[str, str] | None = None,
+    warm_up: float = 3.0,
+) -> list[dict[str, Any]]:
+    """Run ``workers`` worker processes sharing ``jobs`` jobs; return each one's report.
+
+    The workers begin their creates together, ``warm_up`` seconds after they are started
+    (time for their imports), so that they compete for the limits as a fleet does.
+
+    Raises:
+        RuntimeError: A worker failed or did not finish within ``timeout`` seconds (all are
+            stopped then).
+
+    """
+    share, extra = divmod(jobs, workers)
+    start_at = time.time() + warm_up
+    commands: list[list[str]] = []
+    start = 0
+    for index in range(workers):
+        count = share + (1 if index < extra else 0)
+        command = [sys.executable, str(Path(__file__)), "worker", url, str(count)]
+        command += ["--start", str(start), "--start-at", repr(start_at)]
+        if redis_url is not None:
+            command += ["--redis", redis_url, "--namespace", namespace or "fleet"]
+        commands.append(command)
+        start += count
+    environment = {**os.environ, **(env or {})}
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT), *filter(None, [environment.get("PYTHONPATH")])]
+    )
+    processes = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment,
+        )
+        for command in commands
+    ]
+    deadline = time.monotonic() + timeout
+    reports: list[dict[str, Any]] = []
+    try:
+        for process in processes:
+            left = max(deadline - time.monotonic(), 0.1)
+            out, err = process.communicate(timeout=left)
+            if process.returncode != 0:
+                raise RuntimeError(f"a fleet worker failed ({process.returncode}): {err[-2000:]}")
+            reports.append(json.loads(out.strip().splitlines()[-1]))
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"the fleet did not finish within {timeout} s") from exc
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return reports
+
+
+def max_alive(timelines: Mapping[str, Mapping[str, Any]], model: str = MODEL) -> int:
+    """Return the most tasks of ``model`` alive at once: created, not yet ended."""
+    edges: list[tuple[float, int]] = []
+    for task in timelines.values():
+        if task.get("model") != model:
+            continue
+        edges.append((float(task["created"]), 1))
+        ended = task.get("ended")
+        if ended is not None:
+            edges.append((float(ended), -1))
+    alive = peak = 0
+    for _at, step in sorted(edges, key=lambda edge: (edge[0], edge[1])):  # ends first
+        alive += step
+        peak = max(peak, alive)
+    return peak
+
+
+def fleet_metrics(metrics: Mapping[str, Any], model: str = MODEL) -> dict[str, Any]:
+    """Summarise an emulator's ``metrics(tasks=True)`` after a fleet run."""
+    created = int(metrics["tasks_created"].get(model, 0))
+    throttled = float(metrics["throttled_seconds"]["models"].get(model, 0.0))
+    return {
+        "tasks": created,
+        "throttled_per_task": throttled / created if created else 0.0,
+        "max_alive": max_alive(metrics.get("tasks", {}), model),
+        "max_running": int(metrics["max_running"].get(model, 0)),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    worker = sub.add_parser("worker", help="run one worker and print its report")
+    worker.add_argument("url")
+    worker.add_argument("count", type=int)
+    worker.add_argument("--start", type=int, default=0)
+    worker.add_argument("--redis", default=None)
+    worker.add_argument("--namespace", default=None)
+    worker.add_argument("--start-at", type=float, default=None)
+    args = parser.parse_args(argv)
+    report = asyncio.run(
+        work(
+            args.url,
+            args.count,
+            args.start,
+            redis_url=args.redis,
+            namespace=args.namespace,
+            start_at=args.start_at,
+        )
+    )
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -24,7 +24,7 @@ import asyncio
 import logging
 import math
 from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol, runtime_checkable
 
 from ._clock import Clock
 from ._config import PollConfig, RetryConfig, Timeout, is_loopback_url
@@ -69,6 +69,84 @@ logger = logging.getLogger("runway_async")
 
 SAVE_EVERY: Final = 60.0
 """Fewest seconds (on the watcher's clock) between two saves of learned durations."""
+SHARE_EVERY: Final = 10.0
+"""Fewest seconds between two shares of learned durations through the limiter."""
+
+
+@runtime_checkable
+class SharesDurations(Protocol):
+    """A limiter shared by processes that also shares what their watchers learn.
+
+    ``RedisLimiter`` is one: a new worker's watcher starts from the durations the fleet
+    measured, so it polls well from its first task.
+    """
+
+    async def load_durations(self) -> dict[str, EstimatorState]:
+        """Return the durations the fleet shared, by model."""
+        ...
+
+    async def save_durations(self, states: Mapping[str, EstimatorState]) -> None:
+        """Share ``states`` (by model) with the fleet."""
+        ...
+
+
+class _SharedDurations:
+    """One watcher's link to the durations its limiter shares between processes.
+
+    Loads them once when the watcher is made (the watcher takes those of models it has not
+    measured), shares what changed at most every ``SHARE_EVERY`` seconds as it learns, and
+    once more when it closes. Never raises: sharing is only an optimisation.
+    """
+
+    def __init__(self, sharing: SharesDurations, watcher: TaskWatcher, clock: Clock) -> None:
+        self.sharing = sharing
+        self.watcher = watcher
+        self.clock = clock
+        self.shared: dict[str, EstimatorState] = {}
+        self.shared_count = 0
+        self.last_share = -math.inf
+        self.sharing_now: asyncio.Task[None] | None = None
+
+    async def load(self) -> None:
+        try:
+            states = await self.sharing.load_durations()
+        except Exception as exc:  # never into the client
+            logger.info("Could not load the fleet's task durations: %s", exc)
+            return
+        self.shared.update(states)
+        self.watcher.seed(states)
+
+    def on_learned(self) -> None:
+        busy = self.sharing_now is not None and not self.sharing_now.done()
+        if not busy and self.clock.now() - self.last_share >= SHARE_EVERY:
+            self.last_share = self.clock.now()
+            self.sharing_now = asyncio.get_running_loop().create_task(self.share())
+
+    async def share(self) -> None:
+        watcher = self.watcher
+        if watcher.learn_count == self.shared_count:
+            return
+        count = watcher.learn_count
+        changed = {
+            model: state
+            for model, state in watcher.learned().items()
+            if self.shared.get(model) != state
+        }
+        try:
+            if changed:
+                await self.sharing.save_durations(changed)
+        except Exception as exc:  # never into the client
+            logger.info("Could not share learned task durations: %s", exc)
+            return
+        self.shared.update(changed)
+        self.shared_count = count
+
+    async def close(self) -> None:
+        task = self.sharing_now
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self.share()
 
 
 class _SavedDurations:
@@ -115,9 +193,15 @@ class _SavedDurations:
 class _LoopTasks:
     """One event loop's part of a client: its task watcher and its background work."""
 
-    def __init__(self, watcher: TaskWatcher, durations: _SavedDurations | None = None) -> None:
+    def __init__(
+        self,
+        watcher: TaskWatcher,
+        durations: _SavedDurations | None = None,
+        shared: _SharedDurations | None = None,
+    ) -> None:
         self.watcher = watcher
         self.durations = durations
+        self.shared = shared
         self.kinds: dict[WatchKind, TaskWatcher] = {}
         self.background: set[asyncio.Task[None]] = set()
 
@@ -132,6 +216,8 @@ class _LoopTasks:
         await self.watcher.aclose()
         if self.durations is not None:
             self.durations.save()
+        if self.shared is not None:
+            await self.shared.close()
 
 
 class CoreState:
@@ -200,6 +286,13 @@ class CoreState:
             durations = _SavedDurations(
                 DurationCache(path), self.poll_requester.base_url, self.clock
             )
+        hooks: list[Callable[[], None]] = []
+        sharing = self.limiter if isinstance(self.limiter, SharesDurations) else None
+
+        def learned() -> None:
+            for hook in hooks:
+                hook()
+
         watcher = TaskWatcher(
             fetch=self.poll_task,
             poll=self.poll,
@@ -207,11 +300,21 @@ class CoreState:
             on_event=self.on_event,
             clock=self.clock,
             durations=durations.saved if durations is not None else None,
-            on_learned=durations.on_learned if durations is not None else None,
+            on_learned=learned if durations is not None or sharing is not None else None,
         )
         if durations is not None:
             durations.watcher = watcher
-        return _LoopTasks(watcher, durations)
+            hooks.append(durations.on_learned)
+        shared = None
+        if sharing is not None:
+            shared = _SharedDurations(sharing, watcher, self.clock)
+            hooks.append(shared.on_learned)
+        tasks = _LoopTasks(watcher, durations, shared)
+        if shared is not None:
+            load = asyncio.get_running_loop().create_task(shared.load())
+            tasks.background.add(load)
+            load.add_done_callback(tasks.background.discard)
+        return tasks
 
     def watcher(self) -> TaskWatcher:
         """Return the running loop's watcher, creating it on first use in that loop."""

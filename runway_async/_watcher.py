@@ -190,6 +190,20 @@ class TaskWatcher:
         """The event loop the watcher belongs to."""
         return self._loop
 
+    def seed(self, durations: Mapping[str, EstimatorState]) -> None:
+        """Take durations learned elsewhere for the models this watcher has not measured.
+
+        A model this watcher already has an estimate of keeps its own (what this process
+        saw is newer than what it is told); the others start from ``durations`` as if the
+        watcher had been made with them.
+        """
+        for model, state in durations.items():
+            if model in self._estimators:
+                continue
+            self._estimators[model] = DurationEstimator.from_state(state)
+            if state.pending is not None:
+                self._pending.setdefault(model, state.pending)
+
     def learned(self) -> dict[str, EstimatorState]:
         """Return each model's duration estimate as it stands (to persist), by model."""
         learned = {}

@@ -22,7 +22,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ async def work(
     redis_url: str | None,
     namespace: str | None,
     start_at: float | None = None,
+    lease_ttl: float | None = None,
 ) -> dict[str, Any]:
     """Create ``count`` tasks and wait for them all; return what this worker saw.
 
@@ -62,7 +63,8 @@ async def work(
     if redis_url is not None:
         from runway_async import RedisLimiter
 
-        limiter = RedisLimiter(redis_url, namespace=namespace or "fleet")
+        options = {} if lease_ttl is None else {"lease_ttl": lease_ttl}
+        limiter = RedisLimiter(redis_url, namespace=namespace or "fleet", **options)
     poll = PollConfig(duration_cache=None)
     if start_at is not None:
         await asyncio.sleep(min(max(start_at - time.time(), 0.0), 30.0))
@@ -94,6 +96,7 @@ def run_fleet(
     timeout: float = 300.0,
     env: Mapping[str, str] | None = None,
     warm_up: float = 3.0,
+    lease_ttl: float | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``workers`` worker processes sharing ``jobs`` jobs; return each one's report.
 
@@ -111,26 +114,20 @@ def run_fleet(
     start = 0
     for index in range(workers):
         count = share + (1 if index < extra else 0)
-        command = [sys.executable, str(Path(__file__)), "worker", url, str(count)]
-        command += ["--start", str(start), "--start-at", repr(start_at)]
-        if redis_url is not None:
-            command += ["--redis", redis_url, "--namespace", namespace or "fleet"]
-        commands.append(command)
-        start += count
-    environment = {**os.environ, **(env or {})}
-    environment["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT), *filter(None, [environment.get("PYTHONPATH")])]
-    )
-    processes = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=environment,
+        commands.append(
+            worker_command(
+                url,
+                count,
+                start=start,
+                redis_url=redis_url,
+                namespace=namespace,
+                start_at=start_at,
+                lease_ttl=lease_ttl,
+            )
         )
-        for command in commands
-    ]
+        start += count
+    environment = worker_env(env)
+    processes = start_workers(commands, environment)
     deadline = time.monotonic() + timeout
     reports: list[dict[str, Any]] = []
     try:
@@ -148,6 +145,53 @@ def run_fleet(
                 process.kill()
                 process.wait()
     return reports
+
+
+def worker_command(
+    url: str,
+    count: int,
+    *,
+    start: int = 0,
+    redis_url: str | None = None,
+    namespace: str | None = None,
+    start_at: float | None = None,
+    lease_ttl: float | None = None,
+) -> list[str]:
+    """Return the command line of one worker (see the module docstring)."""
+    command = [sys.executable, str(Path(__file__)), "worker", url, str(count)]
+    command += ["--start", str(start)]
+    if start_at is not None:
+        command += ["--start-at", repr(start_at)]
+    if redis_url is not None:
+        command += ["--redis", redis_url, "--namespace", namespace or "fleet"]
+    if lease_ttl is not None:
+        command += ["--lease-ttl", repr(lease_ttl)]
+    return command
+
+
+def worker_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the environment of a worker: ours, with this checkout importable."""
+    environment = {**os.environ, **(env or {})}
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT), *filter(None, [environment.get("PYTHONPATH")])]
+    )
+    return environment
+
+
+def start_workers(
+    commands: Sequence[Sequence[str]], environment: Mapping[str, str]
+) -> list[subprocess.Popen[str]]:
+    """Start one process per command, reporting on pipes."""
+    return [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            list(command),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(environment),
+        )
+        for command in commands
+    ]
 
 
 def max_alive(timelines: Mapping[str, Mapping[str, Any]], model: str = MODEL) -> int:
@@ -179,6 +223,85 @@ def fleet_metrics(metrics: Mapping[str, Any], model: str = MODEL) -> dict[str, A
     }
 
 
+def _redis_commands(url: str) -> int:
+    """Return how many commands the Redis at ``url`` has processed (``INFO stats``)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        return int(client.info("stats")["total_commands_processed"])
+    finally:
+        client.close()
+
+
+def bench(
+    critical_path: Callable[[Mapping[str, Mapping[str, Any]], int, float], float],
+    *,
+    workers: int = 4,
+    jobs: int = 200,
+    concurrency: int = 5,
+    seconds: float = 8.0,
+    time_scale: float = 0.02,
+) -> dict[str, Any]:
+    """The ``fleet`` scenario: the same jobs by per-process limiters, then by a shared one.
+
+    Starts its own ``redis-server`` (loopback, a free port) and, per run, a fresh emulator
+    whose model allows ``concurrency`` tasks at once. Returns, per limiter: THROTTLED seconds
+    per task, the most tasks alive and RUNNING at once, the wall time of the slowest worker
+    against the critical path (``critical_path``, run.py's), and Redis commands per create.
+    """
+    import tempfile
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from runway_async.emulator import Emulator
+    from tests.redis_support import RedisServer, require_redis
+
+    rows: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as directory:
+        server = RedisServer(require_redis(), Path(directory))
+        server.start()
+        try:
+            for name, redis_url in (("per-process", None), ("redis", server.url)):
+                print(f"fleet: {workers} workers x {jobs // workers} jobs, {name} ...", flush=True)
+                commands = _redis_commands(server.url)
+                with Emulator(
+                    time_scale=time_scale,
+                    seed=1,
+                    concurrency=concurrency,
+                    daily_limit=None,
+                    durations={MODEL: seconds},
+                ).in_thread() as emu:
+                    reports = run_fleet(
+                        emu.url, workers=workers, jobs=jobs, redis_url=redis_url, timeout=900
+                    )
+                    metrics = emu.metrics(tasks=True)
+                used = _redis_commands(server.url) - commands - 2  # the two INFO calls
+                seen = fleet_metrics(metrics)
+                wall = max(report["wall"] for report in reports) / time_scale
+                ideal = critical_path(metrics["tasks"], concurrency, 0.5)
+                rows[name] = {
+                    **seen,
+                    "wall_api_s": round(wall, 1),
+                    "critical_path_api_s": round(ideal, 1),
+                    "wall_over_critical": round(wall / ideal, 3) if ideal else None,
+                    "redis_commands_per_create": (
+                        round(used / seen["tasks"], 2) if redis_url and seen["tasks"] else None
+                    ),
+                    "succeeded": sum(report["succeeded"] for report in reports),
+                }
+        finally:
+            server.stop()
+    return {
+        "workers": workers,
+        "jobs": jobs,
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "time_scale": time_scale,
+        "rows": rows,
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +312,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     worker.add_argument("--redis", default=None)
     worker.add_argument("--namespace", default=None)
     worker.add_argument("--start-at", type=float, default=None)
+    worker.add_argument("--lease-ttl", type=float, default=None)
     args = parser.parse_args(argv)
     report = asyncio.run(
         work(
@@ -198,6 +322,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             redis_url=args.redis,
             namespace=args.namespace,
             start_at=args.start_at,
+            lease_ttl=args.lease_ttl,
         )
     )
     print(json.dumps(report))

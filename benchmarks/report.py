@@ -369,6 +369,27 @@ def uploads_table(uploads: Mapping[str, Any], clients: Mapping[str, Collection[s
     return "\n".join(lines) + "\n"
 
 
+def fleet_section(fleet: Mapping[str, Any]) -> str:
+    """Return the ``fleet`` scenario's results as a Markdown section."""
+    lines = [
+        f"### fleet: {fleet['workers']} processes, {fleet['jobs']} x {fleet['seconds']:g} s "
+        f"tasks, limit {fleet['concurrency']}, time scale {fleet['time_scale']:g}",
+        "",
+        "| limiter | THROTTLED s/task | most alive | most RUNNING | wall / critical path "
+        "| Redis commands / create |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in fleet["rows"].items():
+        per_create = row["redis_commands_per_create"]
+        lines.append(
+            f"| {name} | {row['throttled_per_task']:.2f} | {row['max_alive']} | "
+            f"{row['max_running']} | {row['wall_over_critical']:.2f} "
+            f"({row['wall_api_s']:.0f} s / {row['critical_path_api_s']:.0f} s) | "
+            f"{'-' if per_create is None else f'{per_create:.1f}'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def render(
     results: Mapping[str, Any],
     descriptions: Mapping[str, str],
@@ -407,4 +428,6 @@ def render(
         parts.append(sync_table(results["sync"]))
     if "uploads" in results:
         parts.append(uploads_table(results["uploads"], upload_clients))
+    if "fleet" in results:
+        parts.append(fleet_section(results["fleet"]))
     return "\n".join(parts)

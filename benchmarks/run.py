@@ -81,10 +81,10 @@ COLD = {
     "cold-smoke": Scenario("cold-smoke", 10, 10, 8.0, time_scale=0.01, sdks=("ours",)),
 }
 COLD_WARMUP = 30
-DEFAULT = ("small", "large", "scale", "cold", "sync", "uploads")
+DEFAULT = ("small", "large", "scale", "cold", "sync", "uploads", "fleet")
 SYNC_CALLS = 500
 # Scenarios with their own runner and table, outside SCENARIOS and COLD.
-SPECIAL = ("sync", "uploads")
+SPECIAL = ("sync", "uploads", "fleet")
 MIB = 1024 * 1024
 UPLOAD_ROUNDS = 3
 LARGE_UPLOAD_MIB = 150
@@ -455,6 +455,10 @@ def main() -> None:
             results["sync"] = run_sync_overhead()
         elif name == "uploads":
             results["uploads"] = run_uploads()
+        elif name == "fleet":
+            import fleet
+
+            results["fleet"] = fleet.bench(critical_path)
         elif name in COLD:
             results["cold"][name] = run_cold(COLD[name])
         else:

@@ -44,7 +44,7 @@ from ._journal import SQLiteBatchJournal
 from ._limits import AUTO, InProcessLimiter, Limiter, MaxConcurrency, check_max_concurrency
 from ._models import Task
 from ._names import NameTemplate
-from ._options import check_http_client
+from ._options import check_http_client, checked_mapping
 from ._raw import RawResponses, StreamingResponses
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES, APIRequester, check_max_response_bytes
 from ._resources.avatar_conversations import AvatarConversations
@@ -174,8 +174,8 @@ class AsyncRunway(TaskResources):
         check_inline_max_bytes(inline_max_bytes)
         check_http_client(http_client)
         _check_bool("validate", validate)
-        _check_options("default_headers", default_headers)
-        _check_options("default_query", default_query)
+        checked_mapping("default_headers", default_headers, text_values=True)
+        checked_mapping("default_query", default_query)
         if session is not None and transport is not None:
             raise TypeError("pass session or transport, not both (a session is for the default)")
         retry = retry or RetryConfig()
@@ -393,9 +393,9 @@ class AsyncRunway(TaskResources):
         if not isinstance(validate, NotGiven):
             _check_bool("validate", validate)
         if not isinstance(default_headers, NotGiven):
-            _check_options("default_headers", default_headers)
+            checked_mapping("default_headers", default_headers, text_values=True)
         if not isinstance(default_query, NotGiven):
-            _check_options("default_query", default_query)
+            checked_mapping("default_query", default_query)
         new_retry = requester.retry if isinstance(retry, NotGiven) else retry
         if not isinstance(max_retries, NotGiven):
             new_retry = attrs.evolve(new_retry, max_retries=max_retries)
@@ -649,16 +649,6 @@ class AsyncRunway(TaskResources):
 def _check_bool(name: str, value: object) -> None:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {value!r}")
-
-
-def _check_options(name: str, value: object) -> None:
-    """Refuse ``default_headers``/``default_query`` that are not mappings of names."""
-    if value is None:
-        return
-    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
-        raise TypeError(f"{name} must be a mapping of names (strings), got {type(value).__name__}")
-    if name == "default_headers" and not all(isinstance(v, str) for v in value.values()):
-        raise TypeError(f"{name} values must be strings")
 
 
 def core_of(client: AsyncRunway) -> Core:

@@ -7,7 +7,8 @@ was given (the common case costs nothing more) or one frozen ``CallOptions`` tha
 through the core, the limiter and the requester unchanged:
 
 - ``extra_headers`` are added to (and override) the client's headers for this call;
-- ``extra_query`` is added to the query string (wire names; lists become comma lists);
+- ``extra_query`` is added to the query string (wire names, written by
+  ``_spec.merge_query``: lists comma-joined, ``None`` leaves a parameter out);
 - ``extra_body`` is merged into the JSON body after the keywords are converted to wire
   names: its keys are wire names, sent as given, and overriding the converted members;
   validation leaves the members it sets to the server;
@@ -47,9 +48,8 @@ __all__ = [
     "TimeoutLike",
     "call_options",
     "check_http_client",
-    "coerce_timeout",
+    "checked_mapping",
     "hint_unknown_keywords",
-    "query_text",
 ]
 
 Headers = Mapping[str, str]
@@ -64,11 +64,6 @@ RequestTimeout = float | Timeout | TimeoutLike | None | NotGiven
 """What ``timeout=`` takes: seconds, a ``Timeout``, an ``httpx.Timeout``-like object,
 ``None`` (no per-request deadline; the retry budget still bounds the call) or ``NOT_GIVEN``
 (the client's)."""
-
-
-def coerce_timeout(value: object) -> Timeout:
-    """Return a ``timeout=`` value as a ``Timeout`` (see ``Timeout.coerce``)."""
-    return Timeout.coerce(value)
 
 
 @attrs.frozen
@@ -125,41 +120,40 @@ def call_options(
         and sink is None
     ):
         return None
-    headers = _mapping("extra_headers", extra_headers)
-    if headers is not None:
-        for key, value in headers.items():
-            if not isinstance(key, str) or not isinstance(value, str):
-                raise TypeError(
-                    f"extra_headers must map header names to strings, got {key!r}: "
-                    f"{type(value).__name__}"
-                )
     return CallOptions(
-        extra_headers=headers,
-        extra_query=_mapping("extra_query", extra_query),
-        extra_body=_mapping("extra_body", extra_body),
-        timeout=None if isinstance(timeout, NotGiven) else coerce_timeout(timeout),
+        extra_headers=checked_mapping("extra_headers", extra_headers, text_values=True),
+        extra_query=checked_mapping("extra_query", extra_query),
+        extra_body=checked_mapping("extra_body", extra_body),
+        timeout=None if isinstance(timeout, NotGiven) else Timeout.coerce(timeout),
         sink=sink,
     )
 
 
-def _mapping(name: str, value: object) -> Mapping[str, Any] | None:
+def checked_mapping(
+    name: str, value: object, *, text_values: bool = False
+) -> dict[str, Any] | None:
+    """Return an option that maps names to values as a dict (``None`` stays ``None``).
+
+    The one check of ``extra_headers``, ``extra_query``, ``extra_body``, ``default_headers``
+    and ``default_query``: names are strings, and with ``text_values`` (headers) so are the
+    values. Messages name the option and the offending name or type, never a value.
+
+    Raises:
+        TypeError: ``value`` is not such a mapping.
+
+    """
     if value is None:
         return None
     if not isinstance(value, Mapping):
         raise TypeError(f"{name} must be a mapping (a dict), got {type(value).__name__}")
-    for key in value:
+    for key, item in value.items():
         if not isinstance(key, str):
             raise TypeError(f"{name} keys must be strings, got {key!r}")
+        if text_values and not isinstance(item, str):
+            raise TypeError(
+                f"{name} must map header names to strings, got {key!r}: {type(item).__name__}"
+            )
     return dict(value)
-
-
-def query_text(value: object) -> str:
-    """Return one query value as sent: booleans ``true``/``false``, lists comma-joined."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ",".join(query_text(item) for item in value)
-    return str(value)
 
 
 # -- unknown keyword arguments ----------------------------------------------------------------

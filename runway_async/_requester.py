@@ -40,9 +40,10 @@ from ._http import (
     parse_retry_after,
     status_error_class,
 )
-from ._options import CallOptions, query_text
+from ._options import CallOptions
 from ._raw import HTTPRequest, HTTPResponse, RawRecorder, http_response
 from ._retry import call_with_retries, is_retryable
+from ._spec import merge_query
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -178,9 +179,7 @@ class APIRequester:
         self.timeout = timeout
         self.retry = retry
         self.default_headers: Mapping[str, str] = dict(default_headers or {})
-        self.default_query: Mapping[str, str] = {
-            key: query_text(value) for key, value in (default_query or {}).items()
-        }
+        self.default_query: Mapping[str, str] = merge_query(None, default_query or {})
         self.max_response_bytes = max_response_bytes
         self.clock = clock
         self._rand = random.Random()  # noqa: S311 - jitter, not cryptography
@@ -288,14 +287,17 @@ class APIRequester:
     def _query(
         self, params: Mapping[str, str] | None, options: CallOptions | None
     ) -> Mapping[str, str] | None:
-        """Return the query of a call: the defaults, its own parameters, its ``extra_query``."""
+        """Return the query of a call: the defaults, its own parameters, its ``extra_query``.
+
+        ``extra_query`` goes last, so its ``None`` removes a default too. A plain call's
+        ``params`` already hold it (``to_request`` checks and writes them); merging it again
+        with the same writer (``merge_query``) changes nothing else.
+        """
         extra = options.extra_query if options is not None else None
         if not self.default_query and not extra:
             return params
         merged = {**self.default_query, **(params or {})}
-        if extra:
-            merged.update({key: query_text(value) for key, value in extra.items()})
-        return merged
+        return merge_query(merged, extra) if extra else merged
 
 
 def _merged_headers(base: Mapping[str, str], extra: Mapping[str, str]) -> _PreparedHeaders:

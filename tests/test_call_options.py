@@ -368,3 +368,19 @@ def test_hint_reads_the_name_whatever_python_adds() -> None:
         message = str(_reworded(exc))
     assert "Did you mean 'prompt_text'? To send" in message
     assert "extra_body={'promptTxt': ...}" in message
+
+
+class TestOneQueryWriter:
+    """Every query option is written one way (``_spec.merge_query``), and once."""
+
+    async def test_nested_and_none_values_on_every_kind_of_call(
+        self, server: ScriptedServer
+    ) -> None:
+        server.reply(json_reply({"data": [], "nextCursor": None}), json_reply(TASK))
+        extra = {"filter": {"state": "READY"}, "tenant": None, "flag": True}
+        async with client_for(server, default_query={"tenant": "acme"}) as client:
+            await client.avatars.list(limit=5, extra_query=extra)  # a plain call: to_request
+            await client.tasks.retrieve(TASK["id"], extra_query=extra)  # a core request
+        listed, retrieved = (received.path for received in server.requests)
+        assert listed == "/v1/avatars?limit=5&filter%5Bstate%5D=READY&flag=true"
+        assert retrieved.endswith("?filter%5Bstate%5D=READY&flag=true")

@@ -74,7 +74,7 @@ from ._model import (
     python_name,
     union_body,
 )
-from ._plain import NULL, PlainRequest, to_request, validate_plain_wire
+from ._plain import NULL, PlainRequest, merge_query, to_request, validate_plain_wire
 from ._validate import ValidationIssue, describe, validate_body
 from ._wire import to_wire
 
@@ -96,6 +96,7 @@ __all__ = [
     "forget_warned_models",
     "get_endpoint",
     "get_plain_endpoint",
+    "merge_query",
     "python_name",
     "to_request",
     "to_wire",

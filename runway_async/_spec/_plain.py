@@ -39,7 +39,7 @@ from ._validate import (
 )
 from ._wire import convert_members, plain_data
 
-__all__ = ["NULL", "PlainRequest", "to_request", "validate_plain_wire"]
+__all__ = ["NULL", "PlainRequest", "merge_query", "to_request", "validate_plain_wire"]
 
 _PLACEHOLDER = re.compile(r"{(\w+)}")
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -187,9 +187,7 @@ def to_request(
             warn_unknown_model(endpoint, model)
     texts = {wire: _query_text(value) for wire, value in query.items()}
     if extra_q is not None:
-        for key, value in extra_q.items():
-            texts.pop(key, None)  # overridden, or removed by None
-            texts.update(_extra_query_items(str(key), value))
+        texts = merge_query(texts, extra_q)
     return PlainRequest(
         spec.method,
         _fill_path(spec, path_values),
@@ -226,6 +224,21 @@ def _error(
         texts = {top: _query_text(query[top])}
         return issue.to_error(spec.name, hint=send_anyway(issue, texts, option="extra_query"))
     return issue.to_error(spec.name, hint=send_anyway(issue, body))
+
+
+def merge_query(texts: Mapping[str, str] | None, extra: Mapping[str, Any]) -> dict[str, str]:
+    """Return query ``texts`` with ``extra`` (wire names, any JSON values) merged in.
+
+    Written as the official SDK writes query options: ``true``/``false``, lists
+    comma-joined, ``{"a": {"b": 1}}`` as ``a[b]=1``; a key in ``extra`` replaces the same key
+    of ``texts``, and ``None`` (or an empty value) leaves it out. Every query option of a
+    call goes through here: the client's ``default_query``, a call's ``extra_query``.
+    """
+    merged = dict(texts or {})
+    for key, value in extra.items():
+        merged.pop(key, None)  # overridden, or removed by None
+        merged.update(_extra_query_items(str(key), value))
+    return merged
 
 
 def _extra_query_items(key: str, value: Any) -> dict[str, str]:

@@ -81,7 +81,8 @@ COLD = {
     "cold-smoke": Scenario("cold-smoke", 10, 10, 8.0, time_scale=0.01, sdks=("ours",)),
 }
 COLD_WARMUP = 30
-DEFAULT = ("small", "large", "scale", "cold", "sync", "uploads", "fleet")
+# "fleet" joins the default run with RedisLimiter (issue 15); until then: --only fleet.
+DEFAULT = ("small", "large", "scale", "cold", "sync", "uploads")
 SYNC_CALLS = 500
 # Scenarios with their own runner and table, outside SCENARIOS and COLD.
 SPECIAL = ("sync", "uploads", "fleet")

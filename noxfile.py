@@ -37,6 +37,9 @@ CONFORMANCE_DEPS = [
     "pytest-asyncio>=0.24",
 ]
 AIORESPONSES = "aioresponses>=0.7.6"
+# The package with the extras the suite exercises: the CLI, and redis-py for RedisLimiter
+# (its tests start a real redis-server, which .ci/run installs).
+PACKAGE_UNDER_TEST = ".[cli,redis]"
 # The Pythons besides the default one that the README promises (requires-python >= 3.10).
 OTHER_PYTHONS = ["3.10", "3.12", "3.13"]
 LINT_DEPS = ["ruff==0.17.6"]
@@ -61,7 +64,7 @@ AIOHTTP_VERSIONS = {
 @nox.parametrize("aiohttp", list(AIOHTTP_VERSIONS))
 def tests(session: nox.Session, aiohttp: str) -> None:
     """Run the test suite with coverage (aioresponses tests only on aiohttp 3.13)."""
-    session.install("-e", ".[cli]", *TEST_DEPS, AIOHTTP_VERSIONS[aiohttp])
+    session.install("-e", PACKAGE_UNDER_TEST, *TEST_DEPS, AIOHTTP_VERSIONS[aiohttp])
     args = ["-p", "no:cacheprovider"]
     if aiohttp == "3.13":
         session.install(AIORESPONSES)
@@ -120,7 +123,7 @@ def tests_pythons(session: nox.Session) -> None:
     Python (heavy ones), are to be left out here by marker.
     """
     deps = [dep for dep in TEST_DEPS if not dep.startswith("coverage")]
-    session.install("-e", ".[cli]", *deps, AIOHTTP_VERSIONS["latest"])
+    session.install("-e", PACKAGE_UNDER_TEST, *deps, AIOHTTP_VERSIONS["latest"])
     marks = "not aioresponses and not heavy"
     session.run("pytest", "-p", "no:cacheprovider", "-m", marks, *session.posargs)
 
@@ -139,7 +142,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typing(session: nox.Session) -> None:
     """Type-check the package with mypy --strict."""
-    session.install("-e", ".[cli]", *TYPING_DEPS)
+    session.install("-e", PACKAGE_UNDER_TEST, *TYPING_DEPS)  # redis-py's types for mypy
     session.run("mypy", "--strict", "runway_async")
 
 
@@ -163,5 +166,5 @@ def conformance(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmark against the official SDK on the emulator (``-- --only small`` to pick)."""
-    session.install("-e", ".", *BENCH_DEPS)
+    session.install("-e", ".[redis]", *BENCH_DEPS)  # the fleet scenario's RedisLimiter
     session.run("python", "benchmarks/run.py", *session.posargs)

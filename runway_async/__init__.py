@@ -27,6 +27,8 @@ from ._exceptions import (
     DailyLimitError,
     InternalServerError,
     InvalidRequestError,
+    LimiterUnavailableError,
+    MissingExtraError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -150,6 +152,7 @@ from ._models import (
 from ._names import NameTemplate
 from ._options import DefaultAioHttpClient, DefaultAsyncHttpxClient, DefaultHttpxClient
 from ._raw import AsyncAPIResponse, HTTPRequest, HTTPResponse
+from ._redis_limiter import RedisLimiter
 from ._resources._pagination import AsyncPaginator, CursorPage
 from ._spend import BatchCredits, CreditLimitError
 from ._sync import APIResponse, Runway, RunwayML, SyncCursorPage
@@ -235,7 +238,9 @@ __all__ = [
     "JournalMismatchError",
     "JournalRecord",
     "Limiter",
+    "LimiterUnavailableError",
     "MaxConcurrency",
+    "MissingExtraError",
     "ModelLimits",
     "ModelUsage",
     "NameTemplate",
@@ -257,6 +262,7 @@ __all__ = [
     "ReadyVoice",
     "RealtimeSession",
     "RealtimeSessionCreated",
+    "RedisLimiter",
     "ResolvedSettings",
     "ResourceFailedError",
     "ResponseValidationError",

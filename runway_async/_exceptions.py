@@ -6,6 +6,9 @@
     ├── InvalidRequestError (ValueError)      bad parameters, raised before any request is sent
     ├── SlotTimeoutError (TimeoutError)       no concurrency slot freed up within slot_timeout;
     │                                         nothing was sent
+    ├── LimiterUnavailableError               the shared limiter (Redis) could not be reached
+    │                                         within its bound; nothing was sent
+    ├── MissingExtraError (ImportError)       an optional extra (``redis``) is not installed
     ├── StreamAlreadyConsumed                 a streamed raw response's body was read twice
     ├── APIError
     │   ├── APIConnectionError                the connection failed or broke
@@ -60,6 +63,8 @@ __all__ = [
     "DailyLimitError",
     "InternalServerError",
     "InvalidRequestError",
+    "LimiterUnavailableError",
+    "MissingExtraError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -350,6 +355,41 @@ class SlotTimeoutError(RunwayError, TimeoutError):
         self.message = message
         self.model = model
         self.timeout = timeout
+
+
+class LimiterUnavailableError(RunwayError):
+    """The shared limiter's store (Redis) could not be reached in time; nothing was sent.
+
+    Raised by ``RedisLimiter.acquire`` (so by a create) after at most its
+    ``unavailable_timeout`` seconds of failed attempts, when it fails closed (the default).
+    Tasks created before keep being watched and their results delivered.
+
+    Attributes:
+        message: Human-readable description (never the store's credentials).
+        cause: The last error's type and message, as text.
+        timeout: The seconds it kept trying.
+
+    """
+
+    def __init__(self, message: str, *, cause: str = "", timeout: float = 0.0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.cause = cause
+        self.timeout = timeout
+
+
+class MissingExtraError(RunwayError, ImportError):
+    """A feature needs an optional extra that is not installed, such as ``runway_async[redis]``.
+
+    Attributes:
+        extra: The extra's name, such as ``"redis"``.
+
+    """
+
+    def __init__(self, message: str, *, extra: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
 
 
 class ResponseValidationError(APIError):

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ._client import AsyncRunway
     from ._config import PollConfig
     from ._journal import SQLiteBatchJournal
+    from ._limits import Limiter
     from ._models import Organization as OrganizationInfo
     from ._models import SucceededTask, Task, WireModel
     from ._names import NameTemplate
@@ -742,6 +743,22 @@ def batch_command() -> click.Command:
         "line, task_id, n (the output, from 0), ext; it must hold {n}, {ext} and one of "
         "{id}, {index}, {line}, {task_id}. Names are made safe and unique in DIR.",
     )
+    @click.option(
+        "--redis",
+        "redis_url",
+        default=None,
+        metavar="URL",
+        help="Share the organization's limits with every other process using this Redis "
+        "(redis://host:6379/0) and --redis-namespace: a fleet of batches then keeps to one "
+        "organization's concurrency and daily quota together (needs runway_async[redis]).",
+    )
+    @click.option(
+        "--redis-namespace",
+        default="runway_async",
+        show_default=True,
+        metavar="NAME",
+        help="The key prefix of the shared limits: one per organization.",
+    )
     def batch(
         jobs_file: Path,
         use_emulator: bool,
@@ -757,6 +774,8 @@ def batch_command() -> click.Command:
         max_credits: float | None,
         retry_failed: int,
         dry_run: bool,
+        redis_url: str | None,
+        redis_namespace: str,
     ) -> None:
         """Run every job of JOBS.jsonl, download the outputs, and write DIR/results.jsonl.
 
@@ -821,6 +840,7 @@ def batch_command() -> click.Command:
             )
         if dry_run:
             sys.exit(_print_dry_run(out, lines))
+        limiter = _redis_limiter(redis_url, redis_namespace)
         results_path = out_dir / "results.jsonl"
         _check_out_dir(out_dir, results_path)
         results: list[BatchResult] = []
@@ -847,6 +867,7 @@ def batch_command() -> click.Command:
                         max_credits=max_credits,
                         retry_failed=retry_failed,
                         spend=spend,
+                        limiter=limiter,
                     )
                 )
             except OSError as exc:  # the emulator could not listen
@@ -950,6 +971,7 @@ async def _run_jobs(
     max_credits: float | None = None,
     retry_failed: int = 0,
     spend: list[BatchCredits] | None = None,
+    limiter: Limiter | None = None,
 ) -> tuple[list[BatchResult], signal.Signals | None]:
     """Run the valid jobs with a progress bar; return their results and the stopping signal."""
     import click
@@ -967,7 +989,11 @@ async def _run_jobs(
         else:
             api_key, base_url = credentials
             poll = _poll_for(base_url)
-        client = await stack.enter_async_context(AsyncRunway(api_key, base_url=base_url, poll=poll))
+        client = await stack.enter_async_context(
+            AsyncRunway(api_key, base_url=base_url, poll=poll, limiter=limiter)
+        )
+        if limiter is not None and hasattr(limiter, "aclose"):
+            stack.push_async_callback(limiter.aclose)  # after the client (LIFO)
         if not jobs:
             return [], None
         try:
@@ -992,6 +1018,25 @@ async def _run_jobs(
             retry_failed=retry_failed,
             spend=spend,
         )
+
+
+def _redis_limiter(url: str | None, namespace: str) -> Limiter | None:
+    """Return the shared limiter of ``--redis`` (``None`` without it).
+
+    Raises:
+        click.UsageError: The URL or namespace is refused, or redis-py is not installed.
+
+    """
+    import click
+
+    if url is None:
+        return None
+    from ._redis_limiter import RedisLimiter
+
+    try:
+        return RedisLimiter(url, namespace=namespace)
+    except (ValueError, ImportError) as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 def _capped_limits(cap: int, organization: OrganizationInfo) -> dict[str, int | None]:

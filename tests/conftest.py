@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -13,6 +14,8 @@ import pytest_asyncio
 from aiohttp import web
 
 import runway_async
+
+from .redis_support import RedisServer, require_redis
 
 API_KEY = "key_" + "ab" * 64
 
@@ -152,3 +155,34 @@ def endpoint_method(client: Any, endpoint: str) -> Any:
     if namespace == "generate":
         return getattr(client.generate, rest).create
     return getattr(client, namespace).create
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """Start one redis-server for the session (skipped, or failed under CI, if missing)."""
+    server = RedisServer(require_redis(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """Return the session redis-server's URL (restarted if a test left it stopped)."""
+    redis_server.start()
+    return redis_server.url
+
+
+@pytest.fixture
+def redis_namespace() -> str:
+    """Return a namespace no other test uses, so tests never see each other's keys."""
+    return "test-" + uuid.uuid4().hex
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """Start a redis-server for one test, which may stop and start it (same port)."""
+    server = RedisServer(require_redis(), tmp_path)
+    server.start()
+    yield server
+    server.stop()

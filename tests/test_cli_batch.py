@@ -835,3 +835,53 @@ def test_a_jobs_file_runs_published_workflows(
     assert "INTERNAL" in rows[2]["error"]
     assert rows[3]["status"] == "INVALID"
     assert "node_outputs" in rows[3]["error"]
+
+
+@pytest.mark.redis
+class TestBatchRedis:
+    """``--redis URL``: the batch's limiter is a ``RedisLimiter`` shared with other processes."""
+
+    def test_a_batch_on_shared_limits(
+        self,
+        fast_batch_emulator: None,
+        redis_url: str,
+        redis_namespace: str,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        from runway_async import RedisLimiter
+
+        made: list[RedisLimiter] = []
+        real = cli._redis_limiter
+
+        def spy(url: str | None, namespace: str) -> Any:
+            limiter = real(url, namespace)
+            made.append(limiter)  # type: ignore[arg-type]
+            return limiter
+
+        monkeypatch.setattr(cli, "_redis_limiter", spy)
+        out = tmp_path / "out"
+        result = invoke(
+            "batch",
+            str(EXAMPLE_JOBS),
+            "--emulator",
+            "--out",
+            str(out),
+            "--timeout",
+            "60",
+            "--redis",
+            redis_url,
+            "--redis-namespace",
+            redis_namespace,
+        )
+        assert result.exit_code == 0, result.output
+        assert {row["status"] for row in read_rows(out)} == {"SUCCEEDED"}
+        assert isinstance(made[0], RedisLimiter)
+        assert made[0].namespace == redis_namespace
+
+    def test_a_bad_url_is_a_usage_error(self, tmp_path: Path) -> None:
+        result = invoke(
+            "batch", str(EXAMPLE_JOBS), "--emulator", "--out", str(tmp_path), "--redis", ""
+        )
+        assert result.exit_code == 2
+        assert "Redis URL" in result.output

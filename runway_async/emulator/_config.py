@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import types
 from collections.abc import Mapping
 from typing import Any, Final, TypeAlias
@@ -13,10 +14,13 @@ from ._faults import FaultKind
 
 __all__ = [
     "DEFAULT_DURATIONS",
+    "KEEP",
     "EmulatorConfig",
+    "Keep",
     "Limit",
     "LimitSetting",
     "check_extra_model",
+    "check_limit",
 ]
 
 Limit: TypeAlias = int | None
@@ -25,13 +29,29 @@ Limit: TypeAlias = int | None
 LimitSetting: TypeAlias = int | Mapping[str, int | None] | None
 """One limit for every model, or a mapping of model name to limit."""
 
+
+class Keep(enum.Enum):
+    """The type of ``KEEP``: a limit that ``set_limits`` leaves as it is."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
+"""Leave this limit as it is (the default of ``Emulator.set_limits``'s limits)."""
+
 DEFAULT_DURATIONS: Final[Mapping[str, float]] = types.MappingProxyType(
     {"image": 2.0, "audio": 3.0, "video": 5.0}
 )
 """Default generation time in API seconds by media kind: a 10-task demo takes seconds."""
 
 
-def _check_limit(name: str, value: object) -> None:
+def check_limit(name: str, value: object) -> None:
+    """Check a per-model limit: an integer >= 0, or ``None`` for unlimited.
+
+    Raises:
+        ValueError: ``value`` is neither; the message names it ``name``.
+
+    """
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -49,9 +69,9 @@ def _validate_limits(_inst: object, attribute: attrs.Attribute[Any], value: Any)
         for model, limit in value.items():
             if not isinstance(model, str) or not model:
                 raise ValueError(f"{attribute.name} keys must be model names, got {model!r}")
-            _check_limit(f"{attribute.name}[{model!r}]", limit)
+            check_limit(f"{attribute.name}[{model!r}]", limit)
     else:
-        _check_limit(attribute.name, value)
+        check_limit(attribute.name, value)
 
 
 def _freeze_durations(value: Any) -> Mapping[str, float] | None:
@@ -189,7 +209,8 @@ class EmulatorConfig:
             5). ``None`` means unlimited. Workflow invocations count against the
             pseudo-model ``"workflow"`` (here, in ``daily_limit`` and in ``durations``).
         daily_limit: Tasks per model that may be created in 24 hours (more get 429): one
-            number or a per-model mapping like ``concurrency`` (default 10,000).
+            number or a per-model mapping like ``concurrency`` (default 10,000). Both limits
+            can be changed per model while running (``Emulator.set_limits``).
         time_scale: Real seconds per API second: ``0.001`` makes a 30 s generation take
             30 ms. Task lifecycles run in API seconds.
         durations: Generation time in API seconds, by model name or by media kind

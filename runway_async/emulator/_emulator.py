@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from .._config import is_loopback_host
-from ._config import EmulatorConfig, LimitSetting
+from ._config import KEEP, EmulatorConfig, Keep, Limit, LimitSetting
 from ._faults import FaultKind, FaultQueue
 from ._media import MediaKind
 from ._server import EmulatorApp
@@ -319,7 +319,10 @@ class Emulator:
         return self._server.metrics(tasks=tasks)
 
     def reset(self) -> None:
-        """Clear every task, usage record, metric and queued fault (accepted models stay)."""
+        """Clear every task, usage record, metric and queued fault (accepted models stay).
+
+        Limits changed with ``set_limits`` go back to the configured ones.
+        """
         self._server.reset()
 
     def accept_model(self, endpoint: str, model: str) -> None:
@@ -340,6 +343,41 @@ class Emulator:
 
         """
         self._server.accept_model(endpoint, model)
+
+    def set_limits(
+        self,
+        model: str,
+        *,
+        max_concurrent_generations: Limit | Keep = KEEP,
+        daily_limit: Limit | Keep = KEEP,
+    ) -> None:
+        """Change one model's limits while the emulator runs, as Runway may; thread-safe.
+
+        ``GET /v1/organization`` reports the new limits at once. A lower concurrency cap
+        lets the tasks already RUNNING (or PENDING) run on, and makes new ones wait
+        THROTTLED until fewer than the cap hold a slot; a higher cap starts THROTTLED tasks
+        at once, oldest first. A daily limit at or below the creates of the past 24 hours
+        makes further creates 429. A limit left out stays as it is; ``reset()`` restores
+        the configured ones. Over HTTP (an emulator in another process): ``POST
+        /_emulator/limits {"model": ..., "maxConcurrentGenerations": ..., "dailyLimit":
+        ...}`` (either limit may be left out; ``null`` means unlimited).
+
+        Args:
+            model: A model the emulator knows (the spec's, one accepted with
+                ``accept_model``, or ``"workflow"`` for workflow invocations).
+            max_concurrent_generations: Tasks of ``model`` that may run at once, or
+                ``None`` for unlimited.
+            daily_limit: Tasks of ``model`` that may be created per 24 hours, or ``None``
+                for unlimited.
+
+        Raises:
+            ValueError: ``model`` is unknown, no limit is given, a limit is not an integer
+                >= 0 or ``None``, or the emulator is in ``spec_mock`` mode (no limits).
+
+        """
+        self._server.set_limits(
+            model, max_concurrent_generations=max_concurrent_generations, daily_limit=daily_limit
+        )
 
     def add_workflow(
         self,

@@ -35,7 +35,7 @@ from .._models import (
 )
 from .._spec import validate_wire
 from . import _catalog
-from ._config import EmulatorConfig, check_extra_model
+from ._config import KEEP, EmulatorConfig, Keep, Limit, check_extra_model, check_limit
 from ._faults import (
     DEFAULT_ENDLESS_INTERVAL,
     DEFAULT_OVERSIZED_BYTES,
@@ -49,7 +49,7 @@ from ._resources_a import ResourcesA
 from ._resources_a import register as register_resources_a
 from ._resources_b import ResourcesB
 from ._resources_b import register as register_resources_b
-from ._state import DailyLimitExceeded, Simulation, TaskRecord
+from ._state import PSEUDO_WORKFLOW_MODEL, DailyLimitExceeded, Simulation, TaskRecord
 
 __all__ = ["RUNWAY_VERSION", "EmulatorApp"]
 
@@ -170,6 +170,7 @@ class EmulatorApp:
         app.router.add_get("/_emulator/faults", self._list_faults)
         app.router.add_delete("/_emulator/faults", self._clear_faults)
         app.router.add_post("/_emulator/models", self._accept_model)
+        app.router.add_post("/_emulator/limits", self._set_limits)
         return app
 
     def _route_info(self, request: web.Request) -> _RouteInfo | None:
@@ -588,6 +589,35 @@ class EmulatorApp:
             extra[endpoint] = extra.get(endpoint, frozenset()) | {model}
             self._extra_models = extra
 
+    def set_limits(
+        self,
+        model: str,
+        *,
+        max_concurrent_generations: Limit | Keep = KEEP,
+        daily_limit: Limit | Keep = KEEP,
+    ) -> None:
+        """Change ``model``'s limits from now on (see ``Emulator.set_limits``)."""
+        known = {*_catalog.known_models(), *self.extra_model_names(), PSEUDO_WORKFLOW_MODEL}
+        if not isinstance(model, str) or model not in known:
+            raise ValueError(
+                f"set_limits: {model!r} is not a model this emulator knows (a model of the "
+                "spec, one accepted with accept_model, or 'workflow')"
+            )
+        if isinstance(max_concurrent_generations, Keep) and isinstance(daily_limit, Keep):
+            raise ValueError("set_limits: give max_concurrent_generations, daily_limit or both")
+        for name, value in (
+            ("max_concurrent_generations", max_concurrent_generations),
+            ("daily_limit", daily_limit),
+        ):
+            if not isinstance(value, Keep):
+                check_limit(f"set_limits: {name}", value)
+        if self.config.spec_mock:
+            raise ValueError("set_limits: a spec_mock emulator applies no limits")
+        with self.lock:
+            self.simulation.set_limits(
+                model, concurrency=max_concurrent_generations, daily_limit=daily_limit
+            )
+
     def extra_model_names(self) -> tuple[str, ...]:
         """Return every model accepted beyond the spec's, on any endpoint."""
         return tuple(sorted({m for models in self._extra_models.values() for m in models}))
@@ -649,6 +679,42 @@ class EmulatorApp:
             return _error(400, str(exc))
         accepted = sorted(self._extra_models.get(data["endpoint"], frozenset()))
         return web.json_response({"endpoint": data["endpoint"], "models": accepted})
+
+    async def _set_limits(self, request: web.Request) -> web.StreamResponse:
+        """``POST /_emulator/limits {"model": ..., "maxConcurrentGenerations": ..., ...}``."""
+        try:
+            data = json.loads(await request.read())
+        except ValueError:
+            return _error(400, "The request body must be valid JSON.")
+        limits = {"maxConcurrentGenerations", "dailyLimit"}
+        if not (
+            isinstance(data, dict)
+            and "model" in data
+            and set(data) <= {"model", *limits}
+            and set(data) & limits
+        ):
+            return _error(
+                400,
+                'Expected {"model": ..., "maxConcurrentGenerations": ..., "dailyLimit": ...} '
+                "with either limit or both (an integer >= 0, or null for unlimited).",
+            )
+        model = data["model"]
+        try:
+            for name in sorted(limits & set(data)):
+                check_limit(name, data[name])  # the wire name in the message
+            self.set_limits(
+                model,
+                max_concurrent_generations=data.get("maxConcurrentGenerations", KEEP),
+                daily_limit=data.get("dailyLimit", KEEP),
+            )
+        except ValueError as exc:
+            return _error(400, str(exc))
+        with self.lock:
+            concurrency = self.simulation.concurrency_for(model)
+            daily = self.simulation.daily_limit_for(model)
+        return web.json_response(
+            {"model": model, "maxConcurrentGenerations": concurrency, "dailyLimit": daily}
+        )
 
 
 def _fault_json(fault: Fault, count: int) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from ._config import EmulatorConfig
+from ._config import KEEP, EmulatorConfig, Keep, Limit
 from ._media import MediaKind
 
 __all__ = [
@@ -231,7 +231,7 @@ class Simulation:
         self.reset()
 
     def reset(self) -> None:
-        """Forget every task, usage record and metric, and restart simulated time at 0."""
+        """Forget every task, usage record, metric and ``set_limits`` change; restart time at 0."""
         seed = self.config.seed
         self._resets += 1
         # The same outcomes after every reset, so benchmark runs repeat; a separate id stream,
@@ -255,6 +255,9 @@ class Simulation:
         self._lags: dict[str, _Lag] = {}
         self._seen_terminal: set[str] = set()
         self._polls: Counter[str] = Counter()
+        # Limits changed while running (set_limits), by model, over the configured ones.
+        self._concurrency: dict[str, Limit] = {}
+        self._daily_limits: dict[str, Limit] = {}
 
     # -- time ---------------------------------------------------------------------------
 
@@ -330,9 +333,49 @@ class Simulation:
 
     def _promote(self, model: str, at: float) -> None:
         lane = self._lanes[model]
-        limit = self.config.concurrency_for(model)
+        limit = self.concurrency_for(model)
         while lane.queue and (limit is None or lane.active < limit):
             self._admit(self._tasks[lane.queue.popleft()], at)
+
+    # -- limits -------------------------------------------------------------------------
+
+    def concurrency_for(self, model: str) -> Limit:
+        """Return how many tasks of ``model`` may hold a slot at once now (``None``: no cap)."""
+        if model in self._concurrency and not self.config.spec_mock:
+            return self._concurrency[model]
+        return self.config.concurrency_for(model)
+
+    def daily_limit_for(self, model: str) -> Limit:
+        """Return how many tasks of ``model`` may be created per 24 h now (``None``: no cap)."""
+        if model in self._daily_limits and not self.config.spec_mock:
+            return self._daily_limits[model]
+        return self.config.daily_limit_for(model)
+
+    def set_limits(
+        self,
+        model: str,
+        *,
+        concurrency: Limit | Keep = KEEP,
+        daily_limit: Limit | Keep = KEEP,
+    ) -> None:
+        """Change ``model``'s limits from now on (values checked by the caller).
+
+        Tasks already RUNNING or PENDING keep their slots under a lower concurrency cap (new
+        ones wait THROTTLED until fewer hold one); a higher cap admits THROTTLED tasks at
+        once, oldest first. A lower daily limit refuses further creates once reached.
+
+        Args:
+            model: The model.
+            concurrency: Its new concurrency cap; ``KEEP`` leaves it.
+            daily_limit: Its new daily limit; ``KEEP`` leaves it.
+
+        """
+        now = self.advance()
+        if not isinstance(concurrency, Keep):
+            self._concurrency[model] = concurrency
+        if not isinstance(daily_limit, Keep):
+            self._daily_limits[model] = daily_limit
+        self._promote(model, now)
 
     def _update_charge(self, task: TaskRecord) -> None:
         model = task.usage_model or task.model
@@ -391,7 +434,7 @@ class Simulation:
 
         """
         now = self.advance()
-        daily = self.config.daily_limit_for(model)
+        daily = self.daily_limit_for(model)
         if daily is not None and self.daily_generations(model) >= daily:
             raise DailyLimitExceeded(model, daily)
         # Draw the same numbers for every task whatever the settings, so one seed gives the
@@ -425,7 +468,7 @@ class Simulation:
         self._bodies[body_fingerprint(endpoint, body)] += 1
         self._update_charge(task)
         lane = self._lanes[model]
-        limit = self.config.concurrency_for(model)
+        limit = self.concurrency_for(model)
         if lane.queue or (limit is not None and lane.active >= limit):
             task.status = "THROTTLED"
             lane.queue.append(task.id)
@@ -518,8 +561,8 @@ class Simulation:
                 "maxMonthlyCreditSpend": self.config.max_monthly_credit_spend,
                 "models": {
                     m: {
-                        "maxConcurrentGenerations": self.config.concurrency_for(m),
-                        "maxDailyGenerations": self.config.daily_limit_for(m),
+                        "maxConcurrentGenerations": self.concurrency_for(m),
+                        "maxDailyGenerations": self.daily_limit_for(m),
                     }
                     for m in names
                 },

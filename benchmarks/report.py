@@ -371,22 +371,33 @@ def uploads_table(uploads: Mapping[str, Any], clients: Mapping[str, Collection[s
 
 def fleet_section(fleet: Mapping[str, Any]) -> str:
     """Return the ``fleet`` scenario's results as a Markdown section."""
+
+    def per_create(row: Mapping[str, Any], key: str) -> str:
+        value = row.get(key)
+        return "-" if value is None else f"{value:.1f}"
+
     lines = [
         f"### fleet: {fleet['workers']} processes, {fleet['jobs']} x {fleet['seconds']:g} s "
         f"tasks, limit {fleet['concurrency']}, time scale {fleet['time_scale']:g}",
         "",
         "| limiter | THROTTLED s/task | most alive | most RUNNING | wall / critical path "
-        "| Redis commands / create |",
-        "|---|---|---|---|---|---|",
+        "| Redis round trips / create | Redis commands / create |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, row in fleet["rows"].items():
-        per_create = row["redis_commands_per_create"]
         lines.append(
             f"| {name} | {row['throttled_per_task']:.2f} | {row['max_alive']} | "
             f"{row['max_running']} | {row['wall_over_critical']:.2f} "
             f"({row['wall_api_s']:.0f} s / {row['critical_path_api_s']:.0f} s) | "
-            f"{'-' if per_create is None else f'{per_create:.1f}'} |"
+            f"{per_create(row, 'redis_round_trips_per_create')} | "
+            f"{per_create(row, 'redis_commands_per_create')} |"
         )
+    lines += [
+        "",
+        "Round trips are the requests the workers' limiters sent to Redis (a Lua script run "
+        "counts one; `RedisLimiter.round_trips`); commands are what the Redis server counted "
+        "(`INFO stats`), the commands inside the scripts included.",
+    ]
     return "\n".join(lines) + "\n"
 
 

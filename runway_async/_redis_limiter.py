@@ -16,7 +16,8 @@ slot holds them all):
   (its process died) is dropped.
 * ``orphans``: tokens whose holder is gone while their task may still run; ``lent`` and
   ``lentnew``: held slots lent out (``Limiter.lend``), and those whose early create has not
-  been granted yet; ``daily``: grant times of the rolling day's creates (the quota).
+  been granted yet (score: when the lender's task is expected to end); ``daily``: grant
+  times of the rolling day's creates (the quota).
 
 Namespace-wide: the organization's limits and usage (``org``, with when they were read and
 whether they are stale), the claim lock of the one process that re-reads them, the
@@ -44,6 +45,7 @@ import json
 import logging
 import math
 import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, Literal
@@ -131,7 +133,7 @@ local function drop(tok)
   redis.call('HDEL', INFO, tok)
   redis.call('ZREM', ORPHANS, tok)
   redis.call('SREM', LENT, tok)
-  redis.call('SREM', LENTNEW, tok)
+  redis.call('ZREM', LENTNEW, tok)
 end
 
 local function dequeue(waiter)
@@ -240,9 +242,16 @@ if grant then
   put_info(tok, {h = waiter, t = '', o = 0, p = '', w = waiter})
   redis.call('ZREMRANGEBYSCORE', DAILY, '-inf', NOW - 86400000)
   redis.call('ZADD', DAILY, NOW, tok)
-  local early = 0
-  if redis.call('SPOP', LENTNEW) then early = 1 end
-  return {'granted', tok, early, claimed}
+  -- An early grant takes the lent slot expected to free first; it starts when that one's
+  -- task ends, if its lender knew when (-1: it did not).
+  local early, starts_in = 0, -1
+  local lent = redis.call('ZPOPMIN', LENTNEW)
+  if lent[1] then
+    early = 1
+    local lender = get_info(lent[1])
+    if lender and lender.e == 1 then starts_in = math.max(0, tonumber(lent[2]) - NOW) end
+  end
+  return {'granted', tok, early, claimed, starts_in}
 end
 if fresh then redis.call('PUBLISH', WANTED, MODEL) end
 return {'wait', redis.call('ZCARD', ORPHANS), claimed, redis.call('ZSCORE', QUEUE, waiter)}
@@ -336,13 +345,16 @@ prune()
 return redis.call('ZCARD', QUEUE)
 """
 
-# ARGV[6..]: token, holder
+# ARGV[6..]: token, holder, ends_in_ms (when the slot's task is expected to end; -1: unknown)
 _LEND = """
-local tok, holder = ARGV[6], ARGV[7]
+local tok, holder, ends_in = ARGV[6], ARGV[7], tonumber(ARGV[8])
 local info = get_info(tok)
 if not info or info.h ~= holder then return 0 end
 if redis.call('SADD', LENT, tok) == 1 then
-  redis.call('SADD', LENTNEW, tok)
+  info.e = 0
+  if ends_in >= 0 then info.e = 1 end
+  put_info(tok, info)
+  redis.call('ZADD', LENTNEW, NOW + math.max(ends_in, 0), tok)
   redis.call('PUBLISH', FREED, MODEL)
 end
 return 1
@@ -545,6 +557,11 @@ class _LoopState:
                 logger.info("Could not refresh Redis slot leases: %s", _describe(exc))
             except Exception:  # a bug must not stop the refresher (leases would expire)
                 logger.exception("Refreshing Redis slot leases failed")
+            if self.limiter._drop_unasked_claim():
+                self.spawn_op(
+                    "give back the organization-refresh claim",
+                    lambda: self.run_org("refresh_failed", ["1", 0]),  # abandoned: unlock only
+                )
 
     async def refresh_now(self) -> None:
         """Extend the leases held in this loop and the heartbeats of its waiters."""
@@ -591,6 +608,7 @@ class _LoopState:
         while not self.closed:
             pubsub = self.redis.pubsub()
             try:
+                limiter._trip()
                 await asyncio.wait_for(
                     pubsub.subscribe(limiter._freed_channel, limiter._wanted_channel),
                     limiter.unavailable_timeout,
@@ -648,13 +666,20 @@ class _LoopState:
             limiter.owner,
             limiter._orphan_ms,
         ]
+        limiter._trip()
         return await self.scripts[name](
             keys=limiter._model_keys(model), args=head + args, client=self.redis
         )
 
+    async def command(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Send one plain Redis command (``zcard``, ``hgetall``...) once (no retry)."""
+        self.limiter._trip()
+        return await getattr(self.redis, name)(*args, **kwargs)
+
     async def run_org(self, name: str, args: list[object]) -> Any:
         """Run one organization script once (no retry)."""
         limiter = self.limiter
+        limiter._trip()
         return await self.scripts[name](
             keys=[limiter._key("org"), limiter._key("lock")],
             args=[limiter._freed_channel, limiter.owner, *args],
@@ -793,6 +818,9 @@ class _LoopState:
                         limiter._note_claim(reply[3])
                         slot = RedisSlot(model, limiter, int(reply[1]), waiter.id)
                         slot.early = bool(int(reply[2]))
+                        starts_in = int(reply[4])
+                        if slot.early and starts_in >= 0:
+                            slot.starts_at = clock.now() + starts_in / 1000
                         self.keep(slot)
                         return slot
                     if kind == "daily":
@@ -1089,9 +1117,25 @@ class RedisLimiter:
         self._states: LoopLocal[_LoopState] = LoopLocal(_LoopState.close)
         self._lock = threading.Lock()
         self._claimed = False
+        self._claimed_at = 0.0  # time.monotonic(), as the event loops' refresh timing
         self._refreshing = False
         self._fallback_claimed = False
         self._down_until = float("-inf")
+        self._round_trips = 0
+
+    @property
+    def round_trips(self) -> int:
+        """How many requests this limiter has sent to Redis (a script run counts one).
+
+        Every event loop's, including retries and background writes, lease refreshes and
+        channel subscriptions (messages heard on the channels are not requests).
+        """
+        return self._round_trips
+
+    def _trip(self) -> None:
+        """Count one request to Redis."""
+        with self._lock:
+            self._round_trips += 1
 
     def __repr__(self) -> str:
         return f"<RedisLimiter {self._where} namespace={self.namespace!r}>"
@@ -1156,6 +1200,23 @@ class RedisLimiter:
         if str(claimed) == "1":
             with self._lock:
                 self._claimed = True
+                self._claimed_at = time.monotonic()
+
+    def _drop_unasked_claim(self) -> bool:
+        """Forget a claim nobody took (``claim_refresh``) within ``lease_ttl``.
+
+        A script takes the claim whenever the shared limits are due, also in a process
+        that then goes idle (its lease refresher or ``mark_stale`` took it after its last
+        create): held on for ``CLAIM_TTL``, it would keep every other process from
+        re-reading the organization. Returns whether to remove the lock in Redis.
+        """
+        with self._lock:
+            if not self._claimed or self._refreshing:
+                return False
+            if time.monotonic() - self._claimed_at <= self.lease_ttl:
+                return False
+            self._claimed = False
+            return True
 
     def _fire_hook(self, slot: RedisSlot) -> None:
         with self._lock:
@@ -1315,9 +1376,11 @@ class RedisLimiter:
     def lend(self, slot: Slot) -> None:
         """Let one more create of ``slot``'s model through, in any process; idempotent.
 
-        See ``Limiter.lend``. Simplified across processes: the early grant is marked
-        ``early`` but gets no ``starts_at`` (its watcher assumes the handover budget), and
-        the lender's ``successor`` is not set.
+        See ``Limiter.lend``. The early grant, in whichever process, takes the lent slot
+        expected to free first and gets its ``starts_at`` from the lender's ``ends_at``
+        (sent as seconds from now, so the processes' clocks need not agree). Unlike
+        ``InProcessLimiter``, the lender's ``successor`` is not set: a lender in another
+        process cannot move its successor's schedule when it sees its own task end.
         """
         if not isinstance(slot, RedisSlot):
             self._fallback.lend(slot)
@@ -1329,10 +1392,11 @@ class RedisLimiter:
         state = slot.state
         if state is None:
             return
+        ends_in = -1 if slot.ends_at is None else _ms(slot.ends_at - self._clock.now())
+        args: list[object] = [slot.token, slot.holder, ends_in]
         state.on_loop(
             lambda: state.spawn_op(
-                f"lend a {slot.model} slot",
-                lambda: state.run_model("lend", slot.model, [slot.token, slot.holder]),
+                f"lend a {slot.model} slot", lambda: state.run_model("lend", slot.model, args)
             )
         )
 
@@ -1358,6 +1422,8 @@ class RedisLimiter:
         One process of the fleet at a time: the claim is a lock in Redis, taken by this
         limiter's scripts (an acquire, the lease refresher, ``mark_stale``) when the shared
         limits are due: never read, marked stale, or older than ``organization_interval``.
+        A claim not taken here within ``lease_ttl`` is given back, so an idle process
+        cannot hold up the fleet's re-reads.
         """
         with self._lock:
             if self._claimed and not self._refreshing:
@@ -1450,15 +1516,15 @@ class RedisLimiter:
     async def _zcard(self, key: str) -> int:
         state = self._state()
         try:
-            return int(await state.bounded(lambda: state.redis.zcard(key)))
+            return int(await state.bounded(lambda: state.command("zcard", key)))
         except _Unavailable as exc:
             raise self._unavailable_error(exc.cause) from None
 
     async def load_durations(self) -> dict[str, EstimatorState]:
         """Return the learned task durations the fleet shared (``save_durations``).
 
-        A hook for sharing what watchers learn between processes; the client does not
-        call it yet. Invalid entries are skipped.
+        The client seeds each new watcher with them (``SharesDurations``), so a new worker
+        polls well from its first task. Invalid entries are skipped.
 
         Raises:
             LimiterUnavailableError: Redis could not be used within ``unavailable_timeout``.
@@ -1466,7 +1532,7 @@ class RedisLimiter:
         """
         state = self._state()
         try:
-            raw = await state.bounded(lambda: state.redis.hgetall(self._key("durations")))
+            raw = await state.bounded(lambda: state.command("hgetall", self._key("durations")))
         except _Unavailable as exc:
             raise self._unavailable_error(exc.cause) from None
         found: dict[str, EstimatorState] = {}
@@ -1500,7 +1566,9 @@ class RedisLimiter:
         }
         state = self._state()
         try:
-            await state.bounded(lambda: state.redis.hset(self._key("durations"), mapping=mapping))
+            await state.bounded(
+                lambda: state.command("hset", self._key("durations"), mapping=mapping)
+            )
         except _Unavailable as exc:
             raise self._unavailable_error(exc.cause) from None
 

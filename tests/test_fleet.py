@@ -42,7 +42,12 @@ def test_four_workers_hold_the_organization_limit(redis_url: str, redis_namespac
     """4 processes x 200 jobs, limit 5: THROTTLED at most 0.5 s per task, <= 5 alive + early."""
     with Emulator(time_scale=0.02, seed=21, concurrency=LIMIT).in_thread() as emu:
         reports = run_fleet(
-            emu.url, workers=4, jobs=200, redis_url=redis_url, namespace=redis_namespace
+            emu.url,
+            workers=4,
+            jobs=200,
+            redis_url=redis_url,
+            namespace=redis_namespace,
+            time_scale=0.02,
         )
         seen = fleet_metrics(emu.metrics(tasks=True))
     assert sum(report["succeeded"] for report in reports) == 200
@@ -69,6 +74,7 @@ def test_a_killed_workers_slots_come_back(
                     redis_url=redis_url,
                     namespace=redis_namespace,
                     lease_ttl=lease_ttl,
+                    time_scale=0.05,
                 )
             ],
             env,
@@ -90,6 +96,7 @@ def test_a_killed_workers_slots_come_back(
                     redis_url=redis_url,
                     namespace=redis_namespace,
                     lease_ttl=lease_ttl,
+                    time_scale=0.05,
                 )
             ],
             env,
@@ -109,7 +116,7 @@ def test_a_killed_workers_slots_come_back(
 def test_without_redis_each_process_oversubscribes(tmp_path: Path) -> None:
     """The contrast: per-process limiters each believe they own the whole limit."""
     with Emulator(time_scale=0.02, seed=23, concurrency=LIMIT).in_thread() as emu:
-        run_fleet(emu.url, workers=4, jobs=80)
+        run_fleet(emu.url, workers=4, jobs=80, time_scale=0.02)
         seen = fleet_metrics(emu.metrics(tasks=True))
     assert seen["max_alive"] > 2 * LIMIT, seen
 

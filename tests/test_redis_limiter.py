@@ -29,6 +29,7 @@ from runway_async import (
     RunwayError,
     Slot,
     SlotTimeoutError,
+    VirtualClock,
 )
 from runway_async._convert import structure
 from runway_async._duration_cache import EstimatorState
@@ -483,6 +484,43 @@ class TestSignals:
             await b.acquire(MODEL, limit=1, timeout=0.3)
         b.release(early)
         b.release(await b.acquire(MODEL, limit=1, timeout=10))
+
+    async def test_early_grant_learns_when_the_lender_ends(
+        self, make_limiter: LimiterFactory
+    ) -> None:
+        """A lender's ``ends_at`` reaches the early slot elsewhere as its ``starts_at``.
+
+        Sent as seconds from now, so it means the same in the other process whatever its
+        clock; a lender without an expected end gives an early slot without ``starts_at``.
+        The early grant takes the lent slot expected to free first.
+        """
+        clock = VirtualClock(start=1000.0)
+        other = VirtualClock(start=50.0)
+        a, b = make_limiter(clock=clock), make_limiter(clock=other)
+        late = await a.acquire(MODEL, limit=3)
+        soon = await a.acquire(MODEL, limit=3)
+        unknown = await a.acquire(MODEL, limit=3)
+        late.ends_at = clock.now() + 30.0
+        soon.ends_at = clock.now() + 2.0
+        a.lend(late)
+        a.lend(soon)
+        first = await b.acquire(MODEL, limit=3, timeout=20)
+        second = await b.acquire(MODEL, limit=3, timeout=20)
+        assert first.early
+        assert second.early
+        assert first.starts_at is not None
+        assert second.starts_at is not None
+        # Whole milliseconds, and a little Redis time passes between the scripts.
+        assert 50.0 + 1.0 <= first.starts_at <= 50.0 + 2.0
+        assert 50.0 + 29.0 <= second.starts_at <= 50.0 + 30.0
+        a.lend(unknown)
+        third = await b.acquire(MODEL, limit=3, timeout=20)
+        assert third.early
+        assert third.starts_at is None
+        for slot in (late, soon, unknown):
+            a.release(slot)
+        for slot in (first, second, third):
+            b.release(slot)
 
 
 class TestOutages:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -65,20 +66,20 @@ def test_a_killed_workers_slots_come_back(
     lease_ttl = 2.0
     with Emulator(time_scale=0.05, seed=22, concurrency=2).in_thread() as emu:
         env = worker_env()
-        victim = start_workers(
-            [
-                worker_command(
-                    emu.url,
-                    6,
-                    start=0,
-                    redis_url=redis_url,
-                    namespace=redis_namespace,
-                    lease_ttl=lease_ttl,
-                    time_scale=0.05,
-                )
-            ],
-            env,
-        )[0]
+
+        def worker(count: int, start: int) -> subprocess.Popen[str]:
+            command = worker_command(
+                emu.url,
+                count,
+                start=start,
+                redis_url=redis_url,
+                namespace=redis_namespace,
+                lease_ttl=lease_ttl,
+                time_scale=0.05,
+            )
+            return start_workers([command], env)[0]
+
+        victim = worker(6, 0)
         deadline = time.monotonic() + 60
         while emu.metrics()["tasks_created"].get(MODEL, 0) < 2:  # it holds both slots
             assert victim.poll() is None, victim.stderr.read() if victim.stderr else ""
@@ -87,20 +88,7 @@ def test_a_killed_workers_slots_come_back(
         victim.send_signal(signal.SIGKILL)
         victim.communicate(timeout=10)  # reaps it and closes its pipes
         killed_at = time.monotonic()
-        survivor = start_workers(
-            [
-                worker_command(
-                    emu.url,
-                    4,
-                    start=100,
-                    redis_url=redis_url,
-                    namespace=redis_namespace,
-                    lease_ttl=lease_ttl,
-                    time_scale=0.05,
-                )
-            ],
-            env,
-        )[0]
+        survivor = worker(4, 100)
         out, err = survivor.communicate(timeout=120)
         assert survivor.returncode == 0, err[-2000:]
         assert json.loads(out.strip().splitlines()[-1])["succeeded"] == 4

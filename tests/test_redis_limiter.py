@@ -24,19 +24,17 @@ from runway_async import (
     Limiter,
     LimiterUnavailableError,
     MissingExtraError,
-    Organization,
     RedisLimiter,
     RunwayError,
     Slot,
     SlotTimeoutError,
     VirtualClock,
 )
-from runway_async._convert import structure
 from runway_async._duration_cache import EstimatorState
 from runway_async._redis_limiter import RedisSlot
 from runway_async.emulator import Emulator
 
-from .engine.conftest import TIME_SCALE, fast_poll, image, new_key
+from .engine.conftest import TIME_SCALE, fast_poll, image, new_key, org
 from .redis_support import RedisServer
 
 pytestmark = pytest.mark.redis
@@ -46,25 +44,6 @@ SHORT: dict[str, Any] = {"lease_ttl": 1.0, "refresh_interval": 0.2, "fairness": 
 """Short leases, so expiry is seen within about a second; strict FIFO."""
 
 LimiterFactory = Callable[..., RedisLimiter]
-
-
-def org(
-    concurrency: dict[str, int | None], daily: dict[str, int | None] | None = None, **used: int
-) -> Organization:
-    """Return an organization with these per-model limits and daily usage."""
-    daily = daily or {}
-    models = {
-        m: {"maxConcurrentGenerations": c, "maxDailyGenerations": daily.get(m)}
-        for m, c in concurrency.items()
-    }
-    return structure(
-        {
-            "creditBalance": 100,
-            "tier": {"maxMonthlyCreditSpend": 1000, "models": models},
-            "usage": {"models": {m: {"dailyGenerations": n} for m, n in used.items()}},
-        },
-        Organization,
-    )
 
 
 async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = 10.0) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from runway_async import AsyncRunway, PollConfig
+from runway_async import AsyncRunway, Organization, PollConfig
+from runway_async._convert import structure
 from runway_async.emulator import Emulator
 
 # 1 API second = 4 ms: an image (2 API s) takes about 8 ms; the 5 s poll floor is 20 ms.
@@ -81,3 +82,22 @@ def make_client() -> ClientFactory:
         return AsyncRunway(api_key or new_key(), base_url=emu.url, **options)
 
     return make
+
+
+def org(
+    concurrency: dict[str, int | None], daily: dict[str, int | None] | None = None, **used: int
+) -> Organization:
+    """Return an organization with these per-model limits and daily usage."""
+    daily = daily or {}
+    models = {
+        m: {"maxConcurrentGenerations": c, "maxDailyGenerations": daily.get(m)}
+        for m, c in concurrency.items()
+    }
+    return structure(
+        {
+            "creditBalance": 100,
+            "tier": {"maxMonthlyCreditSpend": 1000, "models": models},
+            "usage": {"models": {m: {"dailyGenerations": n} for m, n in used.items()}},
+        },
+        Organization,
+    )

@@ -21,7 +21,6 @@ from runway_async import (
     SlotTimeoutError,
 )
 from runway_async._clock import VirtualClock
-from runway_async._convert import structure
 
 from .conftest import (
     MIN_INTERVAL,
@@ -31,28 +30,10 @@ from .conftest import (
     fast_poll,
     image,
     new_key,
+    org,
 )
 
 MODEL = "gen4_image"
-
-
-def org(
-    concurrency: dict[str, int | None], daily: dict[str, int | None] | None = None, **used: int
-) -> Organization:
-    """Return an organization with these per-model limits and daily usage."""
-    daily = daily or {}
-    models = {
-        m: {"maxConcurrentGenerations": c, "maxDailyGenerations": daily.get(m)}
-        for m, c in concurrency.items()
-    }
-    return structure(
-        {
-            "creditBalance": 100,
-            "tier": {"maxMonthlyCreditSpend": 1000, "models": models},
-            "usage": {"models": {m: {"dailyGenerations": n} for m, n in used.items()}},
-        },
-        Organization,
-    )
 
 
 async def until(condition: Any) -> None:
